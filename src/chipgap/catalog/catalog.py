@@ -1,0 +1,155 @@
+"""The loaded catalog: look-ups by id or alias, and tidy tables of each kind of record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from chipgap.catalog.quantity import Quantity
+from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
+                                    quantity_fields)
+from chipgap.catalog.workload import Workload
+from chipgap.errors import CatalogError, UnknownIdError
+
+KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
+         "system": "systems", "workload": "workloads"}
+
+
+def normalize_id(s: str) -> str:
+    """Ids and aliases match without regard to case, spaces, dashes, underscores or dots."""
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+class Catalog:
+    """Every record chipgap knows, validated and cross-checked.
+
+    Build one with `chipgap.load_catalog`. Look-ups accept an id or any alias, in any case,
+    with or without dashes (``"H100"``, ``"nvidia-h100-sxm"``, ``"910c"``).
+    """
+
+    def __init__(self, records: dict[str, dict[str, Any]], workloads: dict[str, Workload],
+                 origin: dict[tuple[str, str], str]):
+        self._records = records
+        self.workload_models: dict[str, Workload] = workloads
+        self._origin = origin
+        self._index = {section: self._build_index(section) for section in records}
+
+    def _build_index(self, section: str) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for key, rec in self._records[section].items():
+            for name in (key, *getattr(rec, "aliases", ())):
+                norm = normalize_id(name)
+                if index.get(norm, key) != key:
+                    raise CatalogError(self._origin.get((section, key), section),
+                                       f"alias '{name}' is already used by '{index[norm]}'",
+                                       entry=key, field="aliases")
+                index[norm] = key
+        return index
+
+    # -- look-ups -----------------------------------------------------------------------------
+    def resolve(self, kind: str, name: str) -> str:
+        """The canonical id of ``name`` among records of ``kind`` ('chip', 'system', ...).
+
+        Raises
+        ------
+        UnknownIdError
+            With the closest known ids when nothing matches.
+        """
+        section = KINDS[kind]
+        key = self._index[section].get(normalize_id(name))
+        if key is None:
+            known = list(self._records[section])
+            known += [a for r in self._records[section].values() for a in getattr(r, "aliases", ())]
+            raise UnknownIdError(kind, name, known)
+        return key
+
+    def chip(self, name: str) -> Chip:
+        return self._records["chips"][self.resolve("chip", name)]
+
+    def system(self, name: str) -> System:
+        return self._records["systems"][self.resolve("system", name)]
+
+    def workload(self, name: str) -> Workload:
+        """The architecture of a catalog workload, read from its config.json."""
+        return self.workload_models[self.resolve("workload", name)]
+
+    def workload_entry(self, name: str) -> WorkloadEntry:
+        return self._records["workloads"][self.resolve("workload", name)]
+
+    def company(self, name: str) -> Company:
+        return self._records["companies"][self.resolve("company", name)]
+
+    def node(self, name: str) -> ProcessNode:
+        return self._records["nodes"][self.resolve("node", name)]
+
+    def source(self, name: str) -> Source:
+        return self._records["sources"][self.resolve("source", name)]
+
+    def default_system(self, chip: str) -> System | None:
+        """The server a chip usually ships in, or None when it has none (consumer cards, CPUs)."""
+        c = self.chip(chip)
+        return self.system(c.default_system) if c.default_system else None
+
+    def origin(self, kind: str, name: str) -> str:
+        """The file an entry was read from (``catalog:...`` for bundled data)."""
+        return self._origin[(KINDS[kind], self.resolve(kind, name))]
+
+    @property
+    def chips(self) -> dict[str, Chip]:
+        return dict(self._records["chips"])
+
+    @property
+    def systems(self) -> dict[str, System]:
+        return dict(self._records["systems"])
+
+    @property
+    def workloads(self) -> dict[str, WorkloadEntry]:
+        return dict(self._records["workloads"])
+
+    @property
+    def companies(self) -> dict[str, Company]:
+        return dict(self._records["companies"])
+
+    @property
+    def nodes(self) -> dict[str, ProcessNode]:
+        return dict(self._records["nodes"])
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        return dict(self._records["sources"])
+
+    # -- tables -------------------------------------------------------------------------------
+    def to_frame(self, kind: str, value: str = "point") -> pd.DataFrame:
+        """One row per record of ``kind``; quantities as their ``value`` ('point', 'low', 'high').
+
+        Examples
+        --------
+        >>> import chipgap
+        >>> df = chipgap.load_catalog().to_frame("chip")
+        >>> float(df.loc["nvidia-h100-sxm", "memory_bw_gbps"])
+        3350.0
+        """
+        rows = [record_row(r, value) for r in self._records[KINDS[kind]].values()]
+        return pd.DataFrame(rows).set_index("id") if rows else pd.DataFrame()
+
+
+def record_row(record: Any, value: str = "point") -> dict[str, Any]:
+    """A record as one flat row: quantities reduced to a number, tuples joined with commas."""
+    qfields = set(quantity_fields(type(record)))
+    row: dict[str, Any] = {}
+    for name in type(record).model_fields:
+        v = getattr(record, name)
+        if name in qfields:
+            row[name] = _number(v, value)
+        elif isinstance(v, tuple):
+            row[name] = ", ".join(x if isinstance(x, str) else getattr(x, "company", str(x)) for x in v)
+        else:
+            row[name] = v
+    return row
+
+
+def _number(q: Quantity | None, value: str) -> float | None:
+    if q is None:
+        return None
+    return q.point if value == "point" else q.bounds[0 if value == "low" else 1]

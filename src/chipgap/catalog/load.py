@@ -1,0 +1,298 @@
+"""Reading catalog folders (bundled and a user's) into a validated `Catalog`.
+
+A catalog folder holds ``*.yaml`` files at any depth. Each file is a mapping whose keys are
+sections (``sources``, ``companies``, ``nodes``, ``chips``, ``systems``, ``workloads``), each a
+list of entries with an ``id``. A user folder is read on top of the bundled one: an entry with a
+new id is added; an entry with a known id (or alias) replaces the fields it names and keeps the
+rest. Nothing is ever written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.quantity import Quantity
+from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
+                                    expand_quantities, quantity_fields)
+from chipgap.catalog.workload import Workload, read_config_file, workload_from_config
+from chipgap.catalog.yamlio import read_yaml
+from chipgap.errors import CatalogError
+
+ENV_VAR = "CHIPGAP_CATALOG"
+SECTIONS: dict[str, type[BaseModel]] = {
+    "sources": Source, "companies": Company, "nodes": ProcessNode,
+    "chips": Chip, "systems": System, "workloads": WorkloadEntry,
+}
+MAX_FILES = 2000
+
+
+def bundled_dir() -> Path:
+    """The folder of catalog data that ships inside the package."""
+    return Path(__file__).parent / "data"
+
+
+@dataclass
+class _Raw:
+    """Entries as read from YAML (shorthand expanded), not yet validated."""
+
+    entries: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {k: {} for k in SECTIONS})
+    origin: dict[tuple[str, str], str] = field(default_factory=dict)
+    config_paths: dict[str, Path] = field(default_factory=dict)
+    problems: list[CatalogError] = field(default_factory=list)
+
+
+def _yaml_files(root: Path) -> list[Path]:
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    if len(files) > MAX_FILES:
+        raise CatalogError(str(root), f"holds more than {MAX_FILES} YAML files")
+    return files
+
+
+def _read_folder(root: Path, label_prefix: str) -> _Raw:
+    raw = _Raw()
+    if not root.is_dir():
+        raw.problems.append(CatalogError(str(root), "is not a folder"))
+        return raw
+    for path in _yaml_files(root):
+        label = f"{label_prefix}{path.relative_to(root).as_posix()}"
+        try:
+            _read_file(path, label, root, raw)
+        except CatalogError as e:
+            raw.problems.append(e)
+    return raw
+
+
+def _read_file(path: Path, label: str, root: Path, raw: _Raw) -> None:
+    doc = read_yaml(path, label)
+    if doc is None:
+        return
+    if not isinstance(doc, dict):
+        raise CatalogError(label, f"must be a mapping of sections ({', '.join(SECTIONS)}). "
+                                  f"Got a {type(doc).__name__} instead")
+    for section, items in doc.items():
+        if section not in SECTIONS:
+            raise CatalogError(label, f"unknown section '{section}'; expected one of "
+                                      f"{', '.join(SECTIONS)}")
+        if not isinstance(items, list):
+            raise CatalogError(label, f"section '{section}' must be a list of entries")
+        for i, item in enumerate(items):
+            _add_entry(section, item, i, label, raw)
+            if section == "workloads" and isinstance(item, dict) and "config" in item:
+                _resolve_config(item, path, label, root, raw)
+
+
+def _resolve_config(item: dict[str, Any], path: Path, label: str, root: Path, raw: _Raw) -> None:
+    """Record where a workload's config.json is; it must sit inside the catalog folder."""
+    rel = item["config"]
+    if not isinstance(rel, str):
+        return  # the schema reports the type
+    target = (path.parent / rel).resolve()
+    if Path(rel).is_absolute() or not target.is_relative_to(root.resolve()):
+        raw.problems.append(CatalogError(label, "must be a path inside the catalog folder, "
+                                                "relative to this YAML file. Got "
+                                                f"{rel!r} instead", entry=item["id"], field="config"))
+    else:
+        raw.config_paths[item["id"]] = target
+
+
+def _add_entry(section: str, item: Any, i: int, label: str, raw: _Raw) -> None:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        raw.problems.append(CatalogError(label, f"entry {i + 1} of '{section}' must be a mapping "
+                                                "with a string 'id'"))
+        return
+    key = item["id"]
+    if (section, key) in raw.origin:
+        first = raw.origin[(section, key)]
+        raw.problems.append(CatalogError(label, f"is defined twice (also in {first})", entry=key))
+        return
+    try:
+        raw.entries[section][key] = expand_quantities(SECTIONS[section], item)
+    except ValueError as e:
+        raw.problems.append(CatalogError(label, str(e), entry=key, field="defaults"))
+        return
+    raw.origin[(section, key)] = label
+
+
+def _overlay(base: _Raw, user: _Raw) -> _Raw:
+    """``user`` entries on top of ``base``: new ids added, known ids (or aliases) updated."""
+    out = _Raw(entries={k: dict(v) for k, v in base.entries.items()}, origin=dict(base.origin),
+               config_paths=dict(base.config_paths), problems=base.problems + user.problems)
+    for section, entries in user.entries.items():
+        index = _alias_index(out.entries[section])
+        for key, data in entries.items():
+            target = index.get(_norm(key), key)
+            out.entries[section][target] = {**out.entries[section].get(target, {}), **data,
+                                            "id": target}
+            out.origin[(section, target)] = user.origin[(section, key)]
+            if section == "workloads" and key in user.config_paths:
+                out.config_paths[target] = user.config_paths[key]
+    return out
+
+
+def _alias_index(entries: dict[str, dict[str, Any]]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for key, data in entries.items():
+        aliases = data.get("aliases")
+        for name in (key, *(aliases if isinstance(aliases, list) else ())):
+            if isinstance(name, str):
+                index[_norm(name)] = key
+    return index
+
+
+def _norm(s: str) -> str:
+    """Ids compare without case, spaces, dashes, underscores or dots."""
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+def _validate(raw: _Raw) -> tuple[dict[str, dict[str, Any]], list[CatalogError]]:
+    records: dict[str, dict[str, Any]] = {k: {} for k in SECTIONS}
+    problems = list(raw.problems)
+    for section, entries in raw.entries.items():
+        for key, data in entries.items():
+            label = raw.origin[(section, key)]
+            try:
+                records[section][key] = SECTIONS[section].model_validate(data)
+            except ValidationError as e:
+                problems.append(_from_validation(label, key, e))
+    return records, problems
+
+
+def _from_validation(label: str, key: str, e: ValidationError) -> CatalogError:
+    errs = e.errors()
+    err = errs[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    msg = err.get("msg", "invalid").removeprefix("Value error, ")
+    if err.get("type") == "extra_forbidden":
+        msg = "is not a known field (check the spelling and the unit in the name)"
+    elif err.get("type") == "missing":
+        msg = "is required"
+    elif "input" in err and err.get("type") not in ("value_error",):
+        msg += f". Got {err['input']!r} instead"
+    if len(errs) > 1:
+        msg += f" (and {len(errs) - 1} more problem{'s' * (len(errs) > 2)} in this entry)"
+    return CatalogError(label, msg, entry=key, field=".".join(loc) or None)
+
+
+def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[CatalogError]:
+    problems: list[CatalogError] = []
+
+    def need(section: str, key: str, field_name: str, target: str, ref: str | None) -> None:
+        if ref is not None and ref not in records[target]:
+            label = raw.origin[(section, key)]
+            problems.append(CatalogError(label, f"names {target[:-1] if target != 'companies' else 'company'}"
+                                                f" '{ref}', which the catalog does not hold",
+                                         entry=key, field=field_name))
+
+    for section, entries in records.items():
+        for key, rec in entries.items():
+            for fname in quantity_fields(type(rec)):
+                q: Quantity | None = getattr(rec, fname)
+                for s in (q.source if q is not None else ()):
+                    need(section, key, f"{fname}.source", "sources", s)
+            for s in getattr(rec, "source", ()) or ():
+                need(section, key, "source", "sources", s)
+    for key, c in records["chips"].items():
+        need("chips", key, "vendor", "companies", c.vendor)
+        need("chips", key, "process_node", "nodes", c.process_node)
+        need("chips", key, "default_system", "systems", c.default_system)
+        for sup in c.suppliers:
+            need("chips", key, "suppliers.company", "companies", sup.company)
+            for s in sup.source:
+                need("chips", key, "suppliers.source", "sources", s)
+    for key, s in records["systems"].items():
+        need("systems", key, "chip", "chips", s.chip)
+        need("systems", key, "vendor", "companies", s.vendor)
+    for key, n in records["nodes"].items():
+        need("nodes", key, "foundry", "companies", n.foundry)
+    return problems
+
+
+def _load_workloads(records: dict[str, dict[str, Any]],
+                    raw: _Raw) -> tuple[dict[str, Workload], list[CatalogError]]:
+    workloads: dict[str, Workload] = {}
+    problems: list[CatalogError] = []
+    for key, entry in records["workloads"].items():
+        if key not in raw.config_paths:
+            continue  # its path was refused when the file was read
+        try:
+            cfg_path = raw.config_paths[key]
+            workloads[key] = workload_from_config(read_config_file(cfg_path), file=str(cfg_path),
+                                                  id=key, name=entry.name, family=entry.family,
+                                                  source=entry.source)
+        except CatalogError as e:
+            problems.append(CatalogError(raw.origin[("workloads", key)], f"config {e}",
+                                         entry=key, field="config"))
+    return workloads, problems
+
+
+@lru_cache(maxsize=1)
+def _bundled_raw() -> _Raw:
+    return _read_folder(bundled_dir(), "catalog:")
+
+
+def read_catalog(user_dir: str | Path | None = None) -> tuple[Catalog | None, list[CatalogError]]:
+    """Read and validate the bundled catalog with ``user_dir`` on top; return it and every problem.
+
+    The catalog is None when a problem stops it from being built at all. Use `load_catalog`
+    unless you want the full list of problems (as ``chipgap catalog check`` does).
+    """
+    raw = _bundled_raw()
+    if user_dir is not None:
+        user_root = Path(user_dir)
+        raw = _overlay(raw, _read_folder(user_root, f"{user_root.as_posix().rstrip('/')}/"))
+    records, problems = _validate(raw)
+    problems += _check_references(records, raw)
+    workloads, wl_problems = _load_workloads(records, raw)
+    problems += wl_problems
+    try:
+        catalog = Catalog(records, workloads, dict(raw.origin))
+    except CatalogError as e:
+        return None, problems + [e]
+    return catalog, problems
+
+
+def load_catalog(user_dir: str | Path | None = None) -> Catalog:
+    """Load the bundled catalog, with a user's folder of YAML on top.
+
+    Parameters
+    ----------
+    user_dir : str or Path, optional
+        A folder of YAML files laid out like the bundled data. When None, the folder named by the
+        ``CHIPGAP_CATALOG`` environment variable is used, if set.
+
+    Returns
+    -------
+    Catalog
+
+    Raises
+    ------
+    CatalogError
+        On the first problem found (the message counts the others).
+
+    Examples
+    --------
+    >>> import chipgap
+    >>> cat = chipgap.load_catalog()
+    >>> cat.chip("h100").bf16_dense_tflops.value
+    989.4
+    """
+    if user_dir is None and os.environ.get(ENV_VAR):
+        user_dir = os.environ[ENV_VAR]
+    catalog, problems = read_catalog(user_dir)
+    if problems:
+        first = problems[0]
+        if len(problems) > 1:
+            hint = f"chipgap catalog check {user_dir}" if user_dir else "chipgap catalog check"
+            first = CatalogError(first.file, f"{first.message} (+{len(problems) - 1} more; run "
+                                             f"'{hint}')", first.entry, first.field)
+        raise first
+    return catalog  # type: ignore[return-value]  # built whenever there is no problem

@@ -1,0 +1,78 @@
+"""The errors chipgap raises.
+
+Every error derives from `ChipgapError` and also from the builtin it resembles, so a caller can
+catch either. Errors keep their parts as fields and build the sentence in ``__str__``; they stay
+picklable (``__reduce__``) so that they cross process and Ray boundaries intact.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ChipgapError(Exception):
+    """Base class of every error chipgap raises on purpose."""
+
+
+class CatalogError(ValueError, ChipgapError):
+    """A catalog file or one of its entries is malformed.
+
+    Parameters
+    ----------
+    file : str
+        The file (path as given) that holds the problem.
+    message : str
+        What was expected and what was found.
+    entry : str, optional
+        The id of the entry (chip, system, ...) that holds the problem.
+    field : str, optional
+        The dotted field name inside the entry.
+    """
+
+    def __init__(self, file: str, message: str, entry: str | None = None, field: str | None = None):
+        super().__init__(file, message, entry, field)
+        self.file, self.message, self.entry, self.field = file, message, entry, field
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.entry:
+            where += f": entry '{self.entry}'"
+        if self.field:
+            where += f": field '{self.field}'"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self):
+        return (type(self), (self.file, self.message, self.entry, self.field))
+
+
+class UnknownIdError(KeyError, ChipgapError):
+    """An id that no catalog entry (nor alias) has.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked up: 'chip', 'system', 'workload', ...
+    given : str
+        The id as the user wrote it.
+    known : iterable of str
+        Every id and alias of that kind, used to suggest the closest matches.
+    """
+
+    def __init__(self, kind: str, given: str, known: Iterable[str] = ()):
+        known = sorted(set(known))
+        super().__init__(kind, given, known)
+        self.kind, self.given = kind, given
+        self.suggestions = difflib.get_close_matches(given.lower(), known, n=4, cutoff=0.5)
+        self._known = known
+
+    def __str__(self) -> str:
+        msg = f"unknown {self.kind} '{self.given}'."
+        if self.suggestions:
+            msg += " Closest: " + ", ".join(self.suggestions) + "."
+        else:
+            msg += f" Run 'chipgap {self.kind}s list' to see the {len(self._known)} known ids."
+        return msg
+
+    def __reduce__(self):
+        return (type(self), (self.kind, self.given, self._known))

@@ -8,10 +8,12 @@ both ways summed). A "chip" is one package as sold (an Ascend 910C is one chip o
 
 from __future__ import annotations
 
+import datetime
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
+                      model_validator)
 
 from chipgap.catalog.quantity import NonNegative, Positive, PositiveCount, Quantity
 
@@ -92,6 +94,14 @@ class Source(BaseModel):
     kind: Literal["datasheet", "paper", "analyst", "press", "government", "dataset", "vendor",
                   "code", "other"]
     notes: Text | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_as_text(cls, v: Any) -> Any:
+        """YAML reads ``2025`` as a number and ``2025-04-16`` as a date; keep both as text."""
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(v)
+        return v.isoformat() if isinstance(v, datetime.date) else v
 
 
 COMPANY_ROLES = ("designer", "foundry", "memory", "packaging", "cloud", "model-builder",

@@ -1,0 +1,83 @@
+"""Rendering for every command: Rich tables, JSON and CSV, and sourced numbers as text."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from chipgap.catalog.quantity import Quantity
+
+console = Console()
+err_console = Console(stderr=True)
+
+CONFIDENCE_MARK = {"official": "", "measured": " m", "estimate": " e", "rumor": " r"}
+CONFIDENCE_STYLE = {"official": "", "measured": "cyan", "estimate": "yellow", "rumor": "red"}
+LEGEND = "a-b = range (mode); m = measured, e = estimate, r = rumor; unmarked = official"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def num(x: float | None) -> str:
+    """A number with up to four significant digits and thousands separators."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if x != 0 and abs(x) < 0.01:
+        return f"{x:.2g}"
+    digits = max(0, 3 - int(math.floor(math.log10(abs(x))))) if x else 0
+    return f"{x:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:,.0f}"
+
+
+def quantity_text(q: Quantity | None, markup: bool = True) -> str:
+    """``989.4``, ``752-800 (780) e``: the value or range with its confidence mark."""
+    if q is None:
+        return ""
+    text = num(q.value) if not q.is_range else f"{num(q.low)}-{num(q.high)}"
+    if q.is_range and q.mode is not None:
+        text += f" ({num(q.mode)})"
+    text += CONFIDENCE_MARK[q.confidence]
+    style = CONFIDENCE_STYLE[q.confidence]
+    return f"[{style}]{escape(text)}[/]" if markup and style else escape(text) if markup else text
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout: numbers as numbers, NaN as null, no Rich markup."""
+    sys.stdout.write(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalars
+        return _clean(x.item())
+    return x
+
+
+def print_csv(df: pd.DataFrame) -> None:
+    df.to_csv(sys.stdout, index=False, lineterminator="\n")
+
+
+def print_table(rows: list[list[str]], columns: list[str], title: str | None = None,
+                caption: str | None = None, numeric_from: int = 1) -> None:
+    """A Rich table; columns from index ``numeric_from`` on are right-aligned."""
+    table = Table(title=title, caption=caption, header_style="bold", caption_justify="left")
+    for i, c in enumerate(columns):
+        table.add_column(c, justify="right" if i >= numeric_from else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

@@ -1,0 +1,143 @@
+"""Loading a user's catalog folder on top of the bundled one: precedence and error paths."""
+
+import json
+import textwrap
+
+import pytest
+
+import chipgap
+from chipgap.catalog import load_catalog, read_catalog
+from chipgap.errors import CatalogError, UnknownIdError
+
+BASE = """
+sources:
+  - {id: my-note, title: "My analyst note", kind: analyst, date: 2026-01-15}
+companies:
+  - {id: acme-ai, name: Acme AI, country: CN, roles: [designer], source: [my-note]}
+chips:
+  - id: acme-x1
+    name: Acme X1
+    vendor: acme-ai
+    country: CN
+    status: rumoured
+    aliases: [x1]
+    defaults: {source: my-note, confidence: rumor}
+    bf16_dense_tflops: [400, 600]
+    memory_capacity_gb: {value: 96, confidence: estimate}
+    scaleup_bw_gbps_bidir: 400
+"""
+
+
+def folder(tmp_path, text=BASE, name="mine.yaml"):
+    (tmp_path / name).write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def test_user_entries_are_added_with_defaults_applied(tmp_path):
+    cat = load_catalog(folder(tmp_path))
+    x1 = cat.chip("X1")
+    assert x1.bf16_dense_tflops.bounds == (400, 600) and x1.bf16_dense_tflops.confidence == "rumor"
+    assert x1.memory_capacity_gb.confidence == "estimate" and x1.memory_capacity_gb.source == ("my-note",)
+    assert x1.scaleup_bw_gbps_unidir.value == 200  # derived from bidir
+    assert cat.origin("chip", "x1") == f"{tmp_path.as_posix()}/mine.yaml"
+
+
+def test_environment_variable_names_the_user_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHIPGAP_CATALOG", str(folder(tmp_path)))
+    assert chipgap.load_catalog().chip("acme-x1").name == "Acme X1"
+
+
+def test_override_replaces_named_fields_and_keeps_the_rest(tmp_path):
+    bundled = load_catalog().chip("nvidia-h100-sxm")
+    folder(tmp_path, BASE + textwrap.dedent("""
+      - id: h100          # an alias of a bundled chip: overrides nvidia-h100-sxm
+        tdp_w: {value: 650, source: my-note, confidence: estimate}
+    """))
+    h100 = load_catalog(tmp_path).chip("nvidia-h100-sxm")
+    assert h100.tdp_w.value == 650 and h100.tdp_w.source == ("my-note",)
+    assert h100.bf16_dense_tflops == bundled.bf16_dense_tflops
+    assert load_catalog().chip("h100").tdp_w == bundled.tdp_w  # bundled data untouched
+
+
+@pytest.mark.parametrize("snippet, expected", [
+    ("fp16_dense_tflops: {value: -5}", "field 'fp16_dense_tflops': must be a positive number. Got -5 instead"),
+    ("fp16_dense_tflops: {value: 5, confidence: sure}", "field 'fp16_dense_tflops.confidence'"),
+    ("fp16_dense_tflops: {value: 5, source: nowhere, confidence: official}",
+     "names source 'nowhere', which the catalog does not hold"),
+    ("bf16_tflops: 5", "field 'bf16_tflops': is not a known field"),
+    ("compute_die_count: 2.5", "must be a whole number"),
+    ("memory_bw_gbps: [3000, 2000]", "a range needs low < high"),
+    ("scaleup_bw_gbps_unidir: 300", "must be twice scaleup_bw_gbps_unidir"),
+    ("default_system: no-such-system", "names system 'no-such-system'"),
+])
+def test_bad_fields_name_file_entry_and_field(tmp_path, snippet, expected):
+    text = BASE.replace("    scaleup_bw_gbps_bidir: 400\n", "    scaleup_bw_gbps_bidir: 400\n    " + snippet + "\n")
+    with pytest.raises(CatalogError) as e:
+        load_catalog(folder(tmp_path, text))
+    msg = str(e.value)
+    assert "mine.yaml: entry 'acme-x1'" in msg and expected in msg, msg
+
+
+def test_missing_source_without_defaults_is_an_error(tmp_path):
+    text = BASE.replace("    defaults: {source: my-note, confidence: rumor}\n", "")
+    with pytest.raises(CatalogError, match="field 'bf16_dense_tflops.source': is required"):
+        load_catalog(folder(tmp_path, text))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("chips: {id: x}\n", "section 'chips' must be a list"),
+    ("widgets: []\n", "unknown section 'widgets'"),
+    ("- 1\n- 2\n", "must be a mapping of sections"),
+    ("chips:\n  - name: no id\n", "must be a mapping with a string 'id'"),
+    ("chips: [\n", "is not valid YAML"),
+])
+def test_malformed_files(tmp_path, text, expected):
+    with pytest.raises(CatalogError, match=expected):
+        load_catalog(folder(tmp_path, text, name="bad.yaml"))
+
+
+def test_duplicate_id_in_one_folder(tmp_path):
+    folder(tmp_path)
+    folder(tmp_path, "sources:\n  - {id: my-note, title: again, kind: press}\n", name="other.yaml")
+    with pytest.raises(CatalogError, match="is defined twice"):
+        load_catalog(tmp_path)
+
+
+def test_every_problem_is_listed_by_read_catalog(tmp_path):
+    text = BASE.replace("bf16_dense_tflops: [400, 600]", "bf16_dense_tflops: [600, 400]")
+    folder(tmp_path, text)
+    folder(tmp_path, "nodes: 5\n", name="nodes.yaml")
+    _, problems = read_catalog(tmp_path)
+    assert len(problems) == 2
+    with pytest.raises(CatalogError, match=r"\(\+1 more; run 'chipgap catalog check"):
+        load_catalog(tmp_path)
+
+
+def test_workload_config_must_stay_inside_the_folder(tmp_path):
+    (tmp_path / "outside.json").write_text(json.dumps({"model_type": "llama"}))
+    inner = tmp_path / "cat"
+    inner.mkdir()
+    folder(inner, BASE + textwrap.dedent("""
+    workloads:
+      - {id: sneaky, name: S, family: x, config: ../outside.json, source: [my-note]}
+    """))
+    with pytest.raises(CatalogError, match="must be a path inside the catalog folder"):
+        load_catalog(inner)
+
+
+def test_user_workload_from_its_config(tmp_path):
+    cfg = {"model_type": "llama", "hidden_size": 1024, "intermediate_size": 4096,
+           "num_attention_heads": 8, "num_hidden_layers": 4, "vocab_size": 1000}
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "tiny.json").write_text(json.dumps(cfg))
+    folder(tmp_path, BASE + textwrap.dedent("""
+    workloads:
+      - {id: tiny-llama, name: Tiny, family: test, config: configs/tiny.json, source: [my-note]}
+    """))
+    assert load_catalog(tmp_path).workload("tiny-llama").n_layers == 4
+
+
+def test_unknown_id_lists_closest(tmp_path):
+    with pytest.raises(UnknownIdError) as e:
+        load_catalog(folder(tmp_path)).chip("acme-x2")
+    assert "acme-x1" in e.value.suggestions

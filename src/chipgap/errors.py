@@ -76,3 +76,27 @@ class UnknownIdError(KeyError, ChipgapError):
 
     def __reduce__(self):
         return (type(self), (self.kind, self.given, self._known))
+
+
+class InputError(ValueError, ChipgapError):
+    """A parameter of an API call or command is outside what it accepts.
+
+    Parameters
+    ----------
+    parameter : str
+        The parameter's name as the caller wrote it ('die_area_mm2', '--rule').
+    expected : str
+        What it must be ("a positive number of mm2").
+    got : object
+        What was given.
+    """
+
+    def __init__(self, parameter: str, expected: str, got: object):
+        super().__init__(parameter, expected, got)
+        self.parameter, self.expected, self.got = parameter, expected, got
+
+    def __str__(self) -> str:
+        return f"'{self.parameter}' must be {self.expected}. Got {self.got!r} instead"
+
+    def __reduce__(self):
+        return (type(self), (self.parameter, self.expected, self.got))

@@ -37,10 +37,7 @@ def test_china_specific_parts_are_cut_where_reported(cat):
     assert h20.memory_bw_gbps.value == 4000 and h20.memory_capacity_gb.value == 96
     for cut in ("nvidia-a800-sxm", "nvidia-h800-sxm"):                 # NVLink cut to 400 GB/s
         assert cat.chip(cut).scaleup_bw_gbps_bidir.point == 400
-    assert cat.chip("h800").bf16_dense_tflops == h100.bf16_dense_tflops.model_copy(
-        update={"source": cat.chip("h800").bf16_dense_tflops.source,
-                "confidence": cat.chip("h800").bf16_dense_tflops.confidence,
-                "note": cat.chip("h800").bf16_dense_tflops.note})
+    assert cat.chip("h800").bf16_dense_tflops.value == h100.bf16_dense_tflops.value
 
 
 @pytest.mark.parametrize("alias, chip_id", [
@@ -69,9 +66,7 @@ def test_rumoured_and_roadmap_chips_are_not_presented_as_shipping(cat):
 
 def test_systems_agree_with_their_chips(cat):
     for s in cat.systems.values():
-        chip = cat.chip(s.chip)
-        assert s.scaleup_domain_chips.point <= max(s.chip_count.point, s.scaleup_domain_chips.point)
-        assert chip.id == s.chip
+        assert cat.chip(s.chip).id == s.chip  # systems name chips by canonical id
     assert cat.system("huawei-cloudmatrix-384").scaleup_domain_chips.value == 384
     assert cat.system("nvidia-gb200-nvl72").scaleup_domain_chips.value == 72
     assert cat.system("nvidia-hgx-h100").chip_count.value == 8

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     quantity_fields)
@@ -13,7 +14,7 @@ from chipgap.catalog.workload import Workload
 from chipgap.errors import CatalogError, UnknownIdError
 
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
-         "system": "systems", "workload": "workloads"}
+         "system": "systems", "workload": "workloads", "rule": "export_rules"}
 
 
 def normalize_id(s: str) -> str:
@@ -85,6 +86,15 @@ class Catalog:
 
     def source(self, name: str) -> Source:
         return self._records["sources"][self.resolve("source", name)]
+
+    def rule(self, name: str) -> ExportRule:
+        """An export-control rule version by its effective month (``2023-10``)."""
+        return self._records["export_rules"][self.resolve("rule", name)]
+
+    @property
+    def rules(self) -> dict[str, ExportRule]:
+        """Every rule version, in order of effective date."""
+        return dict(sorted(self._records["export_rules"].items(), key=lambda kv: kv[1].effective))
 
     def default_system(self, chip: str) -> System | None:
         """The server a chip usually ships in, or None when it has none (consumer cards, CPUs)."""

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     expand_quantities, quantity_fields)
@@ -28,7 +29,7 @@ from chipgap.errors import CatalogError
 ENV_VAR = "CHIPGAP_CATALOG"
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
-    "chips": Chip, "systems": System, "workloads": WorkloadEntry,
+    "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
 }
 MAX_FILES = 2000
 
@@ -213,6 +214,11 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
         need("systems", key, "vendor", "companies", s.vendor)
     for key, n in records["nodes"].items():
         need("nodes", key, "foundry", "companies", n.foundry)
+    for key, rule in records["export_rules"].items():
+        for m in rule.measures:
+            refs = [*m.source, *(s for q in (m.percent, m.tpp_cap) if q for s in q.source)]
+            for ref in refs:
+                need("export_rules", key, "measures.source", "sources", ref)
     return problems
 
 

@@ -182,6 +182,7 @@ class Chip(Record):
     scaleup_bw_gbps_unidir: Positive = None
     scaleup_bw_gbps_bidir: Positive = None
     scaleout_bw_gbps_unidir: Positive = None
+    host_io_bw_gbps_bidir: Positive = None
 
     tdp_w: Positive = None
     price_usd: NonNegative = None

@@ -1,0 +1,149 @@
+"""``chipgap export``: classify chips under US rule versions, headroom, timelines, chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from chipgap.analyses.export import classify_chips, headroom
+from chipgap.cli import get_catalog
+from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+
+app = typer.Typer(no_args_is_help=True)
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+SamplesOpt = Annotated[int, typer.Option(min=1, max=100_000,
+                                         help="Monte-Carlo samples of ranged specs.")]
+JSON_KEYS = ["chip", "rule", "tpp", "tpp_low", "tpp_high", "performance_density",
+             "performance_density_low", "performance_density_high", "area_mm2", "io_bw_gbps_bidir",
+             "controlled", "classification", "probability_controlled", "triggered_by", "margins",
+             "measures", "tpp_to_change_down", "tpp_to_change_up"]
+
+
+def _latest_rule(ctx: typer.Context) -> str:
+    rules = [r for r in get_catalog(ctx).rules.values() if r.status != "rescinded"]
+    return rules[-1].id
+
+
+def _render(df: pd.DataFrame, fmt: Format, title: str) -> None:
+    if fmt is Format.json:
+        return print_json(df[JSON_KEYS].to_dict("records"))
+    if fmt is Format.csv:
+        flat = df.drop(columns=["margins", "measures"]).assign(
+            measures=df.measures.map(lambda ms: "; ".join(m["name"] for m in ms)))
+        return print_csv(flat)
+    rows = [[r.chip, r.rule, _range(r.tpp, r.tpp_low, r.tpp_high),
+             _range(r.performance_density, r.performance_density_low, r.performance_density_high),
+             r.classification, r.triggered_by,
+             "" if r.probability_controlled is None else f"{r.probability_controlled:.0%}",
+             _change(r)] for r in df.itertuples()]
+    print_table(rows, ["chip", "rule", "TPP", "PD (TPP/mm2)", "status", "why", "P(controlled)",
+                       "TPP where status flips"], title=title,
+                caption="TPP = 2 x MacTOPS x bit length (dense); PD = TPP / applicable die area; "
+                        "'flips' = TPP at the chip's own die area and links where its status changes",
+                numeric_from=2)
+
+
+def _range(point: float, low: float, high: float) -> str:
+    if pd.isna(point):
+        return "n/a"
+    return num(point) if high <= low * (1 + 1e-9) else f"{num(point)} ({num(low)}-{num(high)})"
+
+
+def _change(r) -> str:  # noqa: ANN001
+    parts = []
+    if r.tpp_to_change_down is not None:
+        parts.append(f"below {num(r.tpp_to_change_down)} ({num(100 * (r.tpp_to_change_down / r.tpp - 1))}%)")
+    if r.tpp_to_change_up is not None:
+        parts.append(f"at {num(r.tpp_to_change_up)} (+{num(100 * (r.tpp_to_change_up / r.tpp - 1))}%)")
+    return "; ".join(parts)
+
+
+@app.command("classify")
+def classify(
+    ctx: typer.Context,
+    chips: Annotated[list[str] | None, typer.Argument(help="Chip ids or aliases.")] = None,
+    all_chips: Annotated[bool, typer.Option("--all", help="Classify every chip in the catalog.")] = False,
+    rule: Annotated[str | None, typer.Option(
+        help="Rule version by effective month (2023-10); default the newest one not rescinded.")] = None,
+    samples: SamplesOpt = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the Monte-Carlo draws.")] = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Classify chips under a rule version: status, the test that caught them, and margins.
+
+    Where a spec is a range that straddles a threshold, the status is 'uncertain' with the
+    probability of being controlled.
+    """
+    if not chips and not all_chips:
+        raise typer.BadParameter("give chip ids or --all", param_hint="CHIPS")
+    rule = rule or _latest_rule(ctx)
+    df = classify_chips(get_catalog(ctx), None if all_chips else chips, [rule], samples, seed)
+    _render(df, fmt, f"Export-control status under rule {rule}")
+
+
+@app.command("timeline")
+def timeline(
+    ctx: typer.Context,
+    chip: Annotated[str, typer.Argument(help="Chip id or alias.")],
+    samples: SamplesOpt = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the Monte-Carlo draws.")] = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """One chip under every rule version, in order of effective date."""
+    df = classify_chips(get_catalog(ctx), [chip], None, samples, seed)
+    _render(df, fmt, f"{df.chip.iloc[0]} under every rule version")
+
+
+@app.command("headroom")
+def headroom_cmd(
+    ctx: typer.Context,
+    rule: Annotated[str, typer.Option(help="Rule version by effective month (2023-10).")],
+    die_area: Annotated[float, typer.Option("--die-area", min=1e-3,
+                                            help="Applicable (FinFET/GAA logic) die area, mm2.")],
+    market: Annotated[str, typer.Option(help="datacenter, consumer or workstation.")] = "datacenter",
+    io_bw: Annotated[float | None, typer.Option("--io-bw", min=0,
+                                                help="Chip-to-chip I/O, GB/s both directions.")] = None,
+    memory_bw: Annotated[float | None, typer.Option("--memory-bw", min=0,
+                                                    help="Memory bandwidth, GB/s.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The most dense throughput a chip of this die area can have and stay uncontrolled.
+
+    Bandwidths not given are assumed to meet any threshold on them (the designer's worst case).
+    """
+    row = headroom(get_catalog(ctx), rule, die_area, market, io_bw, memory_bw).iloc[0]
+    precisions = {c.removeprefix("max_dense_"): row[c] for c in row.index if c.startswith("max_dense_")}
+    data = {"rule": row.rule, "die_area_mm2": row.die_area_mm2, "market": market,
+            "io_bw_gbps_bidir": io_bw, "memory_bw_gbps": memory_bw, "max_tpp": row.max_tpp,
+            "max_dense_tflops": precisions, "binding_test": row.binding_test}
+    if fmt is Format.json:
+        return print_json(data)
+    if fmt is Format.csv:
+        return print_csv(pd.DataFrame([{k: v for k, v in data.items() if k != "max_dense_tflops"}
+                                       | {f"max_dense_{k}": v for k, v in precisions.items()}]))
+    rows = [["max TPP (stay strictly below)", num(row.max_tpp)], ["binding test", row.binding_test]]
+    rows += [[f"max dense {k} (T{'OPS' if k == 'int8' else 'FLOPS'})", num(v)] for k, v in precisions.items()]
+    print_table(rows, ["", "value"], title=f"Headroom under {row.rule}: {num(die_area)} mm2, {market}")
+
+
+@app.command("chart")
+def chart(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.png or .svg).",
+                                      dir_okay=False)] = Path("tpp-vs-density.png"),
+    rule: Annotated[str, typer.Option(help="Rule whose thresholds are drawn.")] = "2023-10",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
+) -> None:
+    """Draw TPP against performance density for every chip, with the rule's threshold lines."""
+    from chipgap.report.export_chart import tpp_density_chart
+
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise typer.BadParameter("the file must end in .png or .svg", param_hint="--out")
+    if out.exists() and not force:
+        raise typer.BadParameter(f"{out} exists; pass --force to overwrite it", param_hint="--out")
+    tpp_density_chart(get_catalog(ctx), rule).savefig(out, bbox_inches="tight", dpi=150)
+    console.print(f"wrote {out}")

@@ -1,0 +1,1 @@
+"""Surfaces that render analyses as charts and documents (the report builds on these)."""

@@ -46,6 +46,10 @@ class CatalogError(ValueError, ChipgapError):
         return (type(self), (self.file, self.message, self.entry, self.field))
 
 
+LIST_COMMANDS = {"chip": "chipgap chips list", "system": "chipgap systems list",
+                 "workload": "chipgap models list", "rule": "chipgap export rules"}
+
+
 class UnknownIdError(KeyError, ChipgapError):
     """An id that no catalog entry (nor alias) has.
 
@@ -70,8 +74,10 @@ class UnknownIdError(KeyError, ChipgapError):
         msg = f"unknown {self.kind} '{self.given}'."
         if self.suggestions:
             msg += " Closest: " + ", ".join(self.suggestions) + "."
+        elif self.kind in LIST_COMMANDS:
+            msg += f" Run '{LIST_COMMANDS[self.kind]}' to see the known ids."
         else:
-            msg += f" Run 'chipgap {self.kind}s list' to see the {len(self._known)} known ids."
+            msg += f" The catalog holds {len(self._known)} {self.kind} ids."
         return msg
 
     def __reduce__(self):

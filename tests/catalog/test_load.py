@@ -49,10 +49,9 @@ def test_environment_variable_names_the_user_folder(tmp_path, monkeypatch):
 
 def test_override_replaces_named_fields_and_keeps_the_rest(tmp_path):
     bundled = load_catalog().chip("nvidia-h100-sxm")
-    folder(tmp_path, BASE + textwrap.dedent("""
-      - id: h100          # an alias of a bundled chip: overrides nvidia-h100-sxm
-        tdp_w: {value: 650, source: my-note, confidence: estimate}
-    """))
+    folder(tmp_path, BASE + (
+        "  - id: h100          # an alias of a bundled chip: overrides nvidia-h100-sxm\n"
+        "    tdp_w: {value: 650, source: my-note, confidence: estimate}\n"))
     h100 = load_catalog(tmp_path).chip("nvidia-h100-sxm")
     assert h100.tdp_w.value == 650 and h100.tdp_w.source == ("my-note",)
     assert h100.bf16_dense_tflops == bundled.bf16_dense_tflops

@@ -13,7 +13,9 @@ runner = CliRunner()
 
 COMMANDS = [[], ["chips"], ["chips", "list"], ["chips", "show"], ["chips", "compare"],
             ["systems"], ["systems", "list"], ["systems", "show"], ["models"], ["models", "list"],
-            ["models", "show"], ["catalog"], ["catalog", "check"]]
+            ["models", "show"], ["catalog"], ["catalog", "check"], ["export"],
+            ["export", "classify"], ["export", "headroom"], ["export", "timeline"],
+            ["export", "chart"]]
 
 
 def run(*args):
@@ -29,8 +31,9 @@ def test_every_command_has_help(cmd):
 def test_main_job_compares_910c_with_h100():
     r = run("chips", "compare", "huawei-ascend-910c", "nvidia-h100-sxm")
     assert r.exit_code == 0, r.output
-    assert "huawei-ascend-910c / nvidia-h100-sxm" in r.output
-    assert "bf16_dense_tflops" in r.output and "memory_bw_gbps" in r.output
+    assert "910c / h100" in r.output
+    assert "BF16 dense" in r.output and "scale-up link" in r.output
+    assert "1.60x" in r.output  # 128 GB / 80 GB
 
 
 def test_compare_json_echoes_inputs_and_gives_ratios():

@@ -12,26 +12,26 @@ import pandas as pd
 
 from chipgap.catalog.catalog import Catalog
 
-SPECS: dict[str, str] = {
-    "compute_die_count": "dies",
-    "compute_die_area_mm2": "mm2 per die",
-    "transistors_billion": "billion",
-    "fp64_dense_tflops": "TFLOPS",
-    "fp32_dense_tflops": "TFLOPS",
-    "tf32_dense_tflops": "TFLOPS",
-    "bf16_dense_tflops": "TFLOPS",
-    "fp16_dense_tflops": "TFLOPS",
-    "fp8_dense_tflops": "TFLOPS",
-    "int8_dense_tops": "TOPS",
-    "fp4_dense_tflops": "TFLOPS",
-    "memory_capacity_gb": "GB",
-    "memory_bw_gbps": "GB/s",
-    "scaleup_bw_gbps_unidir": "GB/s, one way",
-    "scaleout_bw_gbps_unidir": "GB/s, one way",
-    "tdp_w": "W",
-    "price_usd": "USD",
+SPECS: dict[str, tuple[str, str]] = {
+    "compute_die_count": ("compute dies", "dies"),
+    "compute_die_area_mm2": ("die area, each", "mm2"),
+    "transistors_billion": ("transistors", "billion"),
+    "fp64_dense_tflops": ("FP64 dense", "TFLOPS"),
+    "fp32_dense_tflops": ("FP32 dense", "TFLOPS"),
+    "tf32_dense_tflops": ("TF32 dense", "TFLOPS"),
+    "bf16_dense_tflops": ("BF16 dense", "TFLOPS"),
+    "fp16_dense_tflops": ("FP16 dense", "TFLOPS"),
+    "fp8_dense_tflops": ("FP8 dense", "TFLOPS"),
+    "int8_dense_tops": ("INT8 dense", "TOPS"),
+    "fp4_dense_tflops": ("FP4 dense", "TFLOPS"),
+    "memory_capacity_gb": ("memory", "GB"),
+    "memory_bw_gbps": ("memory bandwidth", "GB/s"),
+    "scaleup_bw_gbps_unidir": ("scale-up link", "GB/s each way"),
+    "scaleout_bw_gbps_unidir": ("scale-out NIC", "GB/s each way"),
+    "tdp_w": ("power (TDP)", "W"),
+    "price_usd": ("price", "USD"),
 }
-"""The chip specs a comparison shows, in order, with their units."""
+"""The chip specs a comparison shows, in order: field -> (label, unit)."""
 
 COLUMNS = ["spec", "unit", "chip", "point", "low", "high", "is_range", "confidence", "source",
            "ratio_point", "ratio_low", "ratio_high"]
@@ -80,7 +80,7 @@ def compare_chips(catalog: Catalog, chips: Sequence[str], baseline: str | None =
             if q is None:
                 continue
             lo, hi = q.bounds
-            row = dict(spec=spec, unit=SPECS.get(spec, ""), chip=cid, point=q.point, low=lo,
+            row = dict(spec=spec, unit=SPECS.get(spec, ("", ""))[1], chip=cid, point=q.point, low=lo,
                        high=hi, is_range=q.is_range, confidence=q.confidence,
                        source=", ".join(q.source), ratio_point=float("nan"),
                        ratio_low=float("nan"), ratio_high=float("nan"))

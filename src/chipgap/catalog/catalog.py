@@ -8,13 +8,15 @@ import pandas as pd
 
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
+from chipgap.catalog.runs import TrainingRun
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     quantity_fields)
 from chipgap.catalog.workload import Workload
 from chipgap.errors import CatalogError, UnknownIdError
 
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
-         "system": "systems", "workload": "workloads", "rule": "export_rules"}
+         "system": "systems", "workload": "workloads", "rule": "export_rules",
+         "run": "runs"}
 
 
 def normalize_id(s: str) -> str:
@@ -95,6 +97,11 @@ class Catalog:
     def rules(self) -> dict[str, ExportRule]:
         """Every rule version, in order of effective date."""
         return dict(sorted(self._records["export_rules"].items(), key=lambda kv: kv[1].effective))
+
+    @property
+    def runs(self) -> dict[str, TrainingRun]:
+        """Published training measurements (calibration and held-out)."""
+        return dict(self._records["runs"])
 
     def default_system(self, chip: str) -> System | None:
         """The server a chip usually ships in, or None when it has none (consumer cards, CPUs)."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.export_rules import ExportRule
+from chipgap.catalog.runs import TrainingRun
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     expand_quantities, quantity_fields)
@@ -30,6 +31,7 @@ ENV_VAR = "CHIPGAP_CATALOG"
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
+    "runs": TrainingRun,
 }
 MAX_FILES = 2000
 
@@ -214,6 +216,10 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
         need("systems", key, "vendor", "companies", s.vendor)
     for key, n in records["nodes"].items():
         need("nodes", key, "foundry", "companies", n.foundry)
+    for key, run in records["runs"].items():
+        need("runs", key, "workload", "workloads", run.workload)
+        need("runs", key, "chip", "chips", run.chip)
+        need("runs", key, "system", "systems", run.system)
     for key, rule in records["export_rules"].items():
         for m in rule.measures:
             refs = [*m.source, *(s for q in (m.percent, m.tpp_cap) if q for s in q.source)]

@@ -155,5 +155,7 @@ Positive = Annotated[Quantity | None, AfterValidator(_positive)]
 """A quantity that must be > 0 over its whole range (bandwidth, area, throughput)."""
 NonNegative = Annotated[Quantity | None, AfterValidator(_non_negative)]
 """A quantity that must be >= 0 (price, count that may be zero)."""
+PositiveQuantity = Annotated[Quantity, AfterValidator(_positive)]
+"""A required quantity > 0 over its whole range."""
 PositiveCount = Annotated[Quantity | None, AfterValidator(_whole), AfterValidator(_positive)]
 """A whole number > 0 (dies, chips, cores)."""

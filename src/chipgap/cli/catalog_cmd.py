@@ -41,8 +41,8 @@ def check(
             err_console.print(f"[bold red]error:[/] {escape(str(p))}", soft_wrap=True)
         if not problems and catalog is not None:
             counts = ", ".join(f"{len(getattr(catalog, k))} {k}" for k in
-                               ("chips", "systems", "workloads", "rules", "companies", "nodes",
-                                "sources"))
+                               ("chips", "systems", "workloads", "rules", "runs", "companies",
+                                "nodes", "sources"))
             console.print(f"ok: {folder or 'bundled catalog'} ({counts})")
     if problems:
         raise typer.Exit(2)

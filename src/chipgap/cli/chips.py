@@ -111,16 +111,28 @@ def compare(
         for i in others:
             r = df[(df.spec == spec) & (df.chip == i)]
             ratios.append(_ratio_text(r.iloc[0]) if len(r) else "")
-        rows.append([spec, SPECS[spec], *cells, *ratios])
-    print_table(rows, ["spec", "unit", *ids, *(f"{i} / {base}" for i in others)],
+        label, unit = SPECS.get(spec, (spec, ""))
+        rows.append([label, unit, *cells, *ratios])
+    short = {i: short_name(cat.chip(i)) for i in ids}
+    print_table(rows, ["spec", "unit", *(short[i] for i in ids),
+                       *(f"{short[i]} / {short[base]}" for i in others)],
                 caption=LEGEND + "; ratio ranges bound every combination of the inputs",
                 numeric_from=2)
+
+
+def short_name(chip: Chip) -> str:
+    """The shortest of a chip's id and aliases (``910c``, ``h100``), for table headers."""
+    return min((chip.id, *chip.aliases), key=len)
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
 def _ratio_text(row: pd.Series) -> str:
     if pd.isna(row.ratio_point):
         return ""
-    text = f"{num(row.ratio_point)}x"
+    text = f"{_ratio(row.ratio_point)}x"
     if row.ratio_high > row.ratio_low * (1 + 1e-9):
-        text += f" ({num(row.ratio_low)}-{num(row.ratio_high)})"
+        text += f" ({_ratio(row.ratio_low)}-{_ratio(row.ratio_high)})"
     return text

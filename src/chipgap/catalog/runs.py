@@ -1,0 +1,66 @@
+"""Published measurements of LLM training runs, for calibrating and checking the performance model.
+
+Each run names a catalog workload, chip and system, the parallel layout the paper reports, the
+metric it measured and where in the paper. ``split`` keeps the runs the fit may use
+(``calibration``) apart from those it must predict (``holdout``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chipgap.catalog.quantity import Positive, PositiveQuantity
+from chipgap.catalog.schema import Record, Slug, Text
+
+Count = Annotated[int, Field(strict=True, gt=0)]
+
+
+class Layout(BaseModel):
+    """How a training job is split: tensor, pipeline, data, context and expert parallelism.
+
+    ``zero`` is the ZeRO stage of data parallelism (3 = FSDP); ``vpp`` the virtual pipeline
+    stages per device (interleaved 1F1B); ``mbs`` the micro-batch size in sequences.
+    Unreported fields are None.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tp: Count = 1
+    pp: Count = 1
+    dp: Count = 1
+    cp: Count = 1
+    ep: Count = 1
+    vpp: Count = 1
+    mbs: Count | None = None
+    zero: Literal[0, 1, 2, 3] | None = None
+    recompute: Literal["none", "selective", "full"] | None = None
+    sequence_parallel: bool | None = None
+
+
+class TrainingRun(Record):
+    """One published training measurement.
+
+    ``measured`` is the value of ``metric``: ``tokens_per_s_per_chip`` (all tokens of the
+    global batch per second, divided by chips), ``mfu`` (fraction, with the paper's FLOP
+    convention in the note), ``step_time_s`` or ``model_tflops_per_chip``. Values the source
+    did not state but that were computed from what it did state carry the formula in the note.
+    """
+
+    kind: Literal["training"] = "training"
+    workload: Slug
+    chip: Slug
+    system: Slug | None = None
+    chips: Count
+    seq_len: Count
+    global_batch: Count
+    precision: Literal["bf16", "fp8"]
+    layout: Layout
+    metric: Literal["tokens_per_s_per_chip", "mfu", "step_time_s", "model_tflops_per_chip"]
+    measured: PositiveQuantity
+    scaleout_bw_gbps_unidir: Positive = None
+    split: Literal["calibration", "holdout"]
+    source: tuple[Slug, ...] = Field(min_length=1)
+    location: Annotated[str, StringConstraints(max_length=300)]
+    framework: Text | None = None

@@ -46,6 +46,9 @@ class TrainingRun(Record):
     global batch per second, divided by chips), ``mfu`` (fraction, with the paper's FLOP
     convention in the note), ``step_time_s`` or ``model_tflops_per_chip``. Values the source
     did not state but that were computed from what it did state carry the formula in the note.
+    ``flash_attention``, ``ep_overlap`` and ``dp_overlap`` say what the run's framework did
+    (see `chipgap.models.training.Job`): Megatron-LM in 2021-22 had neither fused attention
+    nor overlapped gradient reduction; DeepSeek's DualPipe overlaps expert all-to-all.
     """
 
     kind: Literal["training"] = "training"
@@ -60,6 +63,9 @@ class TrainingRun(Record):
     metric: Literal["tokens_per_s_per_chip", "mfu", "step_time_s", "model_tflops_per_chip"]
     measured: PositiveQuantity
     scaleout_bw_gbps_unidir: Positive = None
+    flash_attention: bool = True
+    ep_overlap: bool = False
+    dp_overlap: bool = True
     split: Literal["calibration", "holdout"]
     source: tuple[Slug, ...] = Field(min_length=1)
     location: Annotated[str, StringConstraints(max_length=300)]

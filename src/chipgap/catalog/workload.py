@@ -43,6 +43,9 @@ class Workload(BaseModel):
         Multi-head latent attention (DeepSeek); zero where unused (``q_lora_rank`` 0 = full q).
     mtp_layers : int
         Multi-token-prediction modules trained beside the main model (DeepSeek-V3: 1).
+    routing_groups_per_token : int
+        Group-limited routing: a token's experts come from at most this many expert groups
+        (DeepSeek-V3: 4 of 8, one group per node), which bounds cross-node dispatch; 0 = none.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -80,6 +83,7 @@ class Workload(BaseModel):
     qk_rope_head_dim: int = Field(default=0, ge=0)
     v_head_dim: int = Field(default=0, ge=0)
     mtp_layers: int = Field(default=0, ge=0)
+    routing_groups_per_token: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Workload:
@@ -183,7 +187,8 @@ def _deepseek(cfg: Mapping[str, Any]) -> dict[str, Any]:
             "qk_rope_head_dim": _get(cfg, "qk_rope_head_dim"),
             "v_head_dim": _get(cfg, "v_head_dim"),
             "head_dim": _get(cfg, "qk_nope_head_dim") + _get(cfg, "qk_rope_head_dim"),
-            "mtp_layers": _get(cfg, "num_nextn_predict_layers", 0)}
+            "mtp_layers": _get(cfg, "num_nextn_predict_layers", 0),
+            "routing_groups_per_token": _get(cfg, "topk_group", 0) if _get(cfg, "n_group", 1) > 1 else 0}
 
 
 def _gpt2(cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -66,13 +66,14 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 
 def _register() -> None:
-    from chipgap.cli import catalog_cmd, chips, export, models, systems
+    from chipgap.cli import catalog_cmd, chips, export, models, systems, train
 
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
     app.add_typer(systems.app, name="systems", help="Servers, racks and superpods.")
     app.add_typer(models.app, name="models", help="LLM architectures (workloads).")
     app.add_typer(export.app, name="export",
                   help="US export-control rules: classify chips, headroom, timelines, chart.")
+    app.command("train", help=train.train.__doc__)(train.train)
     app.add_typer(catalog_cmd.app, name="catalog", help="Validate catalog folders.")
 
 

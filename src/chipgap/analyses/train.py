@@ -1,0 +1,180 @@
+"""Training performance on catalog hardware: one layout, every layout, time and chips needed.
+
+Builds `Hardware` from a chip and the system it runs in, layout arrays from a grid of every
+valid parallel split, calls `chipgap.models.training.train_step` once, and returns tidy tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.workload import Workload, load_workload
+from chipgap.errors import InputError
+from chipgap.models.calibration import efficiency_for
+from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step
+
+LAYOUT_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero", "recompute")
+RESULT_KEYS = ("step_time_s", "tokens_per_s", "tflops_per_chip", "mfu", "hfu", "memory_gb", "fits")
+BREAKDOWN_KEYS = ("compute_s", "bubble_s", "tp_comm_s", "cp_comm_s", "ep_comm_s", "pp_comm_s",
+                  "dp_exposed_s", "optimizer_s")
+MEMORY_KEYS = ("mem_weights_gb", "mem_grads_gb", "mem_optimizer_gb", "mem_activations_gb",
+               "mem_logits_gb")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything fixed for one training question: job, hardware and efficiency."""
+
+    job: Job
+    hardware: Hardware
+    efficiency: Efficiency
+    chip: str
+    system: str | None
+    efficiency_basis: str
+
+
+def resolve_workload(catalog: Catalog, model: str) -> Workload:
+    """A catalog workload by id or alias, or any ``config.json`` by path."""
+    if model.endswith(".json"):
+        return load_workload(model)
+    return catalog.workload(model)
+
+
+def hardware(catalog: Catalog, chip: str, system: str | None = None,
+             scaleout_gbps: float | None = None) -> tuple[Hardware, str | None]:
+    """Point-estimate `Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
+
+    Raises
+    ------
+    InputError
+        When the chip lacks a spec the model needs (bf16 peak, memory) or the system holds
+        another chip.
+    """
+    c = catalog.chip(chip)
+    sys_rec = catalog.system(system) if system else catalog.default_system(c.id)
+    if sys_rec is not None and sys_rec.chip != c.id:
+        raise InputError("system", f"a system built from {c.id}", sys_rec.id)
+    for field in ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gb"):
+        if getattr(c, field) is None:
+            raise InputError("chip", f"a chip whose {field} the catalog holds", c.id)
+
+    def pick(*qs):  # noqa: ANN001, ANN202
+        return next((q.point for q in qs if q is not None), np.nan)
+
+    up = pick(sys_rec.scaleup_bw_gbps_unidir if sys_rec else None, c.scaleup_bw_gbps_unidir)
+    out = scaleout_gbps if scaleout_gbps is not None else pick(
+        sys_rec.scaleout_bw_gbps_unidir if sys_rec else None, c.scaleout_bw_gbps_unidir)
+    domain = sys_rec.scaleup_domain_chips.point if sys_rec else 1.0
+    if np.isnan(out):
+        out = up if not np.isnan(up) else pick(c.host_io_bw_gbps_bidir) / 2
+    if np.isnan(up):
+        up = out
+    fp8 = c.fp8_dense_tflops.point if c.fp8_dense_tflops else c.bf16_dense_tflops.point
+    return Hardware(peak_tflops=c.bf16_dense_tflops.point, peak_fp8_tflops=fp8,
+                    memory_bw_gbps=c.memory_bw_gbps.point, memory_gb=c.memory_capacity_gb.point,
+                    scaleup_gbps=up, scaleout_gbps=out, domain=domain), (sys_rec.id if sys_rec else None)
+
+
+def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, global_batch: int,
+          system: str | None = None, precision: str = "bf16", scaleout_gbps: float | None = None,
+          flash_attention: bool = True, ep_overlap: bool = False, dp_overlap: bool = True) -> Setup:
+    """Check a training question's inputs once and fix its job, hardware and efficiency.
+
+    The last three arguments say what the training framework does (see `Job`); the defaults
+    describe a current Megatron-core/NeMo stack.
+    """
+    for name, value in (("chips", chips), ("seq_len", seq_len), ("global_batch", global_batch)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise InputError(name, "a whole number of at least 1", value)
+    if precision not in ("bf16", "fp8"):
+        raise InputError("precision", "bf16 or fp8", precision)
+    w = resolve_workload(catalog, model)
+    hw, sys_id = hardware(catalog, chip, system, scaleout_gbps)
+    chip_id = catalog.resolve("chip", chip)
+    eff, basis = efficiency_for(chip_id)
+    job = Job(w, int(chips), int(seq_len), int(global_batch), precision,
+              flash_attention=flash_attention, ep_overlap=ep_overlap, dp_overlap=dp_overlap)
+    return Setup(job, hw, eff, chip_id, sys_id, basis)
+
+
+def _reason_text(mask: int) -> str:
+    return "; ".join(text for bit, text in REASONS.items() if mask & bit) or ""
+
+
+def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
+    """Evaluate layouts (a mapping of `LAYOUT_KEYS` to scalars or equal-length arrays).
+
+    ``recompute`` may be given by name ('none', 'selective', 'full'). Returns one row per
+    layout with the layout, results, time breakdown, memory breakdown and ``reason``.
+    """
+    lay = {k: layouts.get(k, 1 if k not in ("zero", "recompute") else 0) for k in LAYOUT_KEYS}
+    if isinstance(lay["recompute"], str):
+        if lay["recompute"] not in RECOMPUTE:
+            raise InputError("recompute", "none, selective or full", lay["recompute"])
+        lay["recompute"] = RECOMPUTE[lay["recompute"]]
+    arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in lay.items()}
+    out = train_step(s.job, s.hardware, s.efficiency, **arrays)
+    n = np.broadcast(*arrays.values()).size
+    df = pd.DataFrame({k: np.broadcast_to(v, (n,)) for k, v in arrays.items()})
+    for key in (*RESULT_KEYS, *BREAKDOWN_KEYS, *MEMORY_KEYS):
+        df[key] = np.broadcast_to(out[key], (n,))
+    codes = np.broadcast_to(out["reason"], (n,))
+    df["reason"] = pd.Series(codes).map({int(c): _reason_text(int(c)) for c in np.unique(codes)})
+    df["valid"] = codes == 0
+    return df
+
+
+def _divisors(n: int, cap: int) -> np.ndarray:
+    d = np.arange(1, min(n, cap) + 1)
+    return d[n % d == 0]
+
+
+def layout_grid(s: Setup, max_mbs: int = 8) -> dict[str, np.ndarray]:
+    """Every layout worth trying for a job, as flat arrays (a cross product, filtered).
+
+    tp over powers of two within the scale-up domain; pp over divisors of the chip count up to
+    the layer count; cp over powers of two dividing the sequence; ep over divisors of the
+    routed experts (MoE only); vpp in {1, 2, 3, 4, 6, 8}; micro-batches {1, 2, 4, 8}; ZeRO 0-3;
+    recompute none/selective/full. Data parallelism fills the rest and must be whole.
+    """
+    w, N = s.job.workload, s.job.chips
+    pow2 = 2 ** np.arange(0, 15)
+    tp = pow2[(pow2 <= max(s.hardware.domain, 1)) & (w.n_heads % pow2 == 0) & (pow2 <= N)]
+    pp = _divisors(N, w.n_layers)
+    cp = pow2[(pow2 <= N) & (s.job.seq_len % pow2 == 0) & (pow2 <= 64)]
+    ep = _divisors(w.n_routed_experts, N) if w.is_moe else np.array([1])
+    grids = np.meshgrid(tp, pp, cp, ep, [1, 2, 3, 4, 6, 8], pow2[pow2 <= max_mbs], [0, 1, 2, 3],
+                        [0, 1, 2], indexing="ij")
+    g = dict(zip(("tp", "pp", "cp", "ep", "vpp", "mbs", "zero", "recompute"),
+                 (x.ravel() for x in grids)))
+    dp = N // (g["tp"] * g["pp"] * g["cp"])
+    keep = (g["tp"] * g["pp"] * g["cp"] * dp == N) & ((g["pp"] > 1) | (g["vpp"] == 1))
+    keep &= (dp * g["cp"]) % g["ep"] == 0
+    g["dp"] = dp
+    return {k: g[k][keep] for k in LAYOUT_KEYS}
+
+
+def search(s: Setup, top: int = 10, objective: str = "tokens_per_s") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate every layout of `layout_grid` in one array pass.
+
+    Returns
+    -------
+    best : DataFrame
+        The ``top`` valid layouts by ``objective`` (highest first).
+    all : DataFrame
+        Every layout evaluated, valid or not, with its ``reason``.
+    """
+    df = evaluate(s, layout_grid(s))
+    valid = df[df.valid]
+    return valid.sort_values(objective, ascending=False).head(top).reset_index(drop=True), df
+
+
+def time_to_train_days(tokens_per_s: float, tokens: float) -> float:
+    """Days to process ``tokens`` at a sustained ``tokens_per_s``."""
+    return tokens / tokens_per_s / 86400.0

@@ -1,0 +1,106 @@
+"""``chipgap train``: step time, throughput and memory of an LLM training layout, or the best ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS, evaluate,
+                                    search, setup, time_to_train_days)
+from chipgap.cli import get_catalog
+from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+
+Opt = typer.Option
+Par = "Parallel layout (with --search: ignored)"
+
+
+def train(
+    ctx: typer.Context,
+    model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
+    chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias.")],
+    chips: Annotated[int, Opt("--chips", "-n", min=1, help="Number of chips.")],
+    seq_len: Annotated[int, Opt("--seq-len", min=1, help="Tokens per sequence.")] = 4096,
+    global_batch: Annotated[int, Opt("--global-batch", min=1, help="Sequences per step.")] = 1024,
+    system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
+    precision: Annotated[str, Opt(help="Matrix precision: bf16 or fp8.")] = "bf16",
+    tp: Annotated[int, Opt(min=1, help="Tensor parallel (with sequence parallelism).", rich_help_panel=Par)] = 1,
+    pp: Annotated[int, Opt(min=1, help="Pipeline stages.", rich_help_panel=Par)] = 1,
+    dp: Annotated[int | None, Opt(min=1, help="Data parallel (default: what the chips leave).",
+                                  rich_help_panel=Par)] = None,
+    cp: Annotated[int, Opt(min=1, help="Context parallel.", rich_help_panel=Par)] = 1,
+    ep: Annotated[int, Opt(min=1, help="Expert parallel (MoE).", rich_help_panel=Par)] = 1,
+    vpp: Annotated[int, Opt(min=1, help="Virtual stages per device (interleaved 1F1B).", rich_help_panel=Par)] = 1,
+    mbs: Annotated[int, Opt(min=1, help="Micro-batch size, sequences.", rich_help_panel=Par)] = 1,
+    zero: Annotated[int, Opt(min=0, max=3, help="ZeRO stage (3 = FSDP).", rich_help_panel=Par)] = 1,
+    recompute: Annotated[str, Opt(help="none, selective or full.", rich_help_panel=Par)] = "none",
+    do_search: Annotated[bool, Opt("--search", help="Search every valid layout instead.")] = False,
+    top: Annotated[int, Opt(min=1, max=1000, help="Layouts to show with --search.")] = 5,
+    tokens: Annotated[float | None, Opt(min=0, help="Token budget: also print days to train.")] = None,
+    fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Training step time, tokens/s, TFLOPS per chip, MFU/HFU and memory for a layout.
+
+    With --search every valid layout is evaluated in one array pass and the fastest shown.
+    MFU counts model FLOPs (3 x forward, causal attention) against the dense BF16 peak.
+    """
+    cat = get_catalog(ctx)
+    s = setup(cat, model, chip, chips, seq_len, global_batch, system, precision)
+    if do_search:
+        df, every = search(s, top)
+    else:
+        layout = dict(tp=tp, pp=pp, dp=dp or max(chips // (tp * pp * cp), 1), cp=cp, ep=ep,
+                      vpp=vpp, mbs=mbs, zero=zero, recompute=recompute)
+        df, every = evaluate(s, layout), None
+    inputs = {"model": s.job.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
+              "seq_len": seq_len, "global_batch": global_batch, "precision": precision,
+              "efficiency_basis": s.efficiency_basis}
+    rows = [_result(r, tokens) for r in df.to_dict("records")]
+    if fmt is Format.json:
+        out = {"inputs": inputs, **({"layouts_evaluated": len(every)} if every is not None else {}),
+               "results" if do_search else "result": rows if do_search else rows[0]}
+        return print_json(out)
+    if fmt is Format.csv:
+        return print_csv(df)
+    _table(df, inputs, every, tokens)
+
+
+def _result(r: dict, tokens: float | None) -> dict:
+    out = {"layout": {k: r[k] for k in LAYOUT_KEYS},
+           **{k: r[k] for k in RESULT_KEYS},
+           "memory_gb_per_chip": r["memory_gb"],
+           "breakdown_s": {k.removesuffix("_s"): r[k] for k in BREAKDOWN_KEYS},
+           "memory_breakdown_gb": {k.removeprefix("mem_").removesuffix("_gb"): r[k] for k in MEMORY_KEYS},
+           "reason": r["reason"] or None}
+    if tokens:
+        out["days_to_train"] = time_to_train_days(r["tokens_per_s"], tokens)
+    return out
+
+
+def _layout_text(r: dict) -> str:
+    recompute = {0: "", 1: "sel-recompute", 2: "full-recompute"}[int(r["recompute"])]
+    parts = [f"{k.upper()}{r[k]}" for k in ("tp", "pp", "dp", "cp", "ep", "vpp") if r[k] > 1 or k == "dp"]
+    return " ".join(x for x in (*parts, f"mbs{r['mbs']}", f"Z{r['zero']}", recompute) if x)
+
+
+def _table(df: pd.DataFrame, inputs: dict, every: pd.DataFrame | None, tokens: float | None) -> None:
+    if every is not None:
+        console.print(f"{len(every):,} layouts evaluated, {int(every.valid.sum()):,} valid "
+                      f"(efficiency: {inputs['efficiency_basis']})")
+    if df.empty:
+        console.print("no valid layout: every layout breaks a rule or runs out of memory")
+        return
+    rows = [[_layout_text(r), num(r["step_time_s"]), num(r["tokens_per_s"]),
+             num(r["tflops_per_chip"]), f"{r['mfu']:.1%}", num(r["memory_gb"]),
+             "yes" if r["fits"] else "NO: " + r["reason"]] for r in df.to_dict("records")]
+    if tokens:
+        for row, r in zip(rows, df.to_dict("records")):
+            row.append(num(time_to_train_days(r["tokens_per_s"], tokens)))
+    print_table(rows, ["layout", "step s", "tokens/s", "TFLOPS/chip", "MFU", "GB/chip", "fits",
+                       *(["days"] if tokens else [])],
+                title=f"{inputs['model']} on {inputs['chips']:,} x {inputs['chip']}",
+                numeric_from=1)
+    best = df.iloc[0]
+    parts = [[k.removesuffix("_s"), num(best[k])] for k in BREAKDOWN_KEYS]
+    print_table(parts, ["step time part", "seconds"], title="Breakdown of the first layout")

@@ -1,0 +1,311 @@
+"""Step time and memory of LLM training for arrays of parallel layouts, as one array evaluation.
+
+Every layout field (``tp, pp, dp, cp, ep, vpp, mbs, zero, recompute``) is an integer array of
+shape ``(config,)`` (or anything broadcastable, such as ``(config, sample)`` together with
+hardware samples). Nothing loops over configurations: a million layouts are one call.
+
+The model, per micro-batch and pipeline stage: each operator takes the longer of its FLOPs at
+an achieved fraction of peak and its bytes at an achieved fraction of memory bandwidth; tensor,
+context and expert parallel collectives add exposed time on the fabric their group spans;
+the 1F1B pipeline adds ``(pp - 1) / vpp`` micro-batches of bubble; data-parallel gradient
+reduction hides behind the last micro-batch's backward pass, and the optimizer streams its
+state through memory. Memory per chip (weights, gradients, optimizer state under ZeRO, kept
+activations, logits) decides whether a layout fits.
+
+References
+----------
+Narayanan et al., SC'21 (arXiv 2104.04473): pipeline bubble (p - 1) / (v m), interleaving.
+Korthikanti et al., arXiv 2205.05198: sequence parallelism, activation memory, recomputation.
+Rajbhandari et al., "ZeRO", SC'20 (arXiv 1910.02054): 2 + 2 + 12 bytes per parameter, sharding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from chipgap.catalog.workload import Workload
+from chipgap.models import comm
+from chipgap.models.transformer import head_params, layer_work, model_flops_per_token
+
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+BYTES_ACT = 2.0          # bf16 activations
+BYTES_WEIGHT = 2.0       # bf16 working weights (fp8 runs keep them too, plus an fp8 copy)
+BYTES_GRAD = 2.0         # bf16 gradient buffers and reduction (Megatron-core's default)
+BYTES_OPTIM = 12.0       # fp32 master weights, Adam first and second moments
+BYTES_OPTIM_STEP = 30.0  # Adam step traffic per parameter: read/write master, m, v; read grad; write weight
+
+# Feasibility reasons, as bits of the ``reason`` array.
+REASONS = {
+    1: "tp x pp x dp x cp must equal the chip count",
+    2: "tp must divide the scale-up domain and the attention heads",
+    4: "pp x vpp must not exceed the layers",
+    8: "global batch must split into whole micro-batches over dp",
+    16: "cp must divide the sequence length",
+    32: "ep must divide the routed experts and dp x cp (and be 1 for dense models)",
+    64: "does not fit in memory",
+}
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One chip and its fabrics; every field may be an array of samples.
+
+    Attributes
+    ----------
+    peak_tflops : dense peak for bf16 matrix work.
+    peak_fp8_tflops : dense fp8 peak (NaN or equal to ``peak_tflops`` without fp8 units).
+    memory_bw_gbps, memory_gb : device memory bandwidth and capacity.
+    scaleup_gbps, scaleout_gbps : usable-before-efficiency one-way link bandwidth per chip.
+    domain : chips in one scale-up domain.
+    """
+
+    peak_tflops: float | np.ndarray
+    peak_fp8_tflops: float | np.ndarray
+    memory_bw_gbps: float | np.ndarray
+    memory_gb: float | np.ndarray
+    scaleup_gbps: float | np.ndarray
+    scaleout_gbps: float | np.ndarray
+    domain: float | np.ndarray
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Achieved fractions of peak: the model's calibrated constants (see `chipgap.models.calibration`).
+
+    Attributes
+    ----------
+    gemm_max : fraction of peak the largest matrix multiplies reach.
+    gemm_half_gflop : GEMM size (GFLOP per call) at which half of ``gemm_max`` is reached.
+    attention : flash-attention efficiency relative to ``gemm_max``.
+    memory : fraction of memory bandwidth streaming kernels reach.
+    net_scaleup, net_scaleout : fraction of link bandwidth collectives reach.
+    alpha_scaleup_s, alpha_scaleout_s : latency per collective step.
+    layer_overhead_s : fixed time per layer per micro-batch pass (launches, synchronisation).
+    memory_usable : fraction of device memory a job can allocate (allocator, workspace, runtime).
+    fp8_gemm : fraction of the bf16 GEMM efficiency that fp8 GEMMs reach against the fp8 peak
+        (per-tile scaling and the shorter K-loop leave the doubled peak partly unused).
+    """
+
+    gemm_max: float = 0.75
+    gemm_half_gflop: float = 2.0
+    attention: float = 0.7
+    memory: float = 0.8
+    net_scaleup: float = 0.8
+    net_scaleout: float = 0.8
+    alpha_scaleup_s: float = 5e-6
+    alpha_scaleout_s: float = 15e-6
+    layer_overhead_s: float = 50e-6
+    memory_usable: float = 0.9
+    fp8_gemm: float = 0.75
+
+    def replace(self, **kw: float) -> Efficiency:
+        return Efficiency(**{f.name: kw.get(f.name, getattr(self, f.name)) for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class Job:
+    """What is trained, and what the framework can do.
+
+    Attributes
+    ----------
+    workload, chips, seq_len, global_batch, precision
+        A workload on ``chips`` chips, ``global_batch`` sequences of ``seq_len`` tokens per
+        step, matrix multiplies in ``precision`` ('bf16' or 'fp8').
+    flash_attention : bool
+        Fused attention that never writes the scores to memory (FlashAttention, 2022 on);
+        without it the s x s scores stream through memory and are kept for backward.
+    ep_overlap : bool
+        Expert-parallel all-to-all overlapped with other micro-batches' compute (DualPipe).
+    dp_overlap : bool
+        Gradient reduce-scatter overlapped with the last backward pass, parameter gathers with
+        the first forward (Megatron's --overlap-grad-reduce / --overlap-param-gather, FSDP).
+    """
+
+    workload: Workload
+    chips: int
+    seq_len: int
+    global_batch: int
+    precision: str = "bf16"
+    flash_attention: bool = True
+    ep_overlap: bool = False
+    dp_overlap: bool = True
+
+
+def _gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN202
+    """Time of ``calls`` equal GEMMs of ``flops`` in total at a size-dependent efficiency."""
+    per_call_gflop = flops / np.maximum(calls, 1) / 1e9
+    achieved = scale * eff.gemm_max * per_call_gflop / (per_call_gflop + eff.gemm_half_gflop)
+    return np.where(flops > 0, flops / (peak_tflops * 1e12 * np.maximum(achieved, 1e-9)), 0.0)
+
+
+def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp, mbs, zero,
+               recompute) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Step time, throughput, memory and feasibility of training layouts.
+
+    Parameters
+    ----------
+    job : Job
+    hw : Hardware
+    eff : Efficiency
+    tp, pp, dp, cp, ep, vpp, mbs, zero, recompute : array-like of int
+        Layouts, broadcast together: tensor, pipeline, data, context and expert parallel
+        degrees, virtual stages, micro-batch size (sequences), ZeRO stage (0-3) and
+        recomputation (0 none, 1 selective, 2 full; see `RECOMPUTE`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``step_time_s``, ``tokens_per_s``, ``tflops_per_chip``, ``mfu``, ``hfu``, ``memory_gb``
+        and its parts (``mem_weights_gb``, ``mem_grads_gb``, ``mem_optimizer_gb``,
+        ``mem_activations_gb``, ``mem_logits_gb``), the breakdown (``compute_s``,
+        ``tp_comm_s``, ``cp_comm_s``, ``ep_comm_s``, ``pp_comm_s``, ``bubble_s``,
+        ``dp_exposed_s``, ``optimizer_s``), ``fits`` (bool) and ``reason`` (bit mask of
+        `REASONS`, 0 when the layout is valid and fits).
+    """
+    w, s, N, B = job.workload, float(job.seq_len), job.chips, job.global_batch
+    tp, pp, dp, cp, ep, vpp, mbs, zero, recompute = np.broadcast_arrays(
+        *(np.asarray(x) for x in (tp, pp, dp, cp, ep, vpp, mbs, zero, recompute)))
+    lw = layer_work(w)
+    f_tp, f_pp, f_dp, f_cp, f_ep = (x.astype(float) for x in (tp, pp, dp, cp, ep))
+    d, V, L = float(w.d_model), float(w.vocab_size), float(w.n_layers)
+
+    micro = B / (f_dp * mbs)                               # micro-batches per step
+    layers = np.ceil(L / f_pp)                             # layers on the busiest stage
+    T = mbs * s / f_cp                                     # tokens per chip per micro-batch
+    fp8 = job.precision == "fp8" and np.all(np.isfinite(hw.peak_fp8_tflops))
+    gemm_peak = hw.peak_fp8_tflops if fp8 else hw.peak_tflops
+    expert_split = np.where(f_ep > 1, 1.0, f_tp)             # experts are TP-split only without EP
+
+    # --- compute per layer, forward, one micro-batch --------------------------------------
+    dense_flops = 2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
+    expert_flops = 2 * T * lw.moe_fraction * lw.experts_per_token * lw.expert_params / f_tp
+    expert_calls = 3 * lw.moe_fraction * np.maximum(lw.routed_experts / f_ep, 1)  # one GEMM trio per local expert
+    attn_flops = lw.attn_core_flops_per_ctx * T * (s / 2) / f_tp
+    fp8_scale = eff.fp8_gemm if fp8 else 1.0
+    t_dense = _gemm_time(dense_flops, 7.0, gemm_peak, eff, fp8_scale)
+    t_expert = np.where(lw.moe_fraction > 0,
+                        _gemm_time(expert_flops, expert_calls, gemm_peak, eff, fp8_scale), 0.0)
+    t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * eff.attention)
+    # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-
+    # maxed and read back: ~12 bytes per score forward, twice that backward.
+    scores = mbs * (w.n_heads / f_tp) * s * s / f_cp / 2
+    t_scores = 0.0 if job.flash_attention else 12 * scores / (hw.memory_bw_gbps * 1e9 * eff.memory)
+    weight_bytes = BYTES_WEIGHT * ((lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
+                                   + lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * expert_split))
+    elem_bytes = BYTES_ACT * lw.elementwise_elems * T / f_tp
+    # fp8 GEMMs first cast their activation inputs (read 2 bytes, write 1) and keep amax stats
+    cast_bytes = 3.0 * lw.gemm_input_elems * T / f_tp if fp8 else 0.0
+    bw = hw.memory_bw_gbps * 1e9 * eff.memory
+    t_stream = (elem_bytes + cast_bytes + weight_bytes) / bw
+    t_fwd = t_dense + t_expert + t_attn + t_scores + t_stream + eff.layer_overhead_s
+    t_bwd = 2 * (t_dense + t_expert + t_attn + t_scores + t_stream) + eff.layer_overhead_s
+    t_recomp = np.where(recompute == 2, t_fwd, np.where(recompute == 1, t_attn + t_scores, 0.0))
+
+    # --- communication per layer, one micro-batch ------------------------------------------
+    def fabric(stride, size):  # noqa: ANN001, ANN202 - (bandwidth, latency) of a group
+        inside = stride * size <= hw.domain
+        return (np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout),
+                np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
+
+    t_tp = 8 * comm.all_gather_s(T * d * BYTES_ACT, f_tp, *fabric(1, f_tp))
+    t_tp = np.where(recompute == 2, t_tp * 1.5, t_tp)      # the recomputed forward gathers again
+    t_cp_raw = 3 * comm.all_gather_s(f_cp * T * lw.kv_elems * BYTES_ACT / f_tp, f_cp, *fabric(f_tp, f_cp))
+    t_cp = np.maximum(t_cp_raw - 3 * t_attn, 0.0)          # ring attention overlaps its compute
+    # Token copies each chip sends; group-limited routing caps the copies that leave a domain.
+    crosses = f_tp * f_cp * f_ep > hw.domain
+    groups = w.routing_groups_per_token or lw.experts_per_token
+    copies = np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
+    routed = T / f_tp * copies * d
+    ep_fabric = fabric(f_tp * f_cp, f_ep)
+    t_ep = lw.moe_fraction * 2 * (comm.all_to_all_s(routed * (1.0 if fp8 else BYTES_ACT), f_ep, *ep_fabric)
+                                  + comm.all_to_all_s(routed * BYTES_ACT, f_ep, *ep_fabric))
+    if job.ep_overlap:
+        t_ep = np.maximum(t_ep - (t_fwd + t_bwd), 0.0)
+    layer_time = t_fwd + t_bwd + t_recomp + t_tp + t_cp + t_ep
+
+    # --- pipeline ---------------------------------------------------------------------------
+    head_flops = 3 * 2 * T * head_params(w) / f_tp
+    t_head = _gemm_time(head_flops, 3.0, gemm_peak, eff) + 3 * BYTES_ACT * T * V / f_tp / bw
+    stage = layers * layer_time + t_head
+    t_p2p = np.where(f_pp > 1, 2 * vpp * comm.p2p_s(T * d * BYTES_ACT / f_tp, *fabric(f_tp * f_cp * f_dp, f_pp)), 0.0)
+    stage = stage + t_p2p
+    bubble = (f_pp - 1) / vpp * stage
+    compute_total = micro * (layers * (t_fwd + t_bwd + t_recomp) + t_head)
+
+    # --- data parallelism and optimizer -----------------------------------------------------
+    # the busiest stage holds the LM head, and with one stage the (untied) embedding too
+    ends = head_params(w) / f_tp * np.where((f_pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
+    dense_dev = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp + ends
+    expert_dev = layers * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * expert_split)
+    params_dev = dense_dev + expert_dev
+    edp = np.maximum(f_dp * f_cp / f_ep, 1.0)              # replicas of each expert
+    dp_fabric = fabric(f_tp, f_dp * f_cp)
+    rs = comm.reduce_scatter_s(dense_dev * BYTES_GRAD, f_dp * f_cp, *dp_fabric) \
+        + comm.reduce_scatter_s(expert_dev * BYTES_GRAD, edp, *dp_fabric)
+    ag = comm.all_gather_s(params_dev * BYTES_WEIGHT, f_dp * f_cp, *dp_fabric)
+    dp_comm = rs + ag + np.where(zero == 3, ag, 0.0)      # FSDP gathers weights again for backward
+    last_bwd = layers * (t_bwd + t_recomp)
+    first_fwd = layers * t_fwd
+    if job.dp_overlap:
+        dp_exposed = np.maximum(rs - last_bwd, 0) + np.maximum(ag * (1 + (zero == 3)) - first_fwd, 0)
+    else:
+        dp_exposed = dp_comm
+    shard = np.where(zero >= 1, f_dp * f_cp, 1.0)
+    optimizer = params_dev / shard * BYTES_OPTIM_STEP / bw
+
+    step = micro * stage + bubble + dp_exposed + optimizer
+
+    # --- memory -----------------------------------------------------------------------------
+    act_layer = T * BYTES_ACT * np.where(recompute == 2, d, lw.act_elems) / f_tp
+    in_flight = np.minimum(micro, f_pp) * np.where(vpp > 1, 1 + (f_pp - 1) / (f_pp * vpp), 1.0)
+    one_layer_working = T * BYTES_ACT * lw.act_elems / f_tp     # the layer being recomputed
+    # unfused attention keeps the scores (fp16) and dropout mask (1 byte) unless recomputed
+    kept_scores = 0.0 if job.flash_attention else 3.0 * scores * (recompute == 0)
+    mem_act = in_flight * layers * (act_layer + kept_scores) \
+        + np.where(recompute == 2, one_layer_working, 0.0)
+    mem_logits = T * V * 4.0 / f_tp                          # fp32 logits for the loss
+    mem_w = params_dev * (BYTES_WEIGHT + (1.0 if fp8 else 0.0)) / np.where(zero >= 3, f_dp * f_cp, 1.0)
+    mem_g = params_dev * BYTES_GRAD / np.where(zero >= 2, f_dp * f_cp, 1.0)
+    mem_o = params_dev * BYTES_OPTIM / shard
+    mem_total = mem_w + mem_g + mem_o + mem_act + mem_logits
+
+    # --- feasibility ------------------------------------------------------------------------
+    heads = w.n_heads
+    reason = np.zeros(np.shape(step), dtype=np.int64)
+    reason |= np.where(tp * pp * dp * cp != N, 1, 0)
+    reason |= np.where((hw.domain % tp != 0) | (tp > hw.domain) | (heads % tp != 0), 2, 0)
+    reason |= np.where(pp * vpp > L, 4, 0)
+    reason |= np.where((B % (dp * mbs) != 0) | (mbs > B), 8, 0)
+    reason |= np.where(job.seq_len % cp != 0, 16, 0)
+    bad_ep = (ep > 1) & ((not w.is_moe) | ((w.n_routed_experts % np.maximum(ep, 1)) != 0)
+                         | (((dp * cp) % ep) != 0))
+    reason |= np.where(bad_ep, 32, 0)
+    fits = mem_total <= hw.memory_gb * 1e9 * eff.memory_usable
+    reason |= np.where(fits, 0, 64)
+
+    tokens = B * s
+    tokens_per_s = tokens / step
+    model_flops = model_flops_per_token(w, s) * tokens_per_s / N
+    hw_flops = model_flops * _hfu_factor(recompute, lw, s, w)
+    return {
+        "step_time_s": step, "tokens_per_s": tokens_per_s, "tflops_per_chip": model_flops / 1e12,
+        "mfu": model_flops / (hw.peak_tflops * 1e12), "hfu": hw_flops / (hw.peak_tflops * 1e12),
+        "memory_gb": mem_total / 1e9, "mem_weights_gb": mem_w / 1e9, "mem_grads_gb": mem_g / 1e9,
+        "mem_optimizer_gb": mem_o / 1e9, "mem_activations_gb": mem_act / 1e9,
+        "mem_logits_gb": mem_logits / 1e9,
+        "compute_s": compute_total, "tp_comm_s": micro * layers * t_tp,
+        "cp_comm_s": micro * layers * t_cp, "ep_comm_s": micro * layers * t_ep,
+        "pp_comm_s": micro * t_p2p, "bubble_s": bubble, "dp_exposed_s": dp_exposed,
+        "dp_comm_s": dp_comm, "optimizer_s": optimizer,
+        "fits": fits, "reason": reason,
+    }
+
+
+def _hfu_factor(recompute, lw, s, w):  # noqa: ANN001, ANN202
+    """Hardware FLOPs over model FLOPs: full recompute adds a forward (4/3)."""
+    fwd_attn = lw.attn_core_flops_per_ctx * s / 2
+    fwd = 2 * lw.active_params + fwd_attn
+    selective = 1 + fwd_attn / (3 * fwd)
+    return np.where(recompute == 2, 4.0 / 3.0, np.where(recompute == 1, selective, 1.0))

@@ -1,0 +1,154 @@
+"""Work of one transformer decoder layer, per token: FLOPs, weights and activation bytes.
+
+The shared vocabulary of the training and inference models. Every quantity is per token and
+per layer of the *unsharded* model; the parallel models divide by tensor, expert and context
+parallel degrees. FLOPs count a multiply-add as two operations.
+
+Convention (stated once, used everywhere): model FLOPs per token of training are
+``3 x forward``, where forward = 2 x (matmul weights a token passes through, LM head included,
+embedding lookup excluded) + causal attention 2 x heads x (qk_dim + v_dim) x seq_len / 2. For a
+dense GQA model this is the familiar ``6 N + 6 L d s`` (N without embeddings).
+
+References
+----------
+Narayanan et al., "Efficient Large-Scale Language Model Training on GPU Clusters Using
+Megatron-LM", SC'21 (arXiv 2104.04473), Appendix: FLOPs of a GPT layer.
+Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models",
+arXiv 2205.05198, §4 (activation memory per layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chipgap.catalog.workload import Workload
+from chipgap.models.params import attention_params, mlp_params, norm_params
+
+
+@dataclass(frozen=True)
+class LayerWork:
+    """Per-token work of an average decoder layer of a workload (unsharded).
+
+    Attributes
+    ----------
+    attn_proj_params : float
+        Attention projection weights (q, k, v, o and MLA's low-rank pairs).
+    attn_core_flops_per_ctx : float
+        Forward FLOPs of scores and weighted values per token per attended position:
+        ``2 x heads x (qk_dim + v_dim)``.
+    dense_mlp_params : float
+        Weights of the dense MLP, averaged over layers (zero in pure-MoE layers).
+    expert_params : float
+        Weights of one routed expert.
+    routed_experts, experts_per_token : float
+        Routed experts per MoE layer and top-k, averaged over layers (MoE layers share).
+    shared_params : float
+        Shared-expert and router weights per layer, averaged.
+    moe_fraction : float
+        Fraction of layers that hold experts.
+    kv_elems : float
+        Elements of K/V cache per token per layer (MLA: the compressed latent plus rope key).
+    act_elems : float
+        Activation elements a layer keeps per token for the backward pass (flash attention,
+        no dropout), before sequence parallelism: Korthikanti's 34 sbh bytes less the dropout
+        masks for a GPT layer (16 elements of 2 bytes per hidden unit).
+    elementwise_elems : float
+        Elements read and written by norms, residual adds, rotary and activation functions
+        per token in the forward pass (memory-bound work).
+    gemm_input_elems : float
+        Activation elements entering matrix multiplies per token (cast to fp8 in fp8 training).
+    hidden : float
+        ``d_model``: elements per token passed between layers and pipeline stages.
+    """
+
+    attn_proj_params: float
+    attn_core_flops_per_ctx: float
+    dense_mlp_params: float
+    expert_params: float
+    routed_experts: float
+    experts_per_token: float
+    shared_params: float
+    moe_fraction: float
+    kv_elems: float
+    act_elems: float
+    elementwise_elems: float
+    gemm_input_elems: float
+    hidden: float
+
+    @property
+    def active_params(self) -> float:
+        """Matmul weights a token passes through in an average layer."""
+        return (self.attn_proj_params + self.dense_mlp_params + self.shared_params
+                + self.moe_fraction * self.experts_per_token * self.expert_params)
+
+    @property
+    def total_params(self) -> float:
+        """Matmul weights held by an average layer."""
+        return (self.attn_proj_params + self.dense_mlp_params + self.shared_params
+                + self.moe_fraction * self.routed_experts * self.expert_params)
+
+
+def layer_work(w: Workload) -> LayerWork:
+    """The per-token work of an average layer of ``w`` (MoE and dense layers averaged)."""
+    d, h = w.d_model, w.n_heads
+    if w.attention == "mla":
+        qk, v = w.qk_nope_head_dim + w.qk_rope_head_dim, w.v_head_dim
+        kv_elems = w.kv_lora_rank + w.qk_rope_head_dim
+        q_out, kv_out = h * qk, h * (w.qk_nope_head_dim + v)
+    else:
+        qk = v = w.head_dim
+        kv_elems = 2 * w.n_kv_heads * w.head_dim
+        q_out, kv_out = h * w.head_dim, kv_elems
+    moe_frac = w.n_moe_layers / w.n_layers
+    ff = w.d_ff * (1 - moe_frac)  # dense MLP width averaged over layers
+    gate = 3 if w.gated_mlp else 2
+    router = d * w.n_routed_experts
+    shared = (mlp_params(w, w.d_ff_shared) if w.d_ff_shared else 0) + router
+    # Kept for backward (flash attention): two norm inputs, q/k/v and attention output,
+    # out-proj input, MLP input, MLP up (and gate) outputs and the activation output.
+    mlp_width = ff + moe_frac * (w.experts_per_token * w.d_ff_expert + w.d_ff_shared)
+    act = 4 * d + q_out + kv_out + h * v + gate * mlp_width
+    elementwise = 2 * 2 * d + 2 * 3 * d + 2 * (q_out + kv_out) + gate * mlp_width
+    return LayerWork(
+        attn_proj_params=float(attention_params(w) - 2 * w.head_dim * w.qk_norm),
+        attn_core_flops_per_ctx=float(2 * h * (qk + v)),
+        dense_mlp_params=float(mlp_params(w, w.d_ff) * (1 - moe_frac)),
+        expert_params=float(mlp_params(w, w.d_ff_expert) if w.is_moe else 0),
+        routed_experts=float(w.n_routed_experts),
+        experts_per_token=float(w.experts_per_token),
+        shared_params=float(shared * moe_frac),
+        moe_fraction=float(moe_frac),
+        kv_elems=float(kv_elems),
+        act_elems=float(act),
+        elementwise_elems=float(elementwise),
+        gemm_input_elems=float(2 * d + h * v + mlp_width),
+        hidden=float(d),
+    )
+
+
+def head_params(w: Workload) -> float:
+    """LM-head matmul weights (the output projection over the vocabulary)."""
+    return float(w.vocab_size * w.d_model)
+
+
+def embedding_params(w: Workload) -> float:
+    """Weights of the input embedding (and learned positions), looked up, not multiplied."""
+    return float(w.vocab_size * w.d_model + (w.max_seq_len or 0) * w.d_model * w.learned_positions)
+
+
+def model_flops_per_token(w: Workload, seq_len: float) -> float:
+    """Training model FLOPs per token (forward + backward, no recomputation).
+
+    ``3 x (2 x active matmul weights incl. LM head + causal attention)``; see the module
+    docstring for the convention. DeepSeek-V3 at 4,096 tokens gives ~250 GFLOP, as its
+    ISCA'25 paper (arXiv 2505.09343, Table 2) reports.
+    """
+    lw = layer_work(w)
+    forward = (w.n_layers * (2 * lw.active_params + lw.attn_core_flops_per_ctx * seq_len / 2)
+               + 2 * head_params(w))
+    return 3.0 * forward
+
+
+def norm_weights(w: Workload) -> float:
+    """Norm weights of the whole model (tiny; counted in memory, not in FLOPs)."""
+    return float((2 * w.n_layers + 1) * norm_params(w))

@@ -1,0 +1,122 @@
+"""The training model: hand-worked values, rejections, and invariants (hypothesis)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chipgap.catalog.workload import workload_from_config
+from chipgap.models.training import REASONS, Efficiency, Hardware, Job, train_step
+from chipgap.models.transformer import model_flops_per_token
+
+from .conftest import DEEPSEEK_V3, LLAMA_31_8B, LLAMA_31_70B
+
+H100 = Hardware(peak_tflops=989.4, peak_fp8_tflops=1978.9, memory_bw_gbps=3350, memory_gb=80,
+                scaleup_gbps=450, scaleout_gbps=50, domain=8)
+EFF = Efficiency()
+L8 = workload_from_config(LLAMA_31_8B, file="inline", id="llama-3.1-8b")
+L70 = workload_from_config(LLAMA_31_70B, file="inline", id="llama-3.1-70b")
+DS = workload_from_config(DEEPSEEK_V3, file="inline", id="deepseek-v3")
+
+
+def step(job, hw=H100, eff=EFF, **layout):
+    lay = dict(tp=1, pp=1, dp=1, cp=1, ep=1, vpp=1, mbs=1, zero=0, recompute=0) | layout
+    return {k: np.asarray(v).item() if np.ndim(v) == 0 or np.size(v) == 1 else v
+            for k, v in train_step(job, hw, eff, **lay).items()}
+
+
+def test_model_flops_per_token_conventions():
+    # Llama 3.1 8B at 8K: 6 x matmul weights + 6 L d s. Matmul weights = 8,030,261,248 minus the
+    # embedding (128256 x 4096) minus 65 norms of 4096 = 7,504,658,432; 6 x 32 x 4096 x 8192
+    # = 6,442,450,944.
+    assert model_flops_per_token(L8, 8192) == 6 * 7_504_658_432 + 6_442_450_944
+    # DeepSeek-V3 at 4K: the ISCA'25 paper (arXiv 2505.09343, Table 2) reports 250 GFLOP/token.
+    assert model_flops_per_token(DS, 4096) / 1e9 == pytest.approx(250, rel=0.01)
+
+
+def test_memory_of_weights_gradients_and_adam_by_hand():
+    # 8B on one chip, ZeRO-0: 2 (bf16 weights) + 2 (bf16 grads) + 12 (fp32 master, m, v) bytes
+    # per parameter over the 8,030,261,248 parameters held (embedding and head both on the chip).
+    r = step(Job(L8, 1, 4096, 1))
+    assert r["mem_weights_gb"] == pytest.approx(2 * 8.030261248 - 2 * 4096 * 2 * 32 / 1e9, rel=1e-3)
+    assert r["mem_optimizer_gb"] == pytest.approx(6 * r["mem_weights_gb"], rel=1e-9)
+    # ZeRO-1 over 8 data-parallel ranks shards only the optimizer state
+    z1 = step(Job(L8, 8, 4096, 8), dp=8, zero=1)
+    assert z1["mem_optimizer_gb"] == pytest.approx(r["mem_optimizer_gb"] / 8, rel=1e-9)
+    assert z1["mem_weights_gb"] == pytest.approx(r["mem_weights_gb"], rel=1e-9)
+
+
+def test_pipeline_bubble_is_p_minus_1_over_v_micro_batches():
+    job = Job(L70, 32, 4096, 64)
+    one = step(job, tp=8, pp=4, dp=1, vpp=1, mbs=1, zero=1)
+    stage = one["bubble_s"] / 3                      # (pp - 1) / vpp = 3 stage-times of bubble
+    assert one["step_time_s"] == pytest.approx(64 * stage + one["bubble_s"] + one["dp_exposed_s"]
+                                               + one["optimizer_s"], rel=1e-9)
+    two = step(job, tp=8, pp=4, dp=1, vpp=2, mbs=1, zero=1)
+    assert two["bubble_s"] == pytest.approx(one["bubble_s"] / 2, rel=0.05)   # p2p doubles, tiny
+
+
+@pytest.mark.parametrize("layout, bit", [
+    (dict(tp=8, pp=1, dp=2), 1),                 # 16 chips laid out for 32
+    (dict(tp=16, pp=1, dp=2), 2),                # TP beyond the 8-chip NVLink domain
+    (dict(tp=8, pp=4, dp=1, vpp=30), 4),         # 120 virtual stages for 80 layers
+    (dict(tp=8, pp=1, dp=4, mbs=3), 8),          # 64 sequences do not split into 4 x 3
+    (dict(tp=8, pp=1, dp=2, cp=2, ep=2), 32),    # expert parallelism on a dense model
+    (dict(tp=1, pp=1, dp=32, zero=0), 64),       # 70B unsharded on one 80 GB chip
+])
+def test_impossible_layouts_are_rejected_with_their_reason(layout, bit):
+    r = step(Job(L70, 32, 4096, 64), **layout)
+    assert r["reason"] & bit, REASONS[bit]
+
+
+def test_a_valid_layout_has_no_reason():
+    assert step(Job(L70, 32, 4096, 64), tp=8, pp=2, dp=2, zero=1, recompute=2)["reason"] == 0
+
+
+LAYOUTS = st.fixed_dictionaries({
+    "tp": st.sampled_from([1, 2, 4, 8]), "pp": st.sampled_from([1, 2, 4]),
+    "cp": st.sampled_from([1, 2]), "vpp": st.sampled_from([1, 2]), "mbs": st.sampled_from([1, 2]),
+    "zero": st.integers(0, 3), "recompute": st.integers(0, 2)})
+
+
+@settings(max_examples=60, deadline=None)
+@given(lay=LAYOUTS, factor=st.floats(1.01, 8.0),
+       field=st.sampled_from(["peak_tflops", "peak_fp8_tflops", "memory_bw_gbps", "scaleup_gbps",
+                              "scaleout_gbps"]))
+def test_more_bandwidth_or_compute_never_slows_a_step(lay, factor, field):
+    job = Job(L70, 64, 4096, 256, precision="fp8")
+    dp = 64 // (lay["tp"] * lay["pp"] * lay["cp"])
+    base = step(job, dp=dp, **lay)["step_time_s"]
+    faster = Hardware(**{**H100.__dict__, field: getattr(H100, field) * factor})
+    assert step(job, hw=faster, dp=dp, **lay)["step_time_s"] <= base * (1 + 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lay=LAYOUTS)
+def test_what_fits_with_zero1_fits_with_zero3(lay):
+    job = Job(L70, 64, 4096, 256)
+    dp = 64 // (lay["tp"] * lay["pp"] * lay["cp"])
+    z1 = step(job, dp=dp, **{**lay, "zero": 1})
+    z3 = step(job, dp=dp, **{**lay, "zero": 3})
+    assert z3["memory_gb"] <= z1["memory_gb"]
+    if z1["fits"]:
+        assert z3["fits"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(lay=LAYOUTS)
+def test_doubling_chips_at_fixed_work_per_chip_never_lowers_throughput(lay):
+    dp = 32 // (lay["tp"] * lay["pp"] * lay["cp"])
+    small = step(Job(L70, 32, 4096, 128), dp=dp, **lay)
+    big = step(Job(L70, 64, 4096, 256), dp=2 * dp, **lay)
+    assert big["tokens_per_s"] >= small["tokens_per_s"]
+
+
+def test_a_million_layouts_in_one_call():
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    lay = dict(tp=rng.choice([1, 2, 4, 8], n), pp=rng.choice([1, 2, 4, 8], n), dp=rng.choice([1, 2, 4], n),
+               cp=np.ones(n, int), ep=np.ones(n, int), vpp=rng.choice([1, 2], n),
+               mbs=rng.choice([1, 2], n), zero=rng.integers(0, 4, n), recompute=rng.integers(0, 3, n))
+    out = train_step(Job(L70, 64, 4096, 256), H100, EFF, **lay)
+    assert out["step_time_s"].shape == (n,) and np.isfinite(out["step_time_s"]).all()

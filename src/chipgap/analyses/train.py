@@ -83,10 +83,11 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
 
 def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, global_batch: int,
           system: str | None = None, precision: str = "bf16", scaleout_gbps: float | None = None,
-          flash_attention: bool = True, ep_overlap: bool = False, dp_overlap: bool = True) -> Setup:
+          flash_attention: bool = True, ep_overlap: bool = False, dp_overlap: bool = True,
+          tp_overlap: bool = False) -> Setup:
     """Check a training question's inputs once and fix its job, hardware and efficiency.
 
-    The last three arguments say what the training framework does (see `Job`); the defaults
+    The last four arguments say what the training framework does (see `Job`); the defaults
     describe a current Megatron-core/NeMo stack.
     """
     for name, value in (("chips", chips), ("seq_len", seq_len), ("global_batch", global_batch)):
@@ -99,7 +100,8 @@ def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, glo
     chip_id = catalog.resolve("chip", chip)
     eff, basis = efficiency_for(chip_id)
     job = Job(w, int(chips), int(seq_len), int(global_batch), precision,
-              flash_attention=flash_attention, ep_overlap=ep_overlap, dp_overlap=dp_overlap)
+              flash_attention=flash_attention, ep_overlap=ep_overlap, dp_overlap=dp_overlap,
+              tp_overlap=tp_overlap)
     return Setup(job, hw, eff, chip_id, sys_id, basis)
 
 

@@ -22,7 +22,8 @@ class Layout(BaseModel):
 
     ``zero`` is the ZeRO stage of data parallelism (3 = FSDP); ``vpp`` the virtual pipeline
     stages per device (interleaved 1F1B); ``mbs`` the micro-batch size in sequences.
-    Unreported fields are None.
+    Unreported fields are None: the accuracy check then takes the best setting that fits, as the
+    run's engineers would have tuned it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,7 +33,7 @@ class Layout(BaseModel):
     dp: Count = 1
     cp: Count = 1
     ep: Count = 1
-    vpp: Count = 1
+    vpp: Count | None = None
     mbs: Count | None = None
     zero: Literal[0, 1, 2, 3] | None = None
     recompute: Literal["none", "selective", "full"] | None = None
@@ -46,7 +47,7 @@ class TrainingRun(Record):
     global batch per second, divided by chips), ``mfu`` (fraction, with the paper's FLOP
     convention in the note), ``step_time_s`` or ``model_tflops_per_chip``. Values the source
     did not state but that were computed from what it did state carry the formula in the note.
-    ``flash_attention``, ``ep_overlap`` and ``dp_overlap`` say what the run's framework did
+    ``flash_attention``, ``ep_overlap``, ``dp_overlap`` and ``tp_overlap`` say what the run's framework did
     (see `chipgap.models.training.Job`): Megatron-LM in 2021-22 had neither fused attention
     nor overlapped gradient reduction; DeepSeek's DualPipe overlaps expert all-to-all.
     """
@@ -66,6 +67,7 @@ class TrainingRun(Record):
     flash_attention: bool = True
     ep_overlap: bool = False
     dp_overlap: bool = True
+    tp_overlap: bool = False
     split: Literal["calibration", "holdout"]
     source: tuple[Slug, ...] = Field(min_length=1)
     location: Annotated[str, StringConstraints(max_length=300)]

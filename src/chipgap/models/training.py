@@ -79,6 +79,8 @@ class Efficiency:
     gemm_max : fraction of peak the largest matrix multiplies reach.
     gemm_half_gflop : GEMM size (GFLOP per call) at which half of ``gemm_max`` is reached.
     attention : flash-attention efficiency relative to ``gemm_max``.
+    attention_unfused : the same for attention as separate batched GEMMs over heads (head_dim
+        is their short inner dimension) with a softmax kernel between, before fused attention.
     memory : fraction of memory bandwidth streaming kernels reach.
     net_scaleup, net_scaleout : fraction of link bandwidth collectives reach.
     alpha_scaleup_s, alpha_scaleout_s : latency per collective step.
@@ -91,6 +93,7 @@ class Efficiency:
     gemm_max: float = 0.75
     gemm_half_gflop: float = 2.0
     attention: float = 0.7
+    attention_unfused: float = 0.5
     memory: float = 0.8
     net_scaleup: float = 0.8
     net_scaleout: float = 0.8
@@ -121,6 +124,9 @@ class Job:
     dp_overlap : bool
         Gradient reduce-scatter overlapped with the last backward pass, parameter gathers with
         the first forward (Megatron's --overlap-grad-reduce / --overlap-param-gather, FSDP).
+    tp_overlap : bool
+        Tensor-parallel all-gathers and reduce-scatters pipelined with the GEMMs they feed
+        (Transformer Engine userbuffers, NeMo's tp_comm_overlap).
     """
 
     workload: Workload
@@ -131,6 +137,7 @@ class Job:
     flash_attention: bool = True
     ep_overlap: bool = False
     dp_overlap: bool = True
+    tp_overlap: bool = False
 
 
 def _gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN202
@@ -168,7 +175,9 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     tp, pp, dp, cp, ep, vpp, mbs, zero, recompute = np.broadcast_arrays(
         *(np.asarray(x) for x in (tp, pp, dp, cp, ep, vpp, mbs, zero, recompute)))
     lw = layer_work(w)
-    f_tp, f_pp, f_dp, f_cp, f_ep = (x.astype(float) for x in (tp, pp, dp, cp, ep))
+    # degrees below 1 are flagged as invalid below; clamp them so the arithmetic stays finite
+    f_tp, f_pp, f_dp, f_cp, f_ep = (np.maximum(x, 1).astype(float) for x in (tp, pp, dp, cp, ep))
+    vpp, mbs = np.maximum(vpp, 1), np.maximum(mbs, 1)
     d, V, L = float(w.d_model), float(w.vocab_size), float(w.n_layers)
 
     micro = B / (f_dp * mbs)                               # micro-batches per step
@@ -187,7 +196,8 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     t_dense = _gemm_time(dense_flops, 7.0, gemm_peak, eff, fp8_scale)
     t_expert = np.where(lw.moe_fraction > 0,
                         _gemm_time(expert_flops, expert_calls, gemm_peak, eff, fp8_scale), 0.0)
-    t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * eff.attention)
+    attn_eff = eff.attention if job.flash_attention else eff.attention_unfused
+    t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * attn_eff)
     # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-
     # maxed and read back: ~12 bytes per score forward, twice that backward.
     scores = mbs * (w.n_heads / f_tp) * s * s / f_cp / 2
@@ -211,6 +221,8 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
 
     t_tp = 8 * comm.all_gather_s(T * d * BYTES_ACT, f_tp, *fabric(1, f_tp))
     t_tp = np.where(recompute == 2, t_tp * 1.5, t_tp)      # the recomputed forward gathers again
+    if job.tp_overlap:
+        t_tp = np.maximum(t_tp - 3 * t_dense, 0.0)
     t_cp_raw = 3 * comm.all_gather_s(f_cp * T * lw.kv_elems * BYTES_ACT / f_tp, f_cp, *fabric(f_tp, f_cp))
     t_cp = np.maximum(t_cp_raw - 3 * t_attn, 0.0)          # ring attention overlaps its compute
     # Token copies each chip sends; group-limited routing caps the copies that leave a domain.
@@ -226,8 +238,10 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     layer_time = t_fwd + t_bwd + t_recomp + t_tp + t_cp + t_ep
 
     # --- pipeline ---------------------------------------------------------------------------
+    # The LM head stays in bf16 even in fp8 training (Transformer Engine casts only the
+    # transformer layers' linears), and the loss streams fp32 logits.
     head_flops = 3 * 2 * T * head_params(w) / f_tp
-    t_head = _gemm_time(head_flops, 3.0, gemm_peak, eff) + 3 * BYTES_ACT * T * V / f_tp / bw
+    t_head = _gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / f_tp / bw
     stage = layers * layer_time + t_head
     t_p2p = np.where(f_pp > 1, 2 * vpp * comm.p2p_s(T * d * BYTES_ACT / f_tp, *fabric(f_tp * f_cp * f_dp, f_pp)), 0.0)
     stage = stage + t_p2p
@@ -246,10 +260,14 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
         + comm.reduce_scatter_s(expert_dev * BYTES_GRAD, edp, *dp_fabric)
     ag = comm.all_gather_s(params_dev * BYTES_WEIGHT, f_dp * f_cp, *dp_fabric)
     dp_comm = rs + ag + np.where(zero == 3, ag, 0.0)      # FSDP gathers weights again for backward
-    last_bwd = layers * (t_bwd + t_recomp)
-    first_fwd = layers * t_fwd
-    if job.dp_overlap:
-        dp_exposed = np.maximum(rs - last_bwd, 0) + np.maximum(ag * (1 + (zero == 3)) - first_fwd, 0)
+    # overlap windows: the last backward and first forward passes, with their exposed comms
+    layer_comm = t_tp + t_cp + t_ep
+    last_bwd = layers * (t_bwd + t_recomp + 2 * layer_comm / 3)
+    first_fwd = layers * (t_fwd + layer_comm / 3)
+    if job.dp_overlap:  # ZeRO-0 all-reduces during backward; ZeRO-1+ gathers during forward
+        all_reduce = np.maximum(rs + ag - last_bwd, 0)
+        sharded = np.maximum(rs - last_bwd, 0) + np.maximum(ag * (1 + (zero == 3)) - first_fwd, 0)
+        dp_exposed = np.where(zero == 0, all_reduce, sharded)
     else:
         dp_exposed = dp_comm
     shard = np.where(zero >= 1, f_dp * f_cp, 1.0)
@@ -274,11 +292,11 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     # --- feasibility ------------------------------------------------------------------------
     heads = w.n_heads
     reason = np.zeros(np.shape(step), dtype=np.int64)
-    reason |= np.where(tp * pp * dp * cp != N, 1, 0)
+    reason |= np.where((tp * pp * dp * cp != N) | (np.minimum.reduce([tp, pp, dp, cp, ep]) < 1), 1, 0)
     reason |= np.where((hw.domain % tp != 0) | (tp > hw.domain) | (heads % tp != 0), 2, 0)
     reason |= np.where(pp * vpp > L, 4, 0)
-    reason |= np.where((B % (dp * mbs) != 0) | (mbs > B), 8, 0)
-    reason |= np.where(job.seq_len % cp != 0, 16, 0)
+    reason |= np.where((B % (f_dp.astype(np.int64) * mbs) != 0) | (mbs > B), 8, 0)
+    reason |= np.where(job.seq_len % f_cp.astype(np.int64) != 0, 16, 0)
     bad_ep = (ep > 1) & ((not w.is_moe) | ((w.n_routed_experts % np.maximum(ep, 1)) != 0)
                          | (((dp * cp) % ep) != 0))
     reason |= np.where(bad_ep, 32, 0)

@@ -1,0 +1,59 @@
+"""The training model against published runs it was and was not fitted on."""
+
+import textwrap
+
+import pytest
+import yaml
+
+import chipgap
+from chipgap.analyses.accuracy import fit, predict_runs, summary
+from chipgap.models.calibration import EFFICIENCY_FILE
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return chipgap.load_catalog()
+
+
+@pytest.fixture(scope="module")
+def errors(cat):
+    return predict_runs(cat)
+
+
+def test_held_out_median_error_is_within_ten_percent(errors):
+    s = summary(errors)
+    assert s.loc["holdout", "cases"] >= 12
+    assert s.loc["holdout", "median_abs_error_pct"] <= 10.0
+    # The worst held-out case (Llama 3 405B at 128K context, whose FLOP convention Meta does not
+    # publish) is at -34 % today; this guards against regressions, the target is 25 %.
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 40.0
+
+
+def test_held_out_runs_include_unseen_chips_and_models(cat, errors):
+    fitted = yaml.safe_load(EFFICIENCY_FILE.read_text())["fitted_on"]
+    seen = {cat.runs[r].workload for r in fitted} | {cat.runs[r].chip for r in fitted}
+    held = errors[errors.split == "holdout"]
+    assert set(held.chip) - seen, "no chip the fit has not seen"
+    assert set(held.workload) - seen, "no model the fit has not seen"
+
+
+def test_shipped_constants_are_what_the_fit_produces(cat):
+    shipped = yaml.safe_load(EFFICIENCY_FILE.read_text())
+    fresh = fit(cat)
+    assert fresh["fitted_on"] == shipped["fitted_on"]
+    for chip, v in shipped["chips"].items():
+        assert fresh["chips"][chip]["gemm_max"] == pytest.approx(v["gemm_max"], rel=1e-3)
+    for name, v in shipped["shared"].items():
+        assert fresh["shared"][name] == pytest.approx(v, rel=1e-3, abs=1e-9)
+
+
+def test_the_fit_never_sees_held_out_runs(tmp_path, cat):
+    # Change a held-out measurement tenfold in a user catalog: the fitted constants stay put.
+    (tmp_path / "runs.yaml").write_text(textwrap.dedent("""
+        runs:
+          - id: kor22-t5-175b
+            measured: {value: 1489.5, source: korthikanti-2022, confidence: estimate}
+    """))
+    changed = chipgap.load_catalog(tmp_path)
+    assert changed.runs["kor22-t5-175b"].measured.value == 1489.5
+    assert fit(changed)["chips"] == fit(cat)["chips"]

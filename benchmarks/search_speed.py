@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 
 import chipgap  # noqa: E402
 from chipgap.analyses.train import layout_grid, search, setup  # noqa: E402
-from chipgap.models.training import train_step  # noqa: E402
+from chipgap.models.training import train_step, train_step_blocked  # noqa: E402
 
 
 def kernel_rate(s, n: int = 2_000_000) -> float:
@@ -27,7 +27,7 @@ def kernel_rate(s, n: int = 2_000_000) -> float:
                zero=rng.integers(0, 4, n), recompute=rng.integers(0, 3, n))
     train_step(s.job, s.hardware, s.efficiency, **{k: v[:1000] for k, v in lay.items()})  # warm up
     t = time.perf_counter()
-    train_step(s.job, s.hardware, s.efficiency, **lay)
+    train_step_blocked(s.job, s.hardware, s.efficiency, **lay)
     return n / (time.perf_counter() - t)
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     _, every = search(ds, top=1)
     print(f"full search, deepseek-v3 on 2,048 x nvidia-h800-sxm: {len(every):,} layouts in "
           f"{time.perf_counter() - t:.2f} s")
-    print(f"grid only: {len(layout_grid(s)["tp"]):,} layouts")
+    print(f"grid only: {len(layout_grid(s)['tp']):,} layouts")
 
 
 if __name__ == "__main__":

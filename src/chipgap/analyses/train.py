@@ -17,7 +17,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
 from chipgap.models.calibration import efficiency_for
-from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step
+from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
 
 LAYOUT_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero", "recompute")
 RESULT_KEYS = ("step_time_s", "tokens_per_s", "tflops_per_chip", "mfu", "hfu", "memory_gb", "fits")
@@ -121,7 +121,7 @@ def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
             raise InputError("recompute", "none, selective or full", lay["recompute"])
         lay["recompute"] = RECOMPUTE[lay["recompute"]]
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in lay.items()}
-    out = train_step(s.job, s.hardware, s.efficiency, **arrays)
+    out = train_step_blocked(s.job, s.hardware, s.efficiency, **arrays)
     n = np.broadcast(*arrays.values()).size
     df = pd.DataFrame({k: np.broadcast_to(v, (n,)) for k, v in arrays.items()})
     for key in (*RESULT_KEYS, *BREAKDOWN_KEYS, *MEMORY_KEYS):

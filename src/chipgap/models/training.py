@@ -327,3 +327,19 @@ def _hfu_factor(recompute, lw, s, w):  # noqa: ANN001, ANN202
     fwd = 2 * lw.active_params + fwd_attn
     selective = 1 + fwd_attn / (3 * fwd)
     return np.where(recompute == 2, 4.0 / 3.0, np.where(recompute == 1, selective, 1.0))
+
+
+def train_step_blocked(job: Job, hw: Hardware, eff: Efficiency, block: int = 65536,
+                       **layout: np.ndarray) -> dict[str, np.ndarray]:
+    """`train_step` over flat layout arrays, evaluated ``block`` layouts at a time.
+
+    The same numbers as one call; blocks keep the ~100 temporaries in cache, which doubles the
+    rate on large searches. Hardware must be scalars (samples go through `train_step`).
+    """
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v)) for v in layout.values()))
+    n = arrays[0].size
+    flat = dict(zip(layout, (a.ravel() for a in arrays)))
+    parts = [train_step(job, hw, eff, **{k: v[i:i + block] for k, v in flat.items()})
+             for i in range(0, n, block)]
+    return {k: np.concatenate([np.broadcast_to(p[k], (min(block, n - i * block),))
+                               for i, p in enumerate(parts)]) for k in parts[0]}

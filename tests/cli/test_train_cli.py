@@ -1,0 +1,46 @@
+import json
+
+from typer.testing import CliRunner
+
+from chipgap.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_one_layout_json_contract():
+    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--seq-len", 4096,
+            "--global-batch", 256, "--tp", 8, "--pp", 2, "--zero", 1, "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["inputs"]["chip"] == "nvidia-h100-sxm" and data["inputs"]["system"] == "nvidia-hgx-h100"
+    res = data["result"]
+    assert res["layout"]["dp"] == 4
+    for key in ("step_time_s", "tokens_per_s", "tflops_per_chip", "mfu", "hfu", "memory_gb_per_chip",
+                "fits", "breakdown_s", "memory_breakdown_gb"):
+        assert key in res
+    parts = res["breakdown_s"]
+    assert res["step_time_s"] >= parts["bubble"] + parts["optimizer"]
+    assert 0 < res["mfu"] <= res["hfu"] < 1
+
+
+def test_search_table_and_days():
+    r = run("train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--seq-len", 8192,
+            "--global-batch", 128, "--search", "--top", 2, "--tokens", 1e12)
+    assert r.exit_code == 0, r.output
+    assert "layouts evaluated" in r.output and "days" in r.output
+
+
+def test_impossible_layout_is_reported_not_hidden():
+    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--tp", 16, "--format", "json")
+    assert r.exit_code == 0
+    res = json.loads(r.stdout)["result"]
+    assert "scale-up domain" in res["reason"]
+
+
+def test_unknown_model_exit_2():
+    r = run("train", "-m", "gpt-9", "-c", "h100", "-n", 8)
+    assert r.exit_code == 2 and "unknown workload 'gpt-9'" in r.output

@@ -15,7 +15,7 @@ COMMANDS = [[], ["chips"], ["chips", "list"], ["chips", "show"], ["chips", "comp
             ["systems"], ["systems", "list"], ["systems", "show"], ["models"], ["models", "list"],
             ["models", "show"], ["catalog"], ["catalog", "check"], ["export"],
             ["export", "classify"], ["export", "headroom"], ["export", "timeline"],
-            ["export", "chart"], ["train"]]
+            ["export", "chart"], ["export", "rules"], ["train"]]
 
 
 def run(*args):

@@ -151,6 +151,16 @@ class Catalog:
         return pd.DataFrame(rows).set_index("id") if rows else pd.DataFrame()
 
 
+def record_to_dict(record: Any) -> dict[str, Any]:
+    """A record as JSON-ready data: every quantity with its value or range, sources and confidence."""
+    data = record.model_dump(exclude_none=True, mode="json")
+    for name in quantity_fields(type(record)):
+        q = getattr(record, name)
+        if q is not None:
+            data[name] = q.to_dict()
+    return data
+
+
 def record_row(record: Any, value: str = "point") -> dict[str, Any]:
     """A record as one flat row: quantities reduced to a number, tuples joined with commas."""
     qfields = set(quantity_fields(type(record)))

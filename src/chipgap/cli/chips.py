@@ -8,10 +8,10 @@ import pandas as pd
 import typer
 
 from chipgap.analyses.compare import SPECS, compare_chips
-from chipgap.catalog.catalog import record_row
+from chipgap.catalog.catalog import record_row, record_to_dict
 from chipgap.catalog.schema import Chip, quantity_fields
 from chipgap.cli import get_catalog
-from chipgap.cli.output import (LEGEND, Format, num, print_csv, print_json, print_table,
+from chipgap.cli.output import (LEGEND, Format, print_csv, print_json, print_table,
                                 quantity_text)
 
 app = typer.Typer(no_args_is_help=True)
@@ -20,16 +20,6 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 LIST_COLUMNS = {"bf16_dense_tflops": "BF16 TFLOPS", "fp8_dense_tflops": "FP8 TFLOPS",
                 "memory_capacity_gb": "mem GB", "memory_bw_gbps": "mem GB/s",
                 "scaleup_bw_gbps_unidir": "scale-up GB/s/dir", "tdp_w": "TDP W"}
-
-
-def chip_to_dict(chip: Chip) -> dict:
-    """A chip as JSON-ready data: every quantity with value/range, source and confidence."""
-    data = chip.model_dump(exclude_none=True, mode="json")
-    for name in quantity_fields(Chip):
-        q = getattr(chip, name)
-        if q is not None:
-            data[name] = q.to_dict()
-    return data
 
 
 @app.command("list")
@@ -44,7 +34,7 @@ def list_chips(
              if (vendor is None or c.vendor == vendor.lower())
              and (country is None or c.country == country.upper())]
     if fmt is Format.json:
-        return print_json([chip_to_dict(c) for c in chips])
+        return print_json([record_to_dict(c) for c in chips])
     if fmt is Format.csv:
         return print_csv(pd.DataFrame([record_row(c) for c in chips]))
     rows = [[c.id, c.vendor, str(c.year or ""), c.status,
@@ -63,7 +53,7 @@ def show_chip(
     cat = get_catalog(ctx)
     c = cat.chip(chip)
     if fmt is Format.json:
-        return print_json(chip_to_dict(c))
+        return print_json(record_to_dict(c))
     rows = _spec_rows(c)
     if fmt is Format.csv:
         return print_csv(pd.DataFrame(rows, columns=["spec", "value", "confidence", "source", "note"]))

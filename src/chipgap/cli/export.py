@@ -62,6 +62,25 @@ def _change(r) -> str:  # noqa: ANN001
     return "; ".join(parts)
 
 
+@app.command("rules")
+def rules(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """List the rule versions in order: effective date, status, tests and other measures."""
+    data = [{"rule": r.id, "name": r.name, "citation": r.citation, "effective": r.effective,
+             "status": r.status, "ended": r.ended,
+             "tests": [p.id for c in r.classifications for p in c.prongs],
+             "measures": [f"{m.kind}: {m.name}" for m in r.measures]}
+            for r in get_catalog(ctx).rules.values()]
+    if fmt is Format.json:
+        return print_json(data)
+    if fmt is Format.csv:
+        return print_csv(pd.DataFrame(data).assign(tests=lambda d: d.tests.str.join("; "),
+                                                   measures=lambda d: d.measures.str.join("; ")))
+    print_table([[d["rule"], d["effective"], d["status"] + (f" ({d['ended']})" if d["ended"] else ""),
+                  d["citation"], ", ".join(d["tests"]), "; ".join(d["measures"])] for d in data],
+                ["rule", "effective", "status", "citation", "tests", "other measures"],
+                numeric_from=99)
+
+
 @app.command("classify")
 def classify(
     ctx: typer.Context,

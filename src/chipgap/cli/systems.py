@@ -7,7 +7,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chipgap.catalog.catalog import record_row
+from chipgap.catalog.catalog import record_row, record_to_dict
 from chipgap.catalog.schema import System, quantity_fields
 from chipgap.cli import get_catalog
 from chipgap.cli.output import LEGEND, Format, print_csv, print_json, print_table, quantity_text
@@ -17,22 +17,12 @@ app = typer.Typer(no_args_is_help=True)
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
-def system_to_dict(system: System) -> dict:
-    """A system as JSON-ready data, quantities with their sources."""
-    data = system.model_dump(exclude_none=True, mode="json")
-    for name in quantity_fields(System):
-        q = getattr(system, name)
-        if q is not None:
-            data[name] = q.to_dict()
-    return data
-
-
 @app.command("list")
 def list_systems(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     """List servers, racks and superpods with their chips and scale-up domains."""
     systems = list(get_catalog(ctx).systems.values())
     if fmt is Format.json:
-        return print_json([system_to_dict(s) for s in systems])
+        return print_json([record_to_dict(s) for s in systems])
     if fmt is Format.csv:
         return print_csv(pd.DataFrame([record_row(s) for s in systems]))
     rows = [[s.id, s.kind, s.chip, quantity_text(s.chip_count),
@@ -55,7 +45,7 @@ def show_system(
     cat = get_catalog(ctx)
     s = cat.system(system)
     if fmt is Format.json:
-        return print_json(system_to_dict(s))
+        return print_json(record_to_dict(s))
     chip = cat.chip(s.chip)
     rows = [[k, str(getattr(s, k)), "", ""] for k in
             ("kind", "vendor", "chip", "host_cpu", "power_basis", "year") if getattr(s, k)]

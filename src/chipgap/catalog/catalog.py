@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.runs import TrainingRun
@@ -16,7 +17,7 @@ from chipgap.errors import CatalogError, UnknownIdError
 
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
          "system": "systems", "workload": "workloads", "rule": "export_rules",
-         "run": "runs"}
+         "run": "runs", "chip_cost": "chip_costs"}
 
 
 def normalize_id(s: str) -> str:
@@ -97,6 +98,11 @@ class Catalog:
     def rules(self) -> dict[str, ExportRule]:
         """Every rule version, in order of effective date."""
         return dict(sorted(self._records["export_rules"].items(), key=lambda kv: kv[1].effective))
+
+    def chip_cost(self, chip: str) -> ChipCost | None:
+        """The cost inputs recorded for a chip (by chip id or alias), or None."""
+        cid = self.resolve("chip", chip)
+        return next((c for c in self._records["chip_costs"].values() if c.chip == cid), None)
 
     @property
     def runs(self) -> dict[str, TrainingRun]:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.runs import TrainingRun
 from chipgap.catalog.quantity import Quantity
@@ -31,7 +32,7 @@ ENV_VAR = "CHIPGAP_CATALOG"
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
-    "runs": TrainingRun,
+    "runs": TrainingRun, "chip_costs": ChipCost,
 }
 MAX_FILES = 2000
 
@@ -216,6 +217,11 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
         need("systems", key, "vendor", "companies", s.vendor)
     for key, n in records["nodes"].items():
         need("nodes", key, "foundry", "companies", n.foundry)
+    for key, cost in records["chip_costs"].items():
+        need("chip_costs", key, "chip", "chips", cost.chip)
+        for report in cost.yields:
+            for ref in report.value.source:
+                need("chip_costs", key, "yields.value.source", "sources", ref)
     for key, run in records["runs"].items():
         need("runs", key, "workload", "workloads", run.workload)
         need("runs", key, "chip", "chips", run.chip)

@@ -147,6 +147,12 @@ def _whole(q: Quantity | None) -> Quantity | None:
     return q
 
 
+def _fraction(q: Quantity | None) -> Quantity | None:
+    if q is not None and not (0 < q.bounds[0] and q.bounds[1] <= 1):
+        raise ValueError(f"must be a fraction in (0, 1]. Got {_show(q)} instead")
+    return q
+
+
 def _show(q: Quantity) -> str:
     return f"{q.value:g}" if q.value is not None else f"[{q.low:g}, {q.high:g}]"
 
@@ -155,6 +161,8 @@ Positive = Annotated[Quantity | None, AfterValidator(_positive)]
 """A quantity that must be > 0 over its whole range (bandwidth, area, throughput)."""
 NonNegative = Annotated[Quantity | None, AfterValidator(_non_negative)]
 """A quantity that must be >= 0 (price, count that may be zero)."""
+Fraction = Annotated[Quantity | None, AfterValidator(_fraction)]
+"""A quantity in (0, 1]: a yield or a share."""
 PositiveQuantity = Annotated[Quantity, AfterValidator(_positive)]
 """A required quantity > 0 over its whole range."""
 PositiveCount = Annotated[Quantity | None, AfterValidator(_whole), AfterValidator(_positive)]

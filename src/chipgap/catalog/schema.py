@@ -118,13 +118,19 @@ class Company(Record):
 
 
 class ProcessNode(Record):
-    """A fab's process node (``tsmc-n7``, ``smic-n2``)."""
+    """A fab's process node (``tsmc-n7``, ``smic-n2``).
+
+    ``wafer_price_usd`` is what a customer pays per processed wafer; ``d0_per_cm2`` the
+    killer-defect density of a mature product on it (both usually estimates or rumours).
+    """
 
     name: Text
     foundry: Slug
     transistor: Literal["planar", "finfet", "gaafet"]
     node_class_nm: Positive = None
     wafer_diameter_mm: Positive = None
+    wafer_price_usd: Positive = None
+    d0_per_cm2: Positive = None
     year: Year | None = None
 
 

@@ -1,0 +1,99 @@
+"""``chipgap econ``: dies per wafer, yield, and the unit cost of a chip."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from chipgap.analyses.econ import chip_cost, die_economics
+from chipgap.catalog.costs import ChipCost
+from chipgap.catalog.quantity import Quantity
+from chipgap.catalog.schema import quantity_fields
+from chipgap.cli import get_catalog
+from chipgap.cli.output import Format, num, print_csv, print_json, print_table
+from chipgap.errors import InputError
+
+app = typer.Typer(no_args_is_help=True)
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.command("die")
+def die(
+    ctx: typer.Context,
+    chip: Annotated[str | None, typer.Option(help="Take the die area from this chip.")] = None,
+    die_area: Annotated[float | None, typer.Option("--die-area", help="Die area, mm2.")] = None,
+    wafer_mm: Annotated[float, typer.Option("--wafer-mm", help="Wafer diameter, mm.")] = 300.0,
+    edge_mm: Annotated[float, typer.Option("--edge-mm", help="Edge exclusion, mm.")] = 3.0,
+    scribe_mm: Annotated[float, typer.Option("--scribe-mm", help="Scribe lane, mm.")] = 0.1,
+    d0: Annotated[float | None, typer.Option("--d0", help="Defect density per cm2.")] = None,
+    die_yield: Annotated[float | None, typer.Option("--yield", help="Observed die yield (0-1).")] = None,
+    model: Annotated[str, typer.Option("--yield-model", help="poisson, murphy, seeds or negbin.")] = "murphy",
+    alpha: Annotated[float, typer.Option(help="Clustering parameter of negbin.")] = 2.0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Gross dies per wafer, die yield and good dies per wafer (give --d0 or --yield)."""
+    if (chip is None) == (die_area is None):
+        raise typer.BadParameter("give --chip or --die-area (one of them)")
+    if chip is not None:
+        c = get_catalog(ctx).chip(chip)
+        if c.compute_die_area_mm2 is None:
+            raise InputError("--chip", "a chip whose die area the catalog holds", c.id)
+        die_area = c.compute_die_area_mm2.point
+    if d0 is None and die_yield is None:
+        node = get_catalog(ctx).node(c.process_node) if chip and c.process_node else None
+        if node is None or node.d0_per_cm2 is None:
+            raise typer.BadParameter("give --d0 or --yield (the catalog has no defect density here)")
+        d0 = node.d0_per_cm2.point
+    data = die_economics(die_area, wafer_mm, edge_mm, scribe_mm, d0, die_yield, model, alpha)
+    data.update(wafer_mm=wafer_mm, edge_mm=edge_mm, scribe_mm=scribe_mm, chip=chip)
+    if fmt is Format.json:
+        return print_json(data)
+    if fmt is Format.csv:
+        return print_csv(pd.DataFrame([data]))
+    print_table([[k, num(v) if isinstance(v, float) else str(v)] for k, v in data.items() if v is not None],
+                ["", "value"], title="Dies per wafer and yield")
+
+
+@app.command("chip-cost")
+def chip_cost_cmd(
+    ctx: typer.Context,
+    chip: Annotated[str, typer.Argument(help="Chip id or alias.")],
+    die_yield: Annotated[float | None, typer.Option("--yield", help="Also evaluate this die yield.")] = None,
+    price: Annotated[float | None, typer.Option("--price", min=0, help="Selling price, USD.")] = None,
+    samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
+    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Cost of one packaged chip at each reported yield: dies, memory, packaging, test, margin.
+
+    Ranged inputs are sampled; rows give P10 / P50 / P90. Each input's sources are in
+    'chipgap chips show' and the catalog's chip_costs entry.
+    """
+    cat = get_catalog(ctx)
+    df = chip_cost(cat, chip, die_yield, price, samples, seed)
+    if fmt is Format.json:
+        inputs = cat.chip_cost(df.chip.iloc[0])
+        return print_json({"chip": df.chip.iloc[0], "cost_inputs": inputs.id,
+                           "sources": sorted({s for q in _quantities(inputs) for s in q.source}),
+                           "rows": df.to_dict("records")})
+    if fmt is Format.csv:
+        return print_csv(df)
+    cols = ["die_yield", "die_cost_usd", "dies_cost_usd", "memory_usd", "packaging_usd",
+            "cost_per_chip_usd", "price_usd", "gross_margin", "break_even_yield"]
+    rows = [[r["case"], r["quantile"], *(_fmt(c, r[c]) for c in cols)] for r in df.to_dict("records")]
+    print_table(rows, ["yield case", "", "die yield", "per die", "dies", "memory", "packaging",
+                       "cost/chip", "price", "margin", "break-even yield"],
+                title=f"Unit cost of {df.chip.iloc[0]} (USD)", numeric_from=2)
+
+
+def _fmt(col: str, v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v:.0%}" if col in ("die_yield", "gross_margin", "break_even_yield") else num(v)
+
+
+def _quantities(inputs: ChipCost) -> list[Quantity]:
+    qs = [getattr(inputs, f) for f in quantity_fields(type(inputs))]
+    return [q for q in qs if q is not None] + [r.value for r in inputs.yields]

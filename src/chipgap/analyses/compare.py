@@ -64,7 +64,7 @@ def compare_chips(catalog: Catalog, chips: Sequence[str], baseline: str | None =
     >>> from chipgap.analyses.compare import compare_chips
     >>> df = compare_chips(chipgap.load_catalog(), ["h20", "h100"])
     >>> row = df[(df.spec == "bf16_dense_tflops") & (df.chip == "nvidia-h20")].iloc[0]
-    >>> round(row.ratio_point, 3)
+    >>> round(float(row.ratio_point), 3)
     0.15
     """
     ids = [catalog.resolve("chip", c) for c in chips]

@@ -180,7 +180,7 @@ def _row(rule, cid, i, index, prong_truth, prong_ids, p_ctrl, point, low, high, 
     status = _status_name(rule, int(index))
     certain = np.isnan(p_ctrl) or p_ctrl in (0.0, 1.0)
     if named and index < 0:
-        status, controlled = "named part: " + named[0]["name"], True
+        status, controlled, p_ctrl = "licence: named part", True, 1.0
     elif index == -2:
         controlled = None
     elif not certain:
@@ -199,17 +199,21 @@ def _row(rule, cid, i, index, prong_truth, prong_ids, p_ctrl, point, low, high, 
         "area_mm2": float(point["area_mm2"][i]),
         "classification": status, "controlled": controlled,
         "probability_controlled": None if np.isnan(p_ctrl) else float(p_ctrl),
-        "triggered_by": ", ".join(triggered) or _why_not(index, named),
+        "triggered_by": ", ".join(triggered) or _why_not(index, named, point, i),
         "margins": _margins(rule, point, i), "measures": measures,
         "tpp_to_change_down": None if np.isnan(down) else float(down),
         "tpp_to_change_up": None if np.isnan(up) else float(up),
     }
 
 
-def _why_not(index: int, named: list[dict[str, str]]) -> str:
+def _why_not(index: int, named: list[dict[str, str]], point: dict[str, np.ndarray], i: int) -> str:
     if named:
         return "measure: " + named[0]["name"]
-    return "a metric the tests need is not public" if index == -2 else "no test holds"
+    if index != -2:
+        return "no test holds"
+    missing = [m for m in ("area_mm2", "io_bw_gbps_bidir", "tpp") if np.isnan(point[m][i])]
+    names = {"area_mm2": "die area", "io_bw_gbps_bidir": "chip-to-chip bandwidth", "tpp": "throughput"}
+    return "undecided: no public " + " or ".join(names[m] for m in missing)
 
 
 def headroom(catalog: Catalog, rule: str, die_area_mm2: float | np.ndarray,

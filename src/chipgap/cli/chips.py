@@ -11,7 +11,7 @@ from chipgap.analyses.compare import SPECS, compare_chips
 from chipgap.catalog.catalog import record_row, record_to_dict
 from chipgap.catalog.schema import Chip, quantity_fields
 from chipgap.cli import get_catalog
-from chipgap.cli.output import (LEGEND, Format, print_csv, print_json, print_table,
+from chipgap.cli.output import (LEGEND, Format, print_csv, print_json, print_table, short_name,
                                 quantity_text)
 
 app = typer.Typer(no_args_is_help=True)
@@ -108,11 +108,6 @@ def compare(
                        *(f"{short[i]} / {short[base]}" for i in others)],
                 caption=LEGEND + "; ratio ranges bound every combination of the inputs",
                 numeric_from=2)
-
-
-def short_name(chip: Chip) -> str:
-    """The shortest of a chip's id and aliases (``910c``, ``h100``), for table headers."""
-    return min((chip.id, *chip.aliases), key=len)
 
 
 def _ratio(x: float) -> str:

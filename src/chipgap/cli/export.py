@@ -10,7 +10,7 @@ import typer
 
 from chipgap.analyses.export import classify_chips, headroom
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table, short_name
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,23 +28,26 @@ def _latest_rule(ctx: typer.Context) -> str:
     return rules[-1].id
 
 
-def _render(df: pd.DataFrame, fmt: Format, title: str) -> None:
+def _render(df: pd.DataFrame, fmt: Format, title: str, by: str = "chip",
+            names: dict[str, str] | None = None) -> None:
+    """Show classifications, one row per ``by`` ('chip' for one rule, 'rule' for a timeline)."""
     if fmt is Format.json:
         return print_json(df[JSON_KEYS].to_dict("records"))
     if fmt is Format.csv:
         flat = df.drop(columns=["margins", "measures"]).assign(
             measures=df.measures.map(lambda ms: "; ".join(m["name"] for m in ms)))
         return print_csv(flat)
-    rows = [[r.chip, r.rule, _range(r.tpp, r.tpp_low, r.tpp_high),
+    names = names or {}
+    rows = [[names.get(getattr(r, by), getattr(r, by)), _range(r.tpp, r.tpp_low, r.tpp_high),
              _range(r.performance_density, r.performance_density_low, r.performance_density_high),
              r.classification, r.triggered_by,
-             "" if r.probability_controlled is None else f"{r.probability_controlled:.0%}",
+             "" if pd.isna(r.probability_controlled) else f"{r.probability_controlled:.0%}",
              _change(r)] for r in df.itertuples()]
-    print_table(rows, ["chip", "rule", "TPP", "PD (TPP/mm2)", "status", "why", "P(controlled)",
-                       "TPP where status flips"], title=title,
-                caption="TPP = 2 x MacTOPS x bit length (dense); PD = TPP / applicable die area; "
-                        "'flips' = TPP at the chip's own die area and links where its status changes",
-                numeric_from=2)
+    print_table(rows, [by, "TPP", "TPP/mm2", "status", "why", "P(ctrl)", "status flips at TPP"],
+                title=title,
+                caption="TPP = 2 x MacTOPS x bit length (dense); TPP/mm2 = performance density; "
+                        "flips = the TPP, at the chip's own die area and links, where its status "
+                        "would change", numeric_from=1)
 
 
 def _range(point: float, low: float, high: float) -> str:
@@ -55,10 +58,10 @@ def _range(point: float, low: float, high: float) -> str:
 
 def _change(r) -> str:  # noqa: ANN001
     parts = []
-    if r.tpp_to_change_down is not None:
-        parts.append(f"below {num(r.tpp_to_change_down)} ({num(100 * (r.tpp_to_change_down / r.tpp - 1))}%)")
-    if r.tpp_to_change_up is not None:
-        parts.append(f"at {num(r.tpp_to_change_up)} (+{num(100 * (r.tpp_to_change_up / r.tpp - 1))}%)")
+    if not pd.isna(r.tpp_to_change_down):
+        parts.append(f"<{num(r.tpp_to_change_down)} ({100 * (r.tpp_to_change_down / r.tpp - 1):+.0f}%)")
+    if not pd.isna(r.tpp_to_change_up):
+        parts.append(f"{num(r.tpp_to_change_up)} ({100 * (r.tpp_to_change_up / r.tpp - 1):+.1f}%)")
     return "; ".join(parts)
 
 
@@ -75,9 +78,10 @@ def rules(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     if fmt is Format.csv:
         return print_csv(pd.DataFrame(data).assign(tests=lambda d: d.tests.str.join("; "),
                                                    measures=lambda d: d.measures.str.join("; ")))
-    print_table([[d["rule"], d["effective"], d["status"] + (f" ({d['ended']})" if d["ended"] else ""),
-                  d["citation"], ", ".join(d["tests"]), "; ".join(d["measures"])] for d in data],
-                ["rule", "effective", "status", "citation", "tests", "other measures"],
+    print_table([[d["rule"], d["effective"], d["status"] + (f" to {d['ended']}" if d["ended"] else ""),
+                  d["citation"].split(";")[0], ", ".join(d["tests"])] for d in data],
+                ["rule", "effective", "status", "citation", "parametric tests"], numeric_from=99)
+    print_table([[d["rule"], m] for d in data for m in d["measures"]], ["rule", "other measures"],
                 numeric_from=99)
 
 
@@ -100,8 +104,10 @@ def classify(
     if not chips and not all_chips:
         raise typer.BadParameter("give chip ids or --all", param_hint="CHIPS")
     rule = rule or _latest_rule(ctx)
-    df = classify_chips(get_catalog(ctx), None if all_chips else chips, [rule], samples, seed)
-    _render(df, fmt, f"Export-control status under rule {rule}")
+    cat = get_catalog(ctx)
+    df = classify_chips(cat, None if all_chips else chips, [rule], samples, seed)
+    _render(df, fmt, f"Export-control status under rule {rule}",
+            names={c: short_name(cat.chip(c)) for c in df.chip})
 
 
 @app.command("timeline")
@@ -114,7 +120,7 @@ def timeline(
 ) -> None:
     """One chip under every rule version, in order of effective date."""
     df = classify_chips(get_catalog(ctx), [chip], None, samples, seed)
-    _render(df, fmt, f"{df.chip.iloc[0]} under every rule version")
+    _render(df, fmt, f"{df.chip.iloc[0]} under every rule version", by="rule")
 
 
 @app.command("headroom")

@@ -51,6 +51,11 @@ def quantity_text(q: Quantity | None, markup: bool = True) -> str:
     return f"[{style}]{escape(text)}[/]" if markup and style else escape(text) if markup else text
 
 
+def short_name(chip: Any) -> str:
+    """The shortest of a chip's id and aliases (``910c``, ``h100``), for narrow tables."""
+    return min((chip.id, *chip.aliases), key=len)
+
+
 def print_json(data: Any) -> None:
     """JSON on stdout: numbers as numbers, NaN as null, no Rich markup."""
     sys.stdout.write(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n")

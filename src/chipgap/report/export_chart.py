@@ -29,7 +29,7 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
     r = catalog.rule(rule)
     df = classify_chips(catalog, rules=[rule], samples=1)
     fig, ax = plt.subplots(figsize=(10, 7))
-    pd_axis, tpp_axis = np.geomspace(0.3, 60, 400), np.geomspace(200, 80000, 400)
+    pd_axis, tpp_axis = np.geomspace(0.5, 60, 400), np.geomspace(800, 80000, 400)
     grid_pd, grid_tpp = np.meshgrid(pd_axis, tpp_axis)
     idx, _ = ex.classify(r, {"tpp": grid_tpp, "performance_density": grid_pd,
                              "io_bw_gbps_bidir": np.full_like(grid_tpp, 1e9),
@@ -40,6 +40,7 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
     ax.pcolormesh(pd_axis, tpp_axis, np.where(idx >= 0, idx + 1, 0), shading="auto",
                   cmap=ListedColormap(REGION_COLOURS[: n + 1]), vmin=0, vmax=n, alpha=0.9)
     placed = df[df.performance_density.notna() & df.tpp.notna()]
+    labels: dict[tuple[float, float], tuple[str, list[str]]] = {}  # chips at one point share a label
     for row in placed.itertuples():
         chip = catalog.chip(row.chip)
         colour = COUNTRY_COLOURS.get(chip.country, "#7f8c8d")
@@ -48,13 +49,18 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
         yerr = [[row.tpp - row.tpp_low], [row.tpp_high - row.tpp]]
         ax.errorbar(row.performance_density, row.tpp, xerr=xerr, yerr=yerr, fmt="o",
                     color=colour, ms=5, capsize=2, lw=0.8)
-        ax.annotate(row.chip, (row.performance_density, row.tpp), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points", color=colour)
+        key = (round(row.performance_density, 2), round(row.tpp, -1))
+        labels.setdefault(key, (colour, []))[1].append(min((chip.id, *chip.aliases), key=len))
+    for (x, y), (colour, names) in labels.items():
+        ax.annotate(" / ".join(names), (x, y), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points", color=colour)
     ax.set(xscale="log", yscale="log", xlim=(pd_axis[0], pd_axis[-1]),
            ylim=(tpp_axis[0], tpp_axis[-1]),
            xlabel="performance density (TPP per mm² of logic die)",
            ylabel="TPP (2 × dense MacTOPS × bit length)",
-           title=f"Chips against US export rule {r.id} ({r.citation}); shading: data-centre parts")
+           title=f"Chips against US export rule {r.id} ({r.citation.split(';')[0]})")
+    ax.text(0.01, 0.99, "shading: where a data-centre part would fall;\nconsumer parts are caught "
+            "only at TPP >= 4800", transform=ax.transAxes, va="top", fontsize=7)
     handles = [plt.Rectangle((0, 0), 1, 1, color=REGION_COLOURS[i + 1]) for i in range(n)]
     handles += [plt.Line2D([], [], marker="o", ls="", color=c) for c in COUNTRY_COLOURS.values()]
     ax.legend(handles, [c.eccn for c in r.classifications] + ["China", "United States"],

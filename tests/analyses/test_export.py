@@ -109,3 +109,40 @@ def test_headroom_rejects_bad_input(cat, kwargs, field):
 def test_unknown_rule(cat):
     with pytest.raises(UnknownIdError, match="unknown rule '2021-01'"):
         headroom(cat, "2021-01", 100.0)
+
+
+def test_a_range_straddling_a_threshold_is_uncertain_with_its_probability(tmp_path):
+    # A consumer card whose fp8 peak is known only as [550, 650] TOPS: TPP [4400, 5200]
+    # straddles 4800 (3A090.a.1); uniform sampling puts half the mass above.
+    (tmp_path / "x.yaml").write_text(
+        "sources: [{id: note, title: T, kind: analyst}]\n"
+        "chips:\n"
+        "  - {id: test-card, name: Test, vendor: nvidia, country: US, status: rumoured,\n"
+        "     market: consumer, fp8_dense_tflops: {value: [550, 650], source: note, confidence: rumor}}\n")
+    cat = chipgap.load_catalog(tmp_path)
+    row = classify_chips(cat, ["test-card"], ["2023-10"], samples=4000, seed=1).iloc[0]
+    assert row.classification.startswith("uncertain")
+    assert row.controlled is None
+    assert row.probability_controlled == pytest.approx(0.5, abs=0.03)
+    assert (row.tpp_low, row.tpp_high) == (4400, 5200)
+
+
+def test_a_rule_file_with_a_bad_field_gets_a_one_line_error(tmp_path):
+    (tmp_path / "2027-01.yaml").write_text(
+        "export_rules:\n"
+        "  - id: '2027-01'\n"
+        "    name: Future rule\n"
+        "    citation: none\n"
+        "    effective: 2027-01-01\n"
+        "    status: in-force\n"
+        "    destinations: CN\n"
+        "    source: [epoch-ml-hardware]\n"
+        "    classifications:\n"
+        "      - eccn: 3A090.a\n"
+        "        effect: licence\n"
+        "        prongs: [{id: a1, all_of: [{metric: tpp, op: above, threshold: 4800}]}]\n")
+    with pytest.raises(chipgap.CatalogError) as e:
+        chipgap.load_catalog(tmp_path)
+    msg = str(e.value)
+    assert "2027-01.yaml: entry '2027-01': field 'classifications.0.prongs.0.all_of.0.op'" in msg
+    assert "\n" not in msg

@@ -26,15 +26,18 @@ def kernel_rate(s, n: int = 2_000_000) -> float:
                vpp=rng.choice([1, 2, 4], n), mbs=rng.choice([1, 2, 4], n),
                zero=rng.integers(0, 4, n), recompute=rng.integers(0, 3, n))
     train_step(s.job, s.hardware, s.efficiency, **{k: v[:1000] for k, v in lay.items()})  # warm up
-    t = time.perf_counter()
-    train_step_blocked(s.job, s.hardware, s.efficiency, **lay)
-    return n / (time.perf_counter() - t)
+    times = []
+    for _ in range(3):  # best of three: the machine may be busy with something else
+        t = time.perf_counter()
+        train_step_blocked(s.job, s.hardware, s.efficiency, **lay)
+        times.append(time.perf_counter() - t)
+    return n / min(times)
 
 
 def main() -> None:
     cat = chipgap.load_catalog()
     s = setup(cat, "llama-3.1-405b", "nvidia-h100-sxm", 16384, 8192, 2048)
-    print(f"kernel: {kernel_rate(s):,.0f} layouts/s (one call, one core)")
+    print(f"kernel: {kernel_rate(s):,.0f} layouts/s (2M random layouts, best of 3, one core)")
     t = time.perf_counter()
     best, every = search(s, top=1)
     dt = time.perf_counter() - t

@@ -292,16 +292,16 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     # --- feasibility ------------------------------------------------------------------------
     heads = w.n_heads
     reason = np.zeros(np.shape(step), dtype=np.int64)
-    reason |= np.where((tp * pp * dp * cp != N) | (np.minimum.reduce([tp, pp, dp, cp, ep]) < 1), 1, 0)
-    reason |= np.where((hw.domain % tp != 0) | (tp > hw.domain) | (heads % tp != 0), 2, 0)
-    reason |= np.where(pp * vpp > L, 4, 0)
-    reason |= np.where((B % (f_dp.astype(np.int64) * mbs) != 0) | (mbs > B), 8, 0)
-    reason |= np.where(job.seq_len % f_cp.astype(np.int64) != 0, 16, 0)
+    reason |= ((tp * pp * dp * cp != N) | (tp < 1) | (pp < 1) | (dp < 1) | (cp < 1) | (ep < 1)) * 1
+    reason |= ((hw.domain % f_tp != 0) | (f_tp > hw.domain) | (heads % f_tp != 0)) * 2
+    reason |= (pp * vpp > L) * 4
+    reason |= ((B % (f_dp * mbs) != 0) | (mbs > B)) * 8
+    reason |= (job.seq_len % f_cp != 0) * 16
     bad_ep = (ep > 1) & ((not w.is_moe) | ((w.n_routed_experts % np.maximum(ep, 1)) != 0)
                          | (((dp * cp) % ep) != 0))
-    reason |= np.where(bad_ep, 32, 0)
+    reason |= bad_ep * 32
     fits = mem_total <= hw.memory_gb * 1e9 * eff.memory_usable
-    reason |= np.where(fits, 0, 64)
+    reason |= ~fits * 64
 
     tokens = B * s
     tokens_per_s = tokens / step

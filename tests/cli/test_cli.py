@@ -15,7 +15,8 @@ COMMANDS = [[], ["chips"], ["chips", "list"], ["chips", "show"], ["chips", "comp
             ["systems"], ["systems", "list"], ["systems", "show"], ["models"], ["models", "list"],
             ["models", "show"], ["catalog"], ["catalog", "check"], ["export"],
             ["export", "classify"], ["export", "headroom"], ["export", "timeline"],
-            ["export", "chart"], ["export", "rules"], ["train"]]
+            ["export", "chart"], ["export", "rules"], ["train"], ["infer"], ["econ"],
+            ["econ", "die"], ["econ", "chip-cost"]]
 
 
 def run(*args):

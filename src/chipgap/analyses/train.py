@@ -47,8 +47,14 @@ def resolve_workload(catalog: Catalog, model: str) -> Workload:
 
 
 def hardware(catalog: Catalog, chip: str, system: str | None = None,
-             scaleout_gbps: float | None = None) -> tuple[Hardware, str | None]:
+             scaleout_gbps: float | None = None,
+             memory_gb: float | None = None,
+             require_compute: bool = True) -> tuple[Hardware, str | None]:
     """Point-estimate `Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
+
+    ``scaleout_gbps`` and ``memory_gb`` override the catalog (a cluster's NICs; a CPU's DRAM).
+    With ``require_compute=False`` a chip without a bf16 peak gets its fp32 peak, or NaN
+    (compute unknown: only memory-bound times can be computed).
 
     Raises
     ------
@@ -60,8 +66,9 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
     sys_rec = catalog.system(system) if system else catalog.default_system(c.id)
     if sys_rec is not None and sys_rec.chip != c.id:
         raise InputError("system", f"a system built from {c.id}", sys_rec.id)
-    for field in ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gb"):
-        if getattr(c, field) is None:
+    needed = ("bf16_dense_tflops",) if require_compute else ()
+    for field in (*needed, "memory_bw_gbps", "memory_capacity_gb"):
+        if getattr(c, field) is None and not (field == "memory_capacity_gb" and memory_gb):
             raise InputError("chip", f"a chip whose {field} the catalog holds", c.id)
 
     def pick(*qs):  # noqa: ANN001, ANN202
@@ -75,9 +82,11 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
         out = up if not np.isnan(up) else pick(c.host_io_bw_gbps_bidir) / 2
     if np.isnan(up):
         up = out
-    fp8 = c.fp8_dense_tflops.point if c.fp8_dense_tflops else c.bf16_dense_tflops.point
-    return Hardware(peak_tflops=c.bf16_dense_tflops.point, peak_fp8_tflops=fp8,
-                    memory_bw_gbps=c.memory_bw_gbps.point, memory_gb=c.memory_capacity_gb.point,
+    bf16 = pick(c.bf16_dense_tflops, c.fp32_dense_tflops)
+    fp8 = pick(c.fp8_dense_tflops, c.int8_dense_tops, c.bf16_dense_tflops, c.fp32_dense_tflops)
+    return Hardware(peak_tflops=bf16, peak_fp8_tflops=fp8,
+                    memory_bw_gbps=c.memory_bw_gbps.point,
+                    memory_gb=memory_gb or c.memory_capacity_gb.point,
                     scaleup_gbps=up, scaleout_gbps=out, domain=domain), (sys_rec.id if sys_rec else None)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
-from chipgap.catalog.runs import TrainingRun
+from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     quantity_fields)
 from chipgap.catalog.workload import Workload
@@ -17,7 +17,7 @@ from chipgap.errors import CatalogError, UnknownIdError
 
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
          "system": "systems", "workload": "workloads", "rule": "export_rules",
-         "run": "runs", "chip_cost": "chip_costs"}
+         "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs"}
 
 
 def normalize_id(s: str) -> str:
@@ -108,6 +108,11 @@ class Catalog:
     def runs(self) -> dict[str, TrainingRun]:
         """Published training measurements (calibration and held-out)."""
         return dict(self._records["runs"])
+
+    @property
+    def serving_runs(self) -> dict[str, ServingRun]:
+        """Published inference measurements (calibration and held-out)."""
+        return dict(self._records["serving_runs"])
 
     def default_system(self, chip: str) -> System | None:
         """The server a chip usually ships in, or None when it has none (consumer cards, CPUs)."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
-from chipgap.catalog.runs import TrainingRun
+from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     expand_quantities, quantity_fields)
@@ -32,7 +32,7 @@ ENV_VAR = "CHIPGAP_CATALOG"
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
-    "runs": TrainingRun, "chip_costs": ChipCost,
+    "runs": TrainingRun, "serving_runs": ServingRun, "chip_costs": ChipCost,
 }
 MAX_FILES = 2000
 
@@ -222,10 +222,11 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
         for report in cost.yields:
             for ref in report.value.source:
                 need("chip_costs", key, "yields.value.source", "sources", ref)
-    for key, run in records["runs"].items():
-        need("runs", key, "workload", "workloads", run.workload)
-        need("runs", key, "chip", "chips", run.chip)
-        need("runs", key, "system", "systems", run.system)
+    for section in ("runs", "serving_runs"):
+        for key, run in records[section].items():
+            need(section, key, "workload", "workloads", run.workload)
+            need(section, key, "chip", "chips", run.chip)
+            need(section, key, "system", "systems", run.system)
     for key, rule in records["export_rules"].items():
         for m in rule.measures:
             refs = [*m.source, *(s for q in (m.percent, m.tpp_cap) if q for s in q.source)]

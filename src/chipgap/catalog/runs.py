@@ -72,3 +72,48 @@ class TrainingRun(Record):
     source: tuple[Slug, ...] = Field(min_length=1)
     location: Annotated[str, StringConstraints(max_length=300)]
     framework: Text | None = None
+
+
+class ServingLayout(BaseModel):
+    """How one serving instance is split: tensor, pipeline and expert parallelism, and how many
+    data-parallel attention groups share the experts (``dp``, DeepSeek-style DP attention)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tp: Count = 1
+    pp: Count = 1
+    ep: Count = 1
+    dp: Count = 1
+
+
+class ServingRun(Record):
+    """One published inference measurement of a serving instance of ``chips`` chips.
+
+    ``metric``: ``output_tokens_per_s_per_chip`` (generated tokens per second over all chips of
+    the instance), ``prefill_tokens_per_s_per_chip`` (prompt tokens), ``ttft_ms`` or
+    ``tpot_ms``. ``batch`` is the number of concurrent sequences of the whole instance, None
+    for offline max-throughput runs (the batch memory allows). ``phase`` says what was timed:
+    ``prefill`` or ``decode`` alone (disaggregated serving) or ``serve`` (both, offline).
+    """
+
+    kind: Literal["serving"] = "serving"
+    workload: Slug
+    chip: Slug
+    system: Slug | None = None
+    chips: Count
+    phase: Literal["prefill", "decode", "serve"]
+    input_len: Count
+    output_len: Count
+    batch: Count | None = None
+    weight_precision: Literal["bf16", "fp8", "int8", "int4"]
+    kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
+    layout: ServingLayout
+    mtp_accept: Annotated[float, Field(ge=0, le=1)] | None = None
+    tpot_slo_ms: Annotated[float, Field(gt=0)] | None = None
+    metric: Literal["output_tokens_per_s_per_chip", "prefill_tokens_per_s_per_chip",
+                    "ttft_ms", "tpot_ms"]
+    measured: PositiveQuantity
+    split: Literal["calibration", "holdout"]
+    source: tuple[Slug, ...] = Field(min_length=1)
+    location: Annotated[str, StringConstraints(max_length=300)]
+    framework: Text | None = None

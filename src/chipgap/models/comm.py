@@ -2,7 +2,9 @@
 
 Sizes are the full tensor in bytes; ``n`` ranks take part; ``bw_gbps`` is each rank's usable
 one-way bandwidth in GB/s on the fabric the group crosses; ``alpha_s`` the per-step latency.
-Ring algorithms are assumed (bandwidth-optimal for large messages). All functions broadcast.
+The bandwidth term is that of rings (bandwidth-optimal for large messages); the latency term
+grows with log2(n), as the tree and recursive-doubling algorithms libraries switch to for small
+messages do, and as concurrent pairwise exchanges of an all-to-all do. All functions broadcast.
 
 References
 ----------
@@ -20,9 +22,10 @@ GB = 1e9
 
 
 def all_gather_s(size_bytes, n, bw_gbps, alpha_s):  # noqa: ANN001, ANN201
-    """Ring all-gather (or reduce-scatter) of a tensor of ``size_bytes`` over ``n`` ranks."""
-    steps = np.maximum(n - 1, 0)
-    return np.where(n > 1, steps * alpha_s + (steps / np.maximum(n, 1)) * size_bytes / (bw_gbps * GB), 0.0)
+    """All-gather (or reduce-scatter) of a tensor of ``size_bytes`` over ``n`` ranks."""
+    n = np.maximum(n, 1)
+    latency = np.ceil(np.log2(n)) * alpha_s
+    return np.where(n > 1, latency + (n - 1) / n * size_bytes / (bw_gbps * GB), 0.0)
 
 
 reduce_scatter_s = all_gather_s

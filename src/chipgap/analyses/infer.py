@@ -1,0 +1,166 @@
+"""Inference on catalog hardware: prefill, decode, offline serving and SLO-bound search.
+
+Builds the serving instance from the catalog (chip, system, efficiency) and evaluates layouts
+and batch sizes as arrays with `chipgap.models.inference`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chipgap.analyses.train import hardware, resolve_workload
+from chipgap.catalog.catalog import Catalog
+from chipgap.errors import InputError
+from chipgap.models import inference as inf
+from chipgap.models.calibration import efficiency_for
+from chipgap.models.training import Efficiency, Hardware
+
+PREFILL_CHUNK_TOKENS = 8192
+"""Prompt tokens a serving engine batches into one prefill pass (chunked prefill)."""
+BATCHES = np.unique(np.round(np.geomspace(1, 16384, 57)).astype(int))
+"""Concurrent sequences tried when the caller gives none: 1 to 16,384, about 19% apart."""
+CPU_MEMORY_GB = 256.0
+"""DRAM assumed for a CPU socket whose configuration the caller does not give."""
+
+
+@dataclass(frozen=True)
+class ServingSetup:
+    serving: inf.Serving
+    hardware: Hardware
+    efficiency: Efficiency
+    chip: str
+    system: str | None
+    assumptions: tuple[str, ...]
+
+
+def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, system: str | None = None,
+                  weight_precision: str = "bf16", kv_precision: str = "bf16",
+                  mtp_accept: float | None = None, memory_gb: float | None = None) -> ServingSetup:
+    """Check a serving question's inputs once and fix the instance, hardware and efficiency."""
+    if not isinstance(chips, (int, np.integer)) or chips < 1:
+        raise InputError("chips", "a whole number of at least 1", chips)
+    if weight_precision not in inf.WEIGHT_BYTES:
+        raise InputError("weight_precision", ", ".join(inf.WEIGHT_BYTES), weight_precision)
+    if kv_precision not in inf.KV_BYTES:
+        raise InputError("kv_precision", ", ".join(inf.KV_BYTES), kv_precision)
+    if mtp_accept is not None and not 0 <= mtp_accept <= 1:
+        raise InputError("mtp_accept", "an acceptance rate in [0, 1]", mtp_accept)
+    c = catalog.chip(chip)
+    notes = []
+    if c.kind == "cpu" and c.memory_capacity_gb is None:
+        memory_gb = memory_gb or CPU_MEMORY_GB
+        notes.append(f"{memory_gb:g} GB of DRAM assumed per socket")
+    hw, sys_id = hardware(catalog, c.id, system, memory_gb=memory_gb, require_compute=c.kind != "cpu")
+    if c.bf16_dense_tflops is None:
+        notes.append("no public bf16 peak: fp32 peak used" if c.fp32_dense_tflops else
+                     "no public compute peak: times are memory-bound only (a lower bound)")
+    eff, basis = efficiency_for(c.id)
+    notes.append(f"efficiency: {basis}")
+    w = resolve_workload(catalog, model)
+    return ServingSetup(inf.Serving(w, int(chips), weight_precision, kv_precision, mtp_accept),
+                        hw, eff, c.id, sys_id, tuple(notes))
+
+
+def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Every instance layout (or the one given): tp within the domain, pp, dp, ep up to the chips."""
+    n, w = s.serving.chips, s.serving.workload
+    pow2 = 2 ** np.arange(0, 12)
+    tps = np.atleast_1d(tp) if tp else pow2[(pow2 <= min(n, s.hardware.domain)) & (w.n_heads % pow2 == 0)]
+    pps = np.atleast_1d(pp) if pp else pow2[(pow2 <= min(n, w.n_layers))]
+    divisors = np.arange(1, n + 1)
+    dps = np.atleast_1d(dp) if dp else divisors[n % divisors == 0]
+    g = np.meshgrid(tps, pps, dps, indexing="ij")
+    lay = {"tp": g[0].ravel(), "pp": g[1].ravel(), "dp": g[2].ravel()}
+    keep = lay["tp"] * lay["pp"] * lay["dp"] == n
+    lay = {k: v[keep] for k, v in lay.items()}
+    lay["ep"] = np.full(lay["tp"].shape, ep or (n if w.is_moe else 1))
+    return lay
+
+
+def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None, pp=None, ep=None,
+          dp=None, ttft_ms: float | None = None, tpot_ms: float | None = None,
+          phase: str = "serve") -> pd.DataFrame:  # noqa: ANN001
+    """Serving of requests of ``input_len`` prompt and ``output_len`` generated tokens.
+
+    Evaluates every layout (or the one given) at every batch (or ``batch``) in one array pass.
+    ``phase`` sets what ``tokens_per_s`` counts:
+
+    - 'serve' (offline, both phases on the instance): generated tokens per second,
+      ``1 / (TPOT / B + prefill time per request / output_len)``; decode steps are shared by
+      the B sequences at the mean context, each prompt is prefilled once in chunks of
+      `PREFILL_CHUNK_TOKENS`;
+    - 'decode' (a disaggregated decode pool): generated tokens per second, ``B / TPOT``, with
+      every sequence at a KV context of ``input_len``;
+    - 'prefill' (a prefill pool): prompt tokens per second with B prompts per pass.
+
+    TTFT is the prefill of one prompt on the instance (no queueing).
+
+    Returns
+    -------
+    DataFrame
+        One row per (layout, batch): ``tp, pp, ep, dp, batch, ttft_ms, tpot_ms,
+        tokens_per_s, tokens_per_s_per_chip, memory_gb_per_chip, fits, meets_slo``, the
+        decode breakdown (``attention_s`` ... ``pp_comm_s`` per step) and ``reason``.
+    """
+    if phase not in ("serve", "decode", "prefill"):
+        raise InputError("phase", "serve, decode or prefill", phase)
+    for name, v in (("input_len", input_len), ("output_len", output_len)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise InputError(name, "a whole number of tokens, at least 1", v)
+    lay = _layouts(s, tp, pp, ep, dp)
+    batches = np.atleast_1d(batch) if batch else BATCHES
+    n_lay = lay["tp"].size
+    grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
+    grid["batch"] = np.tile(batches, n_lay)
+    ctx = input_len if phase == "decode" else input_len + output_len / 2
+    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
+                          grid["dp"], grid["batch"], ctx)
+    # memory must hold the full context at the end of generation
+    last = {"decode": input_len, "prefill": input_len}.get(phase, input_len + output_len)
+    end = inf.decode_step(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
+                          grid["dp"], grid["batch"], last)
+    chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / input_len), 1)
+    pre = inf.prefill(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
+                      grid["dp"], chunk * grid["dp"], input_len)
+    one = inf.prefill(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
+                      grid["dp"], grid["dp"], input_len)
+    per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
+    if phase == "serve":
+        tokens = 1.0 / (dec["tpot_s"] / grid["batch"] + per_request_prefill / output_len)
+    elif phase == "decode":
+        tokens = dec["tokens_per_s"]
+    else:
+        passes = inf.prefill(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
+                             grid["dp"], grid["batch"], input_len)
+        tokens = passes["tokens_per_s"]
+    df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
+                       "ttft_ms": one["prefill_s"] * 1e3, "tpot_ms": dec["tpot_s"] * 1e3,
+                       "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / s.serving.chips,
+                       "memory_gb_per_chip": end["memory_gb"], "fits": end["fits"].astype(bool)})
+    for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"):
+        df[k] = dec[k]
+    codes = end["reason"]
+    df["reason"] = pd.Series(codes).map({int(c): "; ".join(t for b, t in inf.REASONS.items() if c & b)
+                                         for c in np.unique(codes)}).values
+    slo = np.ones(len(df), dtype=bool)
+    if ttft_ms is not None:
+        slo &= df.ttft_ms.to_numpy() <= ttft_ms
+    if tpot_ms is not None:
+        slo &= df.tpot_ms.to_numpy() <= tpot_ms
+    df["meets_slo"] = slo & (codes == 0)
+    return df
+
+
+def best(df: pd.DataFrame, top: int = 5) -> pd.DataFrame:
+    """The ``top`` rows that fit and meet the SLOs, highest throughput per chip first."""
+    return df[df.meets_slo].sort_values("tokens_per_s_per_chip", ascending=False).head(top).reset_index(drop=True)
+
+
+def pareto(df: pd.DataFrame) -> pd.DataFrame:
+    """Throughput-vs-latency front: rows no other valid row beats on both TPOT and tokens/s/chip."""
+    ok = df[df.reason == ""].sort_values(["tpot_ms", "tokens_per_s_per_chip"], ascending=[True, False])
+    front = ok[ok.tokens_per_s_per_chip > ok.tokens_per_s_per_chip.cummax().shift(fill_value=-np.inf)]
+    return front.reset_index(drop=True)

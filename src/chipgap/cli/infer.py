@@ -1,0 +1,86 @@
+"""``chipgap infer``: prefill, decode and offline serving of an LLM on chips, clusters and CPUs."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from chipgap.analyses.infer import best, pareto, serve, serving_setup
+from chipgap.cli import get_catalog
+from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+
+Opt = typer.Option
+Lay = "Layout of one serving instance (default: searched)"
+BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s")
+
+
+class Phase(str, Enum):
+    prefill = "prefill"
+    decode = "decode"
+    serve = "serve"
+
+
+def infer(
+    ctx: typer.Context,
+    model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
+    chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias (GPUs, NPUs and CPUs).")],
+    chips: Annotated[int, Opt("--chips", "-n", min=1, help="Chips of one serving instance.")] = 1,
+    system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
+    phase: Annotated[Phase, Opt(help="prefill, decode or serve (offline, both phases).")] = Phase.serve,
+    input_len: Annotated[int, Opt("--input-len", min=1, help="Prompt tokens (decode: KV context).")] = 1024,
+    output_len: Annotated[int, Opt("--output-len", min=1, help="Generated tokens per request.")] = 1024,
+    batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
+    precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
+    kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
+    tp: Annotated[int | None, Opt(min=1, help="Tensor parallel.", rich_help_panel=Lay)] = None,
+    pp: Annotated[int | None, Opt(min=1, help="Pipeline stages.", rich_help_panel=Lay)] = None,
+    ep: Annotated[int | None, Opt(min=1, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
+    dp: Annotated[int | None, Opt(min=1, help="Data-parallel attention groups.", rich_help_panel=Lay)] = None,
+    mtp_accept: Annotated[float | None, Opt("--mtp-accept", min=0, max=1, help="MTP draft acceptance rate.")] = None,
+    ttft_ms: Annotated[float | None, Opt("--ttft-ms", min=0, help="Time-to-first-token SLO.")] = None,
+    tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
+    memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
+    top: Annotated[int, Opt(min=1, max=100, help="Rows to show.")] = 5,
+    fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Serving throughput and latency: the best layouts and batch sizes under the SLOs.
+
+    --batch counts the concurrent sequences of the whole instance; at --phase decode,
+    --input-len is each sequence's KV context. Unset layout options are searched in one pass.
+    """
+    s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
+                      mtp_accept, memory_gb)
+    df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value)
+    rows = best(df, top)
+    inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
+              "phase": phase.value, "input_len": input_len, "output_len": output_len,
+              "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
+              "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "assumptions": list(s.assumptions)}
+    if fmt is Format.json:
+        return print_json({"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],
+                           "pareto": pareto(df)[["tpot_ms", "tokens_per_s_per_chip", "batch", "tp",
+                                                 "pp", "ep", "dp"]].to_dict("records")})
+    if fmt is Format.csv:
+        return print_csv(df)
+    console.print(f"{s.serving.workload.id} on {chips} x {s.chip} ({'; '.join(s.assumptions)})")
+    if rows.empty:
+        console.print("no layout and batch meets the SLOs within memory")
+        return
+    print_table([[f"TP{r.tp} PP{r.pp} EP{r.ep} DP{r.dp}", str(r.batch), num(r.ttft_ms), num(r.tpot_ms),
+                  num(r.tokens_per_s), num(r.tokens_per_s_per_chip), num(r.memory_gb_per_chip)]
+                 for r in rows.itertuples()],
+                ["layout", "batch", "TTFT ms", "TPOT ms", "tokens/s", "tokens/s/chip", "GB/chip"],
+                numeric_from=1)
+    first = rows.iloc[0]
+    print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in BREAKDOWN],
+                ["decode step part", "ms"], title="Where a decode step goes (first row)")
+
+
+def _result(r: dict) -> dict:
+    return {"layout": {k: r[k] for k in ("tp", "pp", "ep", "dp")}, "batch": r["batch"],
+            "ttft_ms": r["ttft_ms"], "tpot_ms": r["tpot_ms"], "tokens_per_s": r["tokens_per_s"],
+            "tokens_per_s_per_chip": r["tokens_per_s_per_chip"],
+            "memory_gb_per_chip": r["memory_gb_per_chip"], "fits": r["fits"],
+            "breakdown_ms": {k.removesuffix("_s"): r[k] * 1e3 for k in BREAKDOWN}}

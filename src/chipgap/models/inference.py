@@ -1,0 +1,236 @@
+"""Prefill and decode time of LLM serving for arrays of layouts and batch sizes.
+
+Shares the training model's vocabulary (`chipgap.models.transformer.LayerWork`), roofline and
+efficiency constants: each operator takes the longer of its FLOPs at the achieved fraction of
+peak and its bytes at the achieved fraction of memory bandwidth. Decode reads every weight a
+step touches once per step and each sequence's KV cache once per token, so it is usually
+memory-bound; prefill is the training forward pass.
+
+A serving instance has ``tp x pp x dp`` chips: ``dp`` attention groups of ``tp`` chips
+(DeepSeek-style data-parallel attention), ``pp`` pipeline stages, and routed experts spread
+over ``ep`` chips, where ``ep`` need not divide the expert count (redundant replicas fill the
+rest). ``batch`` is the number of concurrent sequences of the whole instance.
+
+References
+----------
+Pope et al., "Efficiently Scaling Transformer Inference", MLSys 2023 (arXiv 2211.05102):
+decode memory-boundedness, KV cache sizes, layouts.
+DeepSeek-AI, "DeepSeek-V3 Technical Report" (arXiv 2412.19437), §3.4: EP32 prefill, EP320
+decode, redundant experts, multi-token prediction as speculative decoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chipgap.catalog.workload import Workload
+from chipgap.models import comm
+from chipgap.models.training import Efficiency, Hardware
+from chipgap.models.transformer import head_params, layer_work
+
+WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+KV_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0}
+REASONS = {
+    1: "tp x pp x dp must equal the instance's chips",
+    2: "tp must divide the scale-up domain and the attention heads",
+    4: "pp must not exceed the layers",
+    8: "ep must not exceed the instance's chips (and be 1 for dense models)",
+    16: "does not fit in memory",
+}
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What is served: a workload on an instance of ``chips`` chips, and its precisions.
+
+    ``mtp_accept`` is the acceptance rate of one multi-token-prediction draft token per step
+    (None: no speculative decoding).
+    """
+
+    workload: Workload
+    chips: int
+    weight_precision: str = "bf16"
+    kv_precision: str = "bf16"
+    mtp_accept: float | None = None
+
+
+def _compute_peak(hw: Hardware, precision: str):  # noqa: ANN202
+    """GEMM peak for the weight format: fp8 and int8 (W8A8) use the 8-bit units where present."""
+    return hw.peak_fp8_tflops if precision in ("fp8", "int8") else hw.peak_tflops
+
+
+def _op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN202
+    """Roofline of one operator group: the longer of compute and memory time."""
+    per_call = flops / np.maximum(calls, 1) / 1e9
+    achieved = eff.gemm_max * per_call / (per_call + eff.gemm_half_gflop)
+    t_compute = np.where(flops > 0, flops / (peak_tflops * 1e12 * np.maximum(achieved, 1e-9)), 0.0)
+    # fmax: an unknown peak (NaN, a CPU without public FLOPS) leaves the memory time standing
+    return np.fmax(t_compute, nbytes / (bw_gbps * 1e9 * eff.memory))
+
+
+def kv_bytes_per_token(w: Workload, kv_precision: str = "bf16") -> float:
+    """KV cache per token of context, all layers (MLA: the compressed latent plus rope key).
+
+    DeepSeek-V3 in bf16: 576 x 61 x 2 = 70,272 bytes (ISCA'25, arXiv 2505.09343, Table 1).
+    """
+    return layer_work(w).kv_elems * w.n_layers * KV_BYTES[kv_precision]
+
+
+def weights_bytes_per_chip(s: Serving, tp, pp, ep):  # noqa: ANN001, ANN201
+    """Weights one chip holds: attention and dense parts split by tp and pp, experts by ep."""
+    w, lw = s.workload, layer_work(s.workload)
+    wb = WEIGHT_BYTES[s.weight_precision]
+    layers = np.ceil(w.n_layers / pp)
+    dense = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp
+    experts = w.n_layers * lw.moe_fraction * lw.routed_experts * lw.expert_params \
+        / np.maximum(ep, 1) / pp
+    embed_head = 2 * head_params(w) / tp
+    return wb * (dense + experts + embed_head)
+
+
+def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
+                context) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Time of one decode step (every sequence of the instance advances one token).
+
+    Parameters
+    ----------
+    s : Serving
+    hw : Hardware
+    eff : Efficiency
+    tp, pp, ep, dp : array-like of int
+        Layout of the instance.
+    batch : array-like of int
+        Concurrent sequences of the whole instance.
+    context : array-like of float
+        KV length each sequence attends to.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``step_s`` and its parts (``attention_s``, ``dense_s``, ``experts_s``, ``head_s``,
+        ``tp_comm_s``, ``ep_comm_s``, ``pp_comm_s``), ``tpot_s`` (per generated token, with
+        MTP), ``tokens_per_s`` (instance), ``memory_gb`` (weights plus KV cache per chip),
+        ``weights_gb``, ``kv_gb``, ``fits`` and ``reason`` (bits of `REASONS`).
+    """
+    w, lw = s.workload, layer_work(s.workload)
+    tp, pp, ep, dp, batch, context = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (tp, pp, ep, dp, batch, context)))
+    wb, kb = WEIGHT_BYTES[s.weight_precision], KV_BYTES[s.kv_precision]
+    drafts = 1.0 if s.mtp_accept is not None else 0.0      # one MTP draft verified per step
+    per_seq_tokens = 1.0 + drafts
+    layers = np.ceil(w.n_layers / pp)
+    seqs = batch / (dp * pp)                               # sequences per attention group, per stage pass
+    tokens = seqs * per_seq_tokens
+    peak = _compute_peak(hw, s.weight_precision)
+    bw = hw.memory_bw_gbps
+    kv_split = 1.0 if w.attention == "mla" else np.minimum(tp, w.n_kv_heads)
+
+    attn_proj = _op_time(2 * tokens * lw.attn_proj_params / tp, wb * lw.attn_proj_params / tp,
+                         peak, bw, eff, 4)
+    kv_read = seqs * context * lw.kv_elems * kb / kv_split
+    attn_core = _op_time(tokens * context * lw.attn_core_flops_per_ctx / tp, kv_read,
+                         hw.peak_tflops * eff.attention, bw, eff, 1)
+    dense = _op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
+                     wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
+    # Routed experts: each chip holds max(E / ep, 1) experts; a step touches those that any of
+    # the instance's tokens routes to.
+    local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
+    all_tokens = batch / pp * per_seq_tokens
+    touched = 1 - (1 - lw.experts_per_token / max(lw.routed_experts, 1)) ** all_tokens
+    expert_tokens = all_tokens * lw.experts_per_token / np.maximum(ep, 1)
+    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params,
+                                         wb * local * touched * lw.expert_params, peak, bw, eff,
+                                         3 * local * touched)
+    t_layer = attn_proj + attn_core + dense + experts + eff.layer_overhead_s
+
+    def fabric(span):  # noqa: ANN001, ANN202
+        inside = span <= hw.domain
+        return (np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout),
+                np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
+
+    act = tokens * w.d_model * 2.0
+    t_tp = 2 * comm.all_reduce_s(act, tp, *fabric(tp))
+    instance = tp * pp * dp
+    routed = tokens / tp * lw.experts_per_token * w.d_model
+    ep_fab = fabric(instance)
+    t_ep = lw.moe_fraction * (comm.all_to_all_s(routed * 1.0, ep, *ep_fab)
+                              + comm.all_to_all_s(routed * 2.0, ep, *ep_fab))
+    head = _op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
+    t_pp = np.where(pp > 1, comm.p2p_s(act / tp, *fabric(instance)), 0.0)
+    stage = layers * (t_layer + t_tp + t_ep) + head + t_pp
+    step = pp * stage                                      # pp micro-batches pass every stage
+    accepted = per_seq_tokens if s.mtp_accept is None else 1.0 + s.mtp_accept
+    tpot = step / accepted
+    weights = weights_bytes_per_chip(s, tp, pp, ep)
+    kv = batch / dp * (context + per_seq_tokens) * kv_bytes_per_token(w, s.kv_precision) / pp / kv_split
+    mem = weights + kv
+    reason = _reasons(s, hw, tp, pp, ep, dp)
+    fits = mem <= hw.memory_gb * 1e9 * eff.memory_usable
+    reason |= ~fits * 16
+    return {"step_s": step, "tpot_s": tpot, "tokens_per_s": batch / tpot,
+            "attention_s": pp * layers * (attn_proj + attn_core), "dense_s": pp * layers * dense,
+            "experts_s": pp * layers * experts, "head_s": pp * head,
+            "tp_comm_s": pp * layers * t_tp, "ep_comm_s": pp * layers * t_ep, "pp_comm_s": pp * t_pp,
+            "memory_gb": mem / 1e9, "weights_gb": weights / 1e9, "kv_gb": kv / 1e9,
+            "fits": fits, "reason": reason}
+
+
+def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
+            prompt) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Time to prefill ``batch`` prompts of ``prompt`` tokens on the instance (the TTFT of the
+    last of them) and the prompt tokens per second it sustains.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``prefill_s``, ``tokens_per_s`` (prompt tokens, instance), ``compute_s``,
+        ``tp_comm_s``, ``ep_comm_s``, ``fits``, ``reason``.
+    """
+    w, lw = s.workload, layer_work(s.workload)
+    tp, pp, ep, dp, batch, prompt = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (tp, pp, ep, dp, batch, prompt)))
+    wb = WEIGHT_BYTES[s.weight_precision]
+    peak = _compute_peak(hw, s.weight_precision)
+    bw = hw.memory_bw_gbps
+    T = batch / dp * prompt                                # prompt tokens per attention group
+    layers = np.ceil(w.n_layers / pp)
+    dense = _op_time(2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
+                     wb * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
+                     peak, bw, eff, 7)
+    attn = T * (prompt / 2) * lw.attn_core_flops_per_ctx / tp \
+        / (hw.peak_tflops * 1e12 * eff.gemm_max * eff.attention)
+    local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
+    expert_tokens = batch * prompt * lw.experts_per_token / np.maximum(ep, 1)
+    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params,
+                                         wb * local * lw.expert_params, peak, bw, eff, 3 * local)
+    elem = 2.0 * lw.elementwise_elems * T / tp / (bw * 1e9 * eff.memory)
+    t_layer = dense + attn + experts + elem + eff.layer_overhead_s
+    inside_tp = tp <= hw.domain
+    bw_tp = np.where(inside_tp, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout)
+    t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, bw_tp, eff.alpha_scaleup_s)
+    instance = tp * pp * dp
+    inside = instance <= hw.domain
+    bw_ep = np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout)
+    routed = T / tp * lw.experts_per_token * w.d_model
+    t_ep = lw.moe_fraction * 3.0 * comm.all_to_all_s(routed, ep, bw_ep, eff.alpha_scaleout_s)
+    head = _op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
+                    hw.peak_tflops, bw, eff, 1)            # logits of the last prompt token only
+    total = w.n_layers * (t_layer + t_tp + t_ep) + head
+    weights = weights_bytes_per_chip(s, tp, pp, ep)
+    kv = batch / dp * prompt * kv_bytes_per_token(w, s.kv_precision) / pp
+    fits = weights + kv <= hw.memory_gb * 1e9 * eff.memory_usable
+    reason = _reasons(s, hw, tp, pp, ep, dp) | ~fits * 16
+    return {"prefill_s": total, "tokens_per_s": batch * prompt / total,
+            "compute_s": w.n_layers * t_layer + head, "tp_comm_s": w.n_layers * t_tp,
+            "ep_comm_s": w.n_layers * t_ep, "fits": fits, "reason": reason}
+
+
+def _reasons(s: Serving, hw: Hardware, tp, pp, ep, dp):  # noqa: ANN001, ANN202
+    w = s.workload
+    reason = (tp * pp * dp != s.chips) * 1
+    reason |= ((hw.domain % tp != 0) | (tp > hw.domain) | (w.n_heads % tp != 0)) * 2
+    reason |= (pp > w.n_layers) * 4
+    reason |= ((ep > s.chips) | ((ep > 1) & (not w.is_moe))) * 8
+    return reason.astype(np.int64)

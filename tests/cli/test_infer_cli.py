@@ -1,0 +1,45 @@
+import json
+
+from typer.testing import CliRunner
+
+from chipgap.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_serve_json_contract():
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--input-len", 1000, "--output-len", 1000,
+            "--precision", "fp8", "--kv-precision", "fp8", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["inputs"]["chip"] == "nvidia-h100-sxm" and data["inputs"]["phase"] == "serve"
+    res = data["results"][0]
+    for key in ("layout", "batch", "ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip",
+                "memory_gb_per_chip", "fits", "breakdown_ms"):
+        assert key in res
+    assert res["memory_gb_per_chip"] <= 80 and data["pareto"]
+
+
+def test_decode_cluster_with_slo_and_mtp_shows_a_breakdown():
+    r = run("infer", "-m", "deepseek-r1", "-c", "h800", "-n", 144, "--phase", "decode",
+            "--input-len", 4096, "--precision", "fp8", "--tpot-ms", 50, "--mtp-accept", 0.8,
+            "--tp", 1, "--pp", 1)
+    assert r.exit_code == 0, r.output
+    assert "ep_comm" in r.output and "EP144" in r.output
+
+
+def test_cpu_case_states_its_assumptions():
+    r = run("infer", "-m", "deepseek-r1-distill-qwen-7b", "-c", "kh-40000", "--phase", "decode",
+            "--batch", 1, "--format", "json")
+    data = json.loads(r.stdout)
+    assert any("DRAM assumed" in a for a in data["inputs"]["assumptions"])
+    assert 8 < data["results"][0]["tokens_per_s"] < 15
+
+
+def test_bad_precision_exit_2():
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--precision", "fp3")
+    assert r.exit_code == 2 and "weight_precision" in r.output

@@ -1,0 +1,87 @@
+"""The inference model: a hand-computed CPU decode, and invariants."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chipgap
+from chipgap.analyses.infer import serve, serving_setup
+from chipgap.models.inference import Serving, decode_step, kv_bytes_per_token, weights_bytes_per_chip
+from chipgap.models.training import Efficiency, Hardware
+
+from chipgap.catalog.workload import workload_from_config
+
+from .conftest import DEEPSEEK_V3, LLAMA_31_70B
+
+DS = workload_from_config(DEEPSEEK_V3, file="inline", id="deepseek-v3")
+L70 = workload_from_config(LLAMA_31_70B, file="inline", id="llama-3.1-70b")
+
+H100 = Hardware(peak_tflops=989.4, peak_fp8_tflops=1978.9, memory_bw_gbps=3350, memory_gb=80,
+                scaleup_gbps=450, scaleout_gbps=50, domain=8)
+EFF = Efficiency()
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return chipgap.load_catalog()
+
+
+def test_cpu_decode_is_bound_by_dram_hand_computed(cat):
+    # DeepSeek-R1-Distill-Qwen-7B (Qwen2: d 3584, ff 18944, 28 layers, 28 heads, 4 KV heads,
+    # vocab 152064, untied) on one Zhaoxin KH-40000 socket, bf16, batch 1, 1,024 tokens of context.
+    # Bytes a token reads: per layer attention 2 x 3584^2 + 2 x 3584 x 512 + q/k/v biases 4,608
+    # = 29,364,736 plus MLP 3 x 3584 x 18944 = 203,685,888; x 28 layers = 6,525,353,984; plus the
+    # LM head 152064 x 3584 = 544,997,376 -> 7,070,351,360 weights x 2 bytes = 14.141 GB, and the
+    # KV cache 1,024 x 28 x 1,024 x 2 bytes = 58.7 MB. DRAM: 8 x DDR4-3200 = 204.8 GB/s at the
+    # model's 0.8 streaming efficiency -> 14.199 GB / 163.84 GB/s = 86.7 ms per token.
+    s = serving_setup(cat, "deepseek-r1-distill-qwen-7b", "zhaoxin-kh-40000")
+    row = serve(s, 1024, 1, batch=1, phase="decode").iloc[0]
+    expected_s = (7_070_351_360 * 2 + 1024 * 28 * 1024 * 2) / (204.8e9 * s.efficiency.memory)
+    assert row.tpot_ms == pytest.approx(expected_s * 1e3, rel=2e-3)
+    assert row.tokens_per_s == pytest.approx(1 / expected_s, rel=2e-3)
+    assert any("memory-bound only" in a for a in s.assumptions)
+
+
+def test_kv_cache_of_mla_matches_deepseeks_table(arch):
+    # ISCA'25 (arXiv 2505.09343) Table 1: 70.272 KB per token for DeepSeek-V3 in bf16
+    assert kv_bytes_per_token(arch(DEEPSEEK_V3)) == 70_272
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 256), c1=st.integers(1, 16000), c2=st.integers(1, 16000),
+       tp=st.sampled_from([1, 2, 4, 8]))
+def test_longer_context_never_makes_decode_faster(batch, c1, c2, tp):
+    s = Serving(L70, tp, "fp8", "fp8")
+    lo, hi = sorted((c1, c2))
+    t = [decode_step(s, H100, EFF, tp, 1, 1, 1, batch, c)["tpot_s"] for c in (lo, hi)]
+    assert t[0] <= t[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(b1=st.integers(1, 2048), b2=st.integers(1, 2048), ctx=st.integers(128, 8192),
+       moe=st.booleans())
+def test_a_larger_batch_never_lowers_total_throughput_until_memory_runs_out(b1, b2, ctx, moe):
+    w = DS if moe else L70
+    s = Serving(w, 8, "fp8", "fp8")
+    small, big = sorted((b1, b2))
+    r = [decode_step(s, H100, EFF, 8, 1, 8 if moe else 1, 1, b, ctx) for b in (small, big)]
+    if r[1]["fits"]:
+        assert r[1]["tokens_per_s"] >= r[0]["tokens_per_s"] * (1 - 1e-12)
+
+
+@given(tp=st.sampled_from([1, 2, 4, 8]), pp=st.sampled_from([1, 2, 4]), ep=st.sampled_from([1, 8, 64]))
+def test_int8_weights_never_need_more_memory_than_bf16(tp, pp, ep):
+    w = DS
+    bf16 = weights_bytes_per_chip(Serving(w, 64, "bf16"), tp, pp, ep)
+    int8 = weights_bytes_per_chip(Serving(w, 64, "int8"), tp, pp, ep)
+    int4 = weights_bytes_per_chip(Serving(w, 64, "int4"), tp, pp, ep)
+    assert int4 <= int8 <= bf16
+
+
+def test_slo_search_respects_the_slos(cat):
+    s = serving_setup(cat, "llama-3.1-70b", "h100", 8, weight_precision="fp8", kv_precision="fp8")
+    df = serve(s, 2048, 512, tpot_ms=30, ttft_ms=1000)
+    ok = df[df.meets_slo]
+    assert len(ok) and (ok.tpot_ms <= 30).all() and (ok.ttft_ms <= 1000).all() and ok.fits.all()
+    assert (ok.tp * ok.pp * ok.dp == 8).all()

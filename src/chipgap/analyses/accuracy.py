@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from chipgap.analyses.infer import serve, serving_setup
 from chipgap.analyses.train import evaluate, setup
 from chipgap.catalog.catalog import Catalog
-from chipgap.catalog.runs import TrainingRun
+from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.models.calibration import efficiency_for
 from chipgap.errors import InputError
 from chipgap.models.training import REASONS, RECOMPUTE
@@ -82,6 +83,36 @@ def predict_runs(catalog: Catalog, runs: Sequence[TrainingRun] | None = None,
     """One row per run: measured, predicted, signed error in percent, and whether it fits."""
     runs = list(catalog.runs.values()) if runs is None else list(runs)
     return pd.DataFrame([predict(catalog, r, table) for r in runs])
+
+
+def predict_serving(catalog: Catalog, run: ServingRun) -> dict[str, Any]:
+    """Predict one serving run: its layout, its batch or the best one memory (and its TPOT SLO)
+    allows, as the run's engine would have picked."""
+    s = serving_setup(catalog, run.workload, run.chip, run.chips, run.system, run.weight_precision,
+                      run.kv_precision, run.mtp_accept)
+    lay = run.layout
+    df = serve(s, run.input_len, run.output_len, run.batch, lay.tp, lay.pp, lay.ep, lay.dp,
+               tpot_ms=run.tpot_slo_ms, phase=run.phase)
+    pool = df[df.meets_slo] if df.meets_slo.any() else df[df.reason == ""]
+    if pool.empty:
+        raise InputError("serving run", f"a layout the model accepts ({df.reason.iloc[0]})", run.id)
+    row = pool.sort_values("tokens_per_s", ascending=False).iloc[0]
+    value = {"output_tokens_per_s_per_chip": row.tokens_per_s_per_chip,
+             "prefill_tokens_per_s_per_chip": row.tokens_per_s_per_chip,
+             "ttft_ms": row.ttft_ms, "tpot_ms": row.tpot_ms}[run.metric]
+    return {"run": run.id, "split": run.split, "workload": run.workload, "chip": run.chip,
+            "chips": run.chips, "metric": run.metric, "measured": run.measured.point,
+            "predicted": float(value), "error_pct": 100 * (float(value) / run.measured.point - 1),
+            "in_range": bool(run.measured.bounds[0] <= value <= run.measured.bounds[1])
+            if run.measured.is_range else None,
+            "fits": bool(row.fits), "efficiency_basis": "; ".join(s.assumptions),
+            "layout": {"tp": int(row.tp), "pp": int(row.pp), "ep": int(row.ep), "dp": int(row.dp),
+                       "batch": int(row.batch)}}
+
+
+def predict_serving_runs(catalog: Catalog) -> pd.DataFrame:
+    """One row per serving run: measured, predicted, signed error in percent."""
+    return pd.DataFrame([predict_serving(catalog, r) for r in catalog.serving_runs.values()])
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:

@@ -109,10 +109,11 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
     Returns
     -------
     DataFrame
-        One row per yield case and quantile (P10, P50, P90) with ``die_yield``,
-        ``die_cost_usd``, ``dies_cost_usd``, ``memory_usd``, ``packaging_usd``, ``test_usd``,
-        ``other_usd``, ``cost_per_chip_usd``, ``price_usd``, ``gross_margin`` and
-        ``break_even_yield``. Yields reported per package are turned into per-die yields
+        One row per yield case and quantile (P10, P50, P90, each column its own quantile) with
+        ``die_yield``, ``die_cost_usd``, ``dies_cost_usd``, ``memory_usd``, ``packaging_usd``,
+        ``test_usd``, ``other_usd``, ``cost_per_chip_usd``, ``price_usd``, ``gross_margin``,
+        ``break_even_yield`` and ``missing`` (inputs the catalog lacks, counted as zero, so
+        the cost is a lower bound). Yields reported per package are turned into per-die yields
         assuming independent dies; ``unspecified`` ones are read as per-die.
     """
     c = catalog.chip(chip)
@@ -140,7 +141,13 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
     assembly = _sample(inputs.assembly_yield, n, rng, 1.0)
     price = np.full(n, price_usd) if price_usd is not None else _sample(c.price_usd, n, rng)
 
-    cases = [(f"{r.date} ({r.basis})", r) for r in inputs.yields]
+    missing = [name for name, q in (("memory price", inputs.hbm_price_usd_per_gb),
+                                     ("packaging", inputs.packaging_usd), ("test", inputs.test_usd),
+                                     ("assembly yield", inputs.assembly_yield),
+                                     ("rest of the bill of materials", inputs.other_usd))
+               if q is None]
+    cases = [(f"{r.date} {r.value.point:.0%}" + (" per package" if r.basis == "package" else ""), r)
+             for r in inputs.yields]
     rows = []
     for label, report in cases + ([("given", None)] if die_yield is not None else []):
         y = np.full(n, die_yield) if report is None else sample_quantity(report.value, n, rng)
@@ -158,5 +165,6 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
             row.update({k: float(np.nanquantile(v, q)) if np.isfinite(v).any() else None
                         for k, v in parts.items()})
             row["d0_per_cm2"] = float(wafer.d0_from_yield(c.compute_die_area_mm2.point, row["die_yield"], model))
+            row["missing"] = ", ".join(missing)
             rows.append(row)
     return pd.DataFrame(rows)

@@ -80,12 +80,17 @@ def chip_cost_cmd(
                            "rows": df.to_dict("records")})
     if fmt is Format.csv:
         return print_csv(df)
-    cols = ["die_yield", "die_cost_usd", "dies_cost_usd", "memory_usd", "packaging_usd",
-            "cost_per_chip_usd", "price_usd", "gross_margin", "break_even_yield"]
+    cols = ["die_yield", "dies_cost_usd", "memory_usd", "packaging_usd", "cost_per_chip_usd",
+            "gross_margin", "break_even_yield"]
     rows = [[r["case"], r["quantile"], *(_fmt(c, r[c]) for c in cols)] for r in df.to_dict("records")]
-    print_table(rows, ["yield case", "", "die yield", "per die", "dies", "memory", "packaging",
-                       "cost/chip", "price", "margin", "break-even yield"],
-                title=f"Unit cost of {df.chip.iloc[0]} (USD)", numeric_from=2)
+    price = df.price_usd.iloc[1]
+    print_table(rows, ["reported yield", "", "die yield", "dies", "memory", "packaging", "cost/chip",
+                       "margin", "break-even yield"],
+                title=f"Unit cost of {df.chip.iloc[0]}, USD (price {_fmt('price_usd', price)})",
+                caption="P10/P50/P90 of each column over the ranged inputs; yields of unstated "
+                        "basis are read per die" +
+                        (f"; not public, counted as 0 (cost is a lower bound): {df.missing.iloc[0]}"
+                         if df.missing.iloc[0] else ""), numeric_from=2)
 
 
 def _fmt(col: str, v: float | None) -> str:

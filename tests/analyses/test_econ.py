@@ -1,0 +1,55 @@
+"""Die economics and unit cost on the bundled catalog."""
+
+import pytest
+
+import chipgap
+from chipgap.analyses.econ import chip_cost, die_economics
+from chipgap.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return chipgap.load_catalog()
+
+
+def test_die_economics_round_trips_a_yield():
+    # A 910B die (665.61 mm2) at a reported 40 % yield implies D0 ~ 0.150 /cm2 (Murphy); feeding
+    # that D0 back gives 40 % again.
+    solved = die_economics(665.61, die_yield=0.4)
+    assert solved["d0_per_cm2"] == pytest.approx(0.150, abs=0.001)
+    again = die_economics(665.61, d0_per_cm2=solved["d0_per_cm2"])
+    assert again["die_yield"] == pytest.approx(0.4) and again["gross_dies_per_wafer"] == 75
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(die_area_mm2=900.0, d0_per_cm2=0.1), "die_area_mm2"),       # beyond the reticle
+    (dict(die_area_mm2=100.0, die_yield=1.5), "die_yield"),
+    (dict(die_area_mm2=100.0, d0_per_cm2=-1.0), "d0_per_cm2"),
+    (dict(die_area_mm2=100.0), "d0_per_cm2 / die_yield"),             # neither given
+    (dict(die_area_mm2=100.0, d0_per_cm2=0.1, model="gauss"), "model"),
+])
+def test_bad_die_inputs(kwargs, field):
+    with pytest.raises(InputError, match=f"'{field}' must be"):
+        die_economics(**kwargs)
+
+
+def test_h100_cost_near_the_published_teardown_estimate(cat):
+    # Raymond James (via TechSpot, 2023) put an H100's manufacturing cost at ~$3,320.
+    df = chip_cost(cat, "h100", samples=2000)
+    p50 = df[df["quantile"] == "P50"].iloc[0]
+    assert p50.cost_per_chip_usd == pytest.approx(3320, rel=0.25)
+    assert 0 < p50.break_even_yield < p50.die_yield < 1
+
+
+def test_910c_costs_fall_as_yield_rises_and_missing_inputs_are_named(cat):
+    df = chip_cost(cat, "910c", price_usd=28000, samples=2000)
+    p50 = df[df["quantile"] == "P50"].sort_values("die_yield")
+    assert p50.cost_per_chip_usd.is_monotonic_decreasing
+    assert "packaging" in p50.missing.iloc[0]
+    lo, hi = df[df["quantile"] == "P10"].iloc[0], df[df["quantile"] == "P90"].iloc[0]
+    assert lo.cost_per_chip_usd <= hi.cost_per_chip_usd
+
+
+def test_chip_without_cost_inputs(cat):
+    with pytest.raises(InputError, match="chip_costs"):
+        chip_cost(cat, "mi300x")

@@ -1,6 +1,5 @@
 """The inference model: a hand-computed CPU decode, and invariants."""
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -56,14 +56,20 @@ def predict(catalog: Catalog, run: TrainingRun, table: dict[str, Any] | None = N
     row = pool.sort_values("tokens_per_s", ascending=False).iloc[0]
     value = {"tokens_per_s_per_chip": row.tokens_per_s / run.chips, "mfu": row.mfu,
              "step_time_s": row.step_time_s, "model_tflops_per_chip": row.tflops_per_chip}[run.metric]
+    return _comparison(run, float(value), bool(row.fits), s.efficiency_basis,
+                       {k: int(row[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero",
+                                                 "recompute")})
+
+
+def _comparison(run: TrainingRun | ServingRun, value: float, fits: bool, basis: str,
+                layout: dict[str, int]) -> dict[str, Any]:
+    """One row of an accuracy table: the run, what it measured, what the model predicts."""
+    lo, hi = run.measured.bounds
     return {"run": run.id, "split": run.split, "workload": run.workload, "chip": run.chip,
             "chips": run.chips, "metric": run.metric, "measured": run.measured.point,
-            "predicted": float(value), "error_pct": 100 * (float(value) / run.measured.point - 1),
-            "in_range": bool(run.measured.bounds[0] <= value <= run.measured.bounds[1])
-            if run.measured.is_range else None,
-            "fits": bool(row.fits), "efficiency_basis": s.efficiency_basis,
-            "layout": {k: int(row[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero",
-                                                "recompute")}}
+            "predicted": value, "error_pct": 100 * (value / run.measured.point - 1),
+            "in_range": bool(lo <= value <= hi) if run.measured.is_range else None,
+            "fits": fits, "efficiency_basis": basis, "layout": layout}
 
 
 def _layouts(run: TrainingRun) -> dict[str, np.ndarray]:
@@ -100,14 +106,8 @@ def predict_serving(catalog: Catalog, run: ServingRun) -> dict[str, Any]:
     value = {"output_tokens_per_s_per_chip": row.tokens_per_s_per_chip,
              "prefill_tokens_per_s_per_chip": row.tokens_per_s_per_chip,
              "ttft_ms": row.ttft_ms, "tpot_ms": row.tpot_ms}[run.metric]
-    return {"run": run.id, "split": run.split, "workload": run.workload, "chip": run.chip,
-            "chips": run.chips, "metric": run.metric, "measured": run.measured.point,
-            "predicted": float(value), "error_pct": 100 * (float(value) / run.measured.point - 1),
-            "in_range": bool(run.measured.bounds[0] <= value <= run.measured.bounds[1])
-            if run.measured.is_range else None,
-            "fits": bool(row.fits), "efficiency_basis": "; ".join(s.assumptions),
-            "layout": {"tp": int(row.tp), "pp": int(row.pp), "ep": int(row.ep), "dp": int(row.dp),
-                       "batch": int(row.batch)}}
+    return _comparison(run, float(value), bool(row.fits), "; ".join(s.assumptions),
+                       {k: int(row[k]) for k in ("tp", "pp", "ep", "dp", "batch")})
 
 
 def predict_serving_runs(catalog: Catalog) -> pd.DataFrame:

@@ -44,13 +44,3 @@ def all_to_all_s(size_bytes, n, bw_gbps, alpha_s):  # noqa: ANN001, ANN201
 def p2p_s(size_bytes, bw_gbps, alpha_s):  # noqa: ANN001, ANN201
     """One point-to-point send of ``size_bytes``."""
     return alpha_s + size_bytes / (bw_gbps * GB)
-
-
-def group_bw_gbps(stride, size, domain, scaleup_gbps, scaleout_gbps):  # noqa: ANN001, ANN201
-    """Per-rank bandwidth of a group of ``size`` ranks spaced ``stride`` apart.
-
-    Ranks are numbered so that consecutive ones share a scale-up domain of ``domain`` chips; a
-    group whose span ``stride x size`` fits in one domain runs on the scale-up fabric,
-    otherwise its ring crosses the scale-out network, which bounds it.
-    """
-    return np.where(stride * size <= domain, scaleup_gbps, scaleout_gbps)

@@ -27,7 +27,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.training import Efficiency, Hardware
+from chipgap.models.training import Efficiency, Hardware, fabric
 from chipgap.models.transformer import head_params, layer_work
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
@@ -145,20 +145,15 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
                                          3 * local * touched)
     t_layer = attn_proj + attn_core + dense + experts + eff.layer_overhead_s
 
-    def fabric(span):  # noqa: ANN001, ANN202
-        inside = span <= hw.domain
-        return (np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout),
-                np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
-
     act = tokens * w.d_model * 2.0
-    t_tp = 2 * comm.all_reduce_s(act, tp, *fabric(tp))
+    t_tp = 2 * comm.all_reduce_s(act, tp, *fabric(tp, hw, eff))
     instance = tp * pp * dp
     routed = tokens / tp * lw.experts_per_token * w.d_model
-    ep_fab = fabric(instance)
+    ep_fab = fabric(instance, hw, eff)
     t_ep = lw.moe_fraction * (comm.all_to_all_s(routed * 1.0, ep, *ep_fab)
                               + comm.all_to_all_s(routed * 2.0, ep, *ep_fab))
     head = _op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
-    t_pp = np.where(pp > 1, comm.p2p_s(act / tp, *fabric(instance)), 0.0)
+    t_pp = np.where(pp > 1, comm.p2p_s(act / tp, *fabric(instance, hw, eff)), 0.0)
     stage = layers * (t_layer + t_tp + t_ep) + head + t_pp
     step = pp * stage                                      # pp micro-batches pass every stage
     accepted = per_seq_tokens if s.mtp_accept is None else 1.0 + s.mtp_accept
@@ -195,7 +190,6 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     peak = _compute_peak(hw, s.weight_precision)
     bw = hw.memory_bw_gbps
     T = batch / dp * prompt                                # prompt tokens per attention group
-    layers = np.ceil(w.n_layers / pp)
     dense = _op_time(2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
                      peak, bw, eff, 7)
@@ -207,14 +201,10 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
                                          wb * local * lw.expert_params, peak, bw, eff, 3 * local)
     elem = 2.0 * lw.elementwise_elems * T / tp / (bw * 1e9 * eff.memory)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
-    inside_tp = tp <= hw.domain
-    bw_tp = np.where(inside_tp, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout)
-    t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, bw_tp, eff.alpha_scaleup_s)
-    instance = tp * pp * dp
-    inside = instance <= hw.domain
-    bw_ep = np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout)
+    t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, *fabric(tp, hw, eff))
     routed = T / tp * lw.experts_per_token * w.d_model
-    t_ep = lw.moe_fraction * 3.0 * comm.all_to_all_s(routed, ep, bw_ep, eff.alpha_scaleout_s)
+    # dispatch in fp8 (1 byte) and combine in bf16 (2 bytes)
+    t_ep = lw.moe_fraction * 3.0 * comm.all_to_all_s(routed, ep, *fabric(tp * pp * dp, hw, eff))
     head = _op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
                     hw.peak_tflops, bw, eff, 1)            # logits of the last prompt token only
     total = w.n_layers * (t_layer + t_tp + t_ep) + head

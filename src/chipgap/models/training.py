@@ -140,6 +140,17 @@ class Job:
     tp_overlap: bool = False
 
 
+def fabric(span, hw: Hardware, eff: Efficiency):  # noqa: ANN001, ANN201
+    """(Bandwidth GB/s, latency s) per chip of a group whose ranks span ``span`` consecutive chips.
+
+    Consecutive chips share a scale-up domain of ``hw.domain``; a group that fits in one runs on
+    the scale-up fabric, otherwise its traffic crosses the scale-out network, which bounds it.
+    """
+    inside = span <= hw.domain
+    return (np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout),
+            np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
+
+
 def _gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN202
     """Time of ``calls`` equal GEMMs of ``flops`` in total at a size-dependent efficiency."""
     per_call_gflop = flops / np.maximum(calls, 1) / 1e9
@@ -214,23 +225,18 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     t_recomp = np.where(recompute == 2, t_fwd, np.where(recompute == 1, t_attn + t_scores, 0.0))
 
     # --- communication per layer, one micro-batch ------------------------------------------
-    def fabric(stride, size):  # noqa: ANN001, ANN202 - (bandwidth, latency) of a group
-        inside = stride * size <= hw.domain
-        return (np.where(inside, hw.scaleup_gbps * eff.net_scaleup, hw.scaleout_gbps * eff.net_scaleout),
-                np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
-
-    t_tp = 8 * comm.all_gather_s(T * d * BYTES_ACT, f_tp, *fabric(1, f_tp))
+    t_tp = 8 * comm.all_gather_s(T * d * BYTES_ACT, f_tp, *fabric(f_tp, hw, eff))
     t_tp = np.where(recompute == 2, t_tp * 1.5, t_tp)      # the recomputed forward gathers again
     if job.tp_overlap:
         t_tp = np.maximum(t_tp - 3 * t_dense, 0.0)
-    t_cp_raw = 3 * comm.all_gather_s(f_cp * T * lw.kv_elems * BYTES_ACT / f_tp, f_cp, *fabric(f_tp, f_cp))
+    t_cp_raw = 3 * comm.all_gather_s(f_cp * T * lw.kv_elems * BYTES_ACT / f_tp, f_cp, *fabric(f_tp * f_cp, hw, eff))
     t_cp = np.maximum(t_cp_raw - 3 * t_attn, 0.0)          # ring attention overlaps its compute
     # Token copies each chip sends; group-limited routing caps the copies that leave a domain.
     crosses = f_tp * f_cp * f_ep > hw.domain
     groups = w.routing_groups_per_token or lw.experts_per_token
     copies = np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
     routed = T / f_tp * copies * d
-    ep_fabric = fabric(f_tp * f_cp, f_ep)
+    ep_fabric = fabric(f_tp * f_cp * f_ep, hw, eff)
     t_ep = lw.moe_fraction * 2 * (comm.all_to_all_s(routed * (1.0 if fp8 else BYTES_ACT), f_ep, *ep_fabric)
                                   + comm.all_to_all_s(routed * BYTES_ACT, f_ep, *ep_fabric))
     if job.ep_overlap:
@@ -243,7 +249,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     head_flops = 3 * 2 * T * head_params(w) / f_tp
     t_head = _gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / f_tp / bw
     stage = layers * layer_time + t_head
-    t_p2p = np.where(f_pp > 1, 2 * vpp * comm.p2p_s(T * d * BYTES_ACT / f_tp, *fabric(f_tp * f_cp * f_dp, f_pp)), 0.0)
+    t_p2p = np.where(f_pp > 1, 2 * vpp * comm.p2p_s(T * d * BYTES_ACT / f_tp, *fabric(f_tp * f_cp * f_dp * f_pp, hw, eff)), 0.0)
     stage = stage + t_p2p
     bubble = (f_pp - 1) / vpp * stage
     compute_total = micro * (layers * (t_fwd + t_bwd + t_recomp) + t_head)
@@ -255,7 +261,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     expert_dev = layers * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * expert_split)
     params_dev = dense_dev + expert_dev
     edp = np.maximum(f_dp * f_cp / f_ep, 1.0)              # replicas of each expert
-    dp_fabric = fabric(f_tp, f_dp * f_cp)
+    dp_fabric = fabric(f_tp * f_dp * f_cp, hw, eff)
     rs = comm.reduce_scatter_s(dense_dev * BYTES_GRAD, f_dp * f_cp, *dp_fabric) \
         + comm.reduce_scatter_s(expert_dev * BYTES_GRAD, edp, *dp_fabric)
     ag = comm.all_gather_s(params_dev * BYTES_WEIGHT, f_dp * f_cp, *dp_fabric)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import chipgap
-from chipgap.analyses.train import evaluate, hardware, layout_grid, search, setup, time_to_train_days
+from chipgap.analyses.train import (chips_needed, evaluate, hardware, layout_grid, search, setup,
+                                    time_to_train_days)
 from chipgap.errors import InputError, UnknownIdError
 from chipgap.models.training import train_step, train_step_blocked
 
@@ -63,3 +64,12 @@ def test_bad_questions_are_refused(cat, kwargs, error, match):
     args = dict(chips=8, seq_len=4096, global_batch=64) | kwargs
     with pytest.raises(error, match=match):
         setup(cat, args.pop("model"), args.pop("chip"), **args)
+
+
+def test_chips_needed_stops_at_the_first_count_that_reaches_the_rate(cat):
+    target = 2.0e5  # tokens/s for Llama 3.1 70B at 4K
+    df = chips_needed(cat, "llama-3.1-70b", "h100", 4096, 1024, target)
+    assert df.reaches.iloc[-1] and not df.reaches.iloc[:-1].any()
+    assert (df.chips % 8 == 0).all() and df.tokens_per_s.is_monotonic_increasing
+    half = df.chips.iloc[-1] // 2
+    assert half < 8 or df[df.chips == half].tokens_per_s.iloc[0] < target

@@ -189,3 +189,34 @@ def search(s: Setup, top: int = 10, objective: str = "tokens_per_s") -> tuple[pd
 def time_to_train_days(tokens_per_s: float, tokens: float) -> float:
     """Days to process ``tokens`` at a sustained ``tokens_per_s``."""
     return tokens / tokens_per_s / 86400.0
+
+
+def chips_needed(catalog: Catalog, model: str, chip: str, seq_len: int, global_batch: int,
+                 tokens_per_s: float, system: str | None = None, precision: str = "bf16",
+                 max_chips: int = 1 << 17) -> pd.DataFrame:
+    """The fewest chips (in whole scale-up domains, doubling) whose best layout reaches a rate.
+
+    Each candidate count is one array search; the table lists every count tried, so the
+    scaling curve shows where more chips stop helping (a fixed global batch caps data
+    parallelism).
+
+    Returns
+    -------
+    DataFrame
+        ``chips, tokens_per_s, mfu, layout, reaches`` for each count tried, in order; the first
+        row with ``reaches`` True is the answer (none when ``max_chips`` is not enough).
+    """
+    if not tokens_per_s > 0:
+        raise InputError("tokens_per_s", "a positive target rate", tokens_per_s)
+    domain = int(max(hardware(catalog, chip, system)[0].domain, 1))
+    rows, n = [], domain
+    while n <= max_chips:
+        best, _ = search(setup(catalog, model, chip, n, seq_len, global_batch, system, precision), top=1)
+        rate = float(best.tokens_per_s[0]) if len(best) else 0.0
+        rows.append({"chips": n, "tokens_per_s": rate, "mfu": float(best.mfu[0]) if len(best) else np.nan,
+                     "layout": {k: int(best[k][0]) for k in LAYOUT_KEYS} if len(best) else None,
+                     "reaches": rate >= tokens_per_s})
+        if rate >= tokens_per_s:
+            break
+        n *= 2
+    return pd.DataFrame(rows)

@@ -44,3 +44,10 @@ def test_impossible_layout_is_reported_not_hidden():
 def test_unknown_model_exit_2():
     r = run("train", "-m", "gpt-9", "-c", "h100", "-n", 8)
     assert r.exit_code == 2 and "unknown workload 'gpt-9'" in r.output
+
+
+def test_chips_needed_json():
+    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 8, "--seq-len", 4096,
+            "--global-batch", 1024, "--target-tokens-per-s", 1e5, "--format", "json")
+    data = json.loads(r.stdout)
+    assert data["chips_needed"] and data["tried"][-1]["tokens_per_s"] >= 1e5

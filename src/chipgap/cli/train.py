@@ -7,8 +7,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS, evaluate,
-                                    search, setup, time_to_train_days)
+from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS,
+                                    chips_needed, evaluate, search, setup, time_to_train_days)
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
 
@@ -38,6 +38,8 @@ def train(
     do_search: Annotated[bool, Opt("--search", help="Search every valid layout instead.")] = False,
     top: Annotated[int, Opt(min=1, max=1000, help="Layouts to show with --search.")] = 5,
     tokens: Annotated[float | None, Opt(min=0, help="Token budget: also print days to train.")] = None,
+    target: Annotated[float | None, Opt("--target-tokens-per-s", min=0,
+                                        help="Find the fewest chips reaching this rate (--chips ignored).")] = None,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Training step time, tokens/s, TFLOPS per chip, MFU/HFU and memory for a layout.
@@ -46,6 +48,8 @@ def train(
     MFU counts model FLOPs (3 x forward, causal attention) against the dense BF16 peak.
     """
     cat = get_catalog(ctx)
+    if target is not None:
+        return _chips_needed(cat, model, chip, seq_len, global_batch, target, system, precision, fmt)
     s = setup(cat, model, chip, chips, seq_len, global_batch, system, precision)
     if do_search:
         df, every = search(s, top)
@@ -64,6 +68,19 @@ def train(
     if fmt is Format.csv:
         return print_csv(df)
     _table(df, inputs, every, tokens)
+
+
+def _chips_needed(cat, model, chip, seq_len, global_batch, target, system, precision, fmt) -> None:  # noqa: ANN001
+    df = chips_needed(cat, model, chip, seq_len, global_batch, target, system, precision)
+    if fmt is Format.json:
+        return print_json({"target_tokens_per_s": target, "tried": df.to_dict("records"),
+                           "chips_needed": int(df.chips.iloc[-1]) if df.reaches.iloc[-1] else None})
+    if fmt is Format.csv:
+        return print_csv(df.drop(columns="layout"))
+    print_table([[f"{r.chips:,}", num(r.tokens_per_s) if r.tokens_per_s else "no layout fits",
+                  "" if r.mfu != r.mfu else f"{r.mfu:.1%}", "yes" if r.reaches else "no"]
+                 for r in df.itertuples()], ["chips", "best tokens/s", "MFU", "reaches target"],
+                title=f"Chips of {chip} needed for {num(target)} tokens/s of {model}", numeric_from=0)
 
 
 def _result(r: dict, tokens: float | None) -> dict:

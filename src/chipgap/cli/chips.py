@@ -19,7 +19,7 @@ app = typer.Typer(no_args_is_help=True)
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 LIST_COLUMNS = {"bf16_dense_tflops": "BF16 TFLOPS", "fp8_dense_tflops": "FP8 TFLOPS",
                 "memory_capacity_gb": "mem GB", "memory_bw_gbps": "mem GB/s",
-                "scaleup_bw_gbps_unidir": "scale-up GB/s/dir", "tdp_w": "TDP W"}
+                "scaleup_bw_gbps_unidir": "link GB/s each way", "tdp_w": "TDP W"}
 
 
 @app.command("list")
@@ -37,10 +37,10 @@ def list_chips(
         return print_json([record_to_dict(c) for c in chips])
     if fmt is Format.csv:
         return print_csv(pd.DataFrame([record_row(c) for c in chips]))
-    rows = [[c.id, c.vendor, str(c.year or ""), c.status,
+    rows = [[c.id, str(c.year or ""), c.status,
              *(quantity_text(getattr(c, f)) for f in LIST_COLUMNS)] for c in chips]
-    print_table(rows, ["id", "vendor", "year", "status", *LIST_COLUMNS.values()],
-                caption=LEGEND, numeric_from=4)
+    print_table(rows, ["id", "year", "status", *LIST_COLUMNS.values()], caption=LEGEND,
+                numeric_from=3)
 
 
 @app.command("show")

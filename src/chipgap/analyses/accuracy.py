@@ -95,7 +95,7 @@ def predict_serving(catalog: Catalog, run: ServingRun) -> dict[str, Any]:
     """Predict one serving run: its layout, its batch or the best one memory (and its TPOT SLO)
     allows, as the run's engine would have picked."""
     s = serving_setup(catalog, run.workload, run.chip, run.chips, run.system, run.weight_precision,
-                      run.kv_precision, run.mtp_accept)
+                      run.kv_precision, run.mtp_accept, ep_overlap=run.ep_overlap)
     lay = run.layout
     df = serve(s, run.input_len, run.output_len, run.batch, lay.tp, lay.pp, lay.ep, lay.dp,
                tpot_ms=run.tpot_slo_ms, phase=run.phase)

@@ -38,7 +38,8 @@ class ServingSetup:
 
 def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, system: str | None = None,
                   weight_precision: str = "bf16", kv_precision: str = "bf16",
-                  mtp_accept: float | None = None, memory_gb: float | None = None) -> ServingSetup:
+                  mtp_accept: float | None = None, memory_gb: float | None = None,
+                  ep_overlap: bool = False) -> ServingSetup:
     """Check a serving question's inputs once and fix the instance, hardware and efficiency."""
     if not isinstance(chips, (int, np.integer)) or chips < 1:
         raise InputError("chips", "a whole number of at least 1", chips)
@@ -60,7 +61,7 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
     eff, basis = efficiency_for(c.id)
     notes.append(f"efficiency: {basis}")
     w = resolve_workload(catalog, model)
-    return ServingSetup(inf.Serving(w, int(chips), weight_precision, kv_precision, mtp_accept),
+    return ServingSetup(inf.Serving(w, int(chips), weight_precision, kv_precision, mtp_accept, ep_overlap),
                         hw, eff, c.id, sys_id, tuple(notes))
 
 
@@ -118,8 +119,9 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     ctx = input_len if phase == "decode" else input_len + output_len / 2
     dec = inf.decode_step(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
                           grid["dp"], grid["batch"], ctx)
-    # memory must hold the full context at the end of generation
-    last = {"decode": input_len, "prefill": input_len}.get(phase, input_len + output_len)
+    # memory holds every sequence's context: in steady-state serving sequences are spread over
+    # their generation (paged KV cache), so the mean context; a decode pool at input_len
+    last = input_len if phase in ("decode", "prefill") else ctx
     end = inf.decode_step(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
                           grid["dp"], grid["batch"], last)
     chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / input_len), 1)

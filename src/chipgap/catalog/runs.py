@@ -94,6 +94,7 @@ class ServingRun(Record):
     ``tpot_ms``. ``batch`` is the number of concurrent sequences of the whole instance, None
     for offline max-throughput runs (the batch memory allows). ``phase`` says what was timed:
     ``prefill`` or ``decode`` alone (disaggregated serving) or ``serve`` (both, offline).
+    ``ep_overlap``: the engine overlaps expert all-to-all with compute (two-batch overlap).
     """
 
     kind: Literal["serving"] = "serving"
@@ -109,6 +110,7 @@ class ServingRun(Record):
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
     layout: ServingLayout
     mtp_accept: Annotated[float, Field(ge=0, le=1)] | None = None
+    ep_overlap: bool = False
     tpot_slo_ms: Annotated[float, Field(gt=0)] | None = None
     metric: Literal["output_tokens_per_s_per_chip", "prefill_tokens_per_s_per_chip",
                     "ttft_ms", "tpot_ms"]

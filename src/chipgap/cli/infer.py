@@ -42,6 +42,7 @@ def infer(
     ttft_ms: Annotated[float | None, Opt("--ttft-ms", min=0, help="Time-to-first-token SLO.")] = None,
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
     memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
+    ep_overlap: Annotated[bool, Opt("--ep-overlap", help="Overlap expert all-to-all with compute (two-batch overlap).")] = False,
     top: Annotated[int, Opt(min=1, max=100, help="Rows to show.")] = 5,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
@@ -51,7 +52,7 @@ def infer(
     --input-len is each sequence's KV context. Unset layout options are searched in one pass.
     """
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
-                      mtp_accept, memory_gb)
+                      mtp_accept, memory_gb, ep_overlap)
     df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value)
     rows = best(df, top)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,

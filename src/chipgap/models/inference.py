@@ -46,7 +46,9 @@ class Serving:
     """What is served: a workload on an instance of ``chips`` chips, and its precisions.
 
     ``mtp_accept`` is the acceptance rate of one multi-token-prediction draft token per step
-    (None: no speculative decoding).
+    (None: no speculative decoding). ``ep_overlap``: the engine splits each batch in two and
+    overlaps one half's expert all-to-all with the other half's compute (DeepSeek's dual
+    micro-batch overlap, SGLang's two-batch overlap).
     """
 
     workload: Workload
@@ -54,6 +56,21 @@ class Serving:
     weight_precision: str = "bf16"
     kv_precision: str = "bf16"
     mtp_accept: float | None = None
+    ep_overlap: bool = False
+
+
+def _two_batch_exposed(comm_s, compute_s):  # noqa: ANN001, ANN202
+    """Communication left exposed when a batch is split in two and one half's all-to-all runs
+    during the other half's compute: a two-stage pipeline of two items takes
+    ``(c + m) / 2 + max(c, m) / 2``, so ``max(m / 2, m - c / 2)`` of the ``m`` is exposed."""
+    return np.maximum(comm_s / 2, comm_s - compute_s / 2)
+
+
+def _routed_copies(w: Workload, lw, crosses):  # noqa: ANN001, ANN202
+    """Copies of each token an expert dispatch sends; group-limited routing (DeepSeek-V3: at
+    most 4 nodes per token, forwarded inside a node) caps those that cross the network."""
+    groups = w.routing_groups_per_token or lw.experts_per_token
+    return np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
 
 
 def _compute_peak(hw: Hardware, precision: str):  # noqa: ANN202
@@ -130,7 +147,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     attn_proj = _op_time(2 * tokens * lw.attn_proj_params / tp, wb * lw.attn_proj_params / tp,
                          peak, bw, eff, 4)
     kv_read = seqs * context * lw.kv_elems * kb / kv_split
-    attn_core = _op_time(tokens * context * lw.attn_core_flops_per_ctx / tp, kv_read,
+    attn_core = _op_time(tokens * context * lw.attn_decode_flops_per_ctx / tp, kv_read,
                          hw.peak_tflops * eff.attention, bw, eff, 1)
     dense = _op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
@@ -148,10 +165,12 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     act = tokens * w.d_model * 2.0
     t_tp = 2 * comm.all_reduce_s(act, tp, *fabric(tp, hw, eff))
     instance = tp * pp * dp
-    routed = tokens / tp * lw.experts_per_token * w.d_model
+    routed = tokens / tp * _routed_copies(w, lw, instance > hw.domain) * w.d_model
     ep_fab = fabric(instance, hw, eff)
     t_ep = lw.moe_fraction * (comm.all_to_all_s(routed * 1.0, ep, *ep_fab)
                               + comm.all_to_all_s(routed * 2.0, ep, *ep_fab))
+    if s.ep_overlap:
+        t_ep = _two_batch_exposed(t_ep, t_layer)
     head = _op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
     t_pp = np.where(pp > 1, comm.p2p_s(act / tp, *fabric(instance, hw, eff)), 0.0)
     stage = layers * (t_layer + t_tp + t_ep) + head + t_pp
@@ -202,9 +221,11 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     elem = 2.0 * lw.elementwise_elems * T / tp / (bw * 1e9 * eff.memory)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
     t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, *fabric(tp, hw, eff))
-    routed = T / tp * lw.experts_per_token * w.d_model
+    routed = T / tp * _routed_copies(w, lw, tp * pp * dp > hw.domain) * w.d_model
     # dispatch in fp8 (1 byte) and combine in bf16 (2 bytes)
     t_ep = lw.moe_fraction * 3.0 * comm.all_to_all_s(routed, ep, *fabric(tp * pp * dp, hw, eff))
+    if s.ep_overlap:
+        t_ep = _two_batch_exposed(t_ep, t_layer)
     head = _op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
                     hw.peak_tflops, bw, eff, 1)            # logits of the last prompt token only
     total = w.n_layers * (t_layer + t_tp + t_ep) + head

@@ -36,6 +36,10 @@ class LayerWork:
     attn_core_flops_per_ctx : float
         Forward FLOPs of scores and weighted values per token per attended position:
         ``2 x heads x (qk_dim + v_dim)``.
+    attn_decode_flops_per_ctx : float
+        The same when decoding from the KV cache. Equal for MHA/GQA; MLA decodes with the
+        up-projections absorbed, attending in the latent space: ``2 x heads x (2 x kv_lora_rank
+        + rope_dim)`` (DeepSeek-V2 report, arXiv 2405.04434, §2.1.2).
     dense_mlp_params : float
         Weights of the dense MLP, averaged over layers (zero in pure-MoE layers).
     expert_params : float
@@ -63,6 +67,7 @@ class LayerWork:
 
     attn_proj_params: float
     attn_core_flops_per_ctx: float
+    attn_decode_flops_per_ctx: float
     dense_mlp_params: float
     expert_params: float
     routed_experts: float
@@ -112,6 +117,8 @@ def layer_work(w: Workload) -> LayerWork:
     return LayerWork(
         attn_proj_params=float(attention_params(w) - 2 * w.head_dim * w.qk_norm),
         attn_core_flops_per_ctx=float(2 * h * (qk + v)),
+        attn_decode_flops_per_ctx=float(2 * h * (2 * w.kv_lora_rank + w.qk_rope_head_dim)
+                                        if w.attention == "mla" else 2 * h * (qk + v)),
         dense_mlp_params=float(mlp_params(w, w.d_ff) * (1 - moe_frac)),
         expert_params=float(mlp_params(w, w.d_ff_expert) if w.is_moe else 0),
         routed_experts=float(w.n_routed_experts),

@@ -65,8 +65,11 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
     df = predict_serving_runs(cat)
     s = summary(df)
     assert s.loc["holdout", "cases"] >= 20
-    # Today 26 % median on held-out serving runs (target 15 %); this guards against regressions.
-    assert s.loc["holdout", "median_abs_error_pct"] <= 30.0
+    assert s.loc["holdout", "median_abs_error_pct"] <= 15.0
+    # The worst (CloudMatrix384 decode at 1k/1k, +79 %: the Ascend 910C is an unseen chip and
+    # each of its dies is a separate device, which the model does not yet represent) guards
+    # against regressions; the target is 35 %.
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 90.0
     # DeepSeek-style decode (MLA absorbed in the latent space, EP over 144 H800s, two-batch
     # overlap) lands within 10 % of DeepSeek's own 1,850 tokens/s per GPU.
     row = df.set_index("run").loc["dsv3-day6-h800-decode"]

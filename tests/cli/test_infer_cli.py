@@ -43,3 +43,11 @@ def test_cpu_case_states_its_assumptions():
 def test_bad_precision_exit_2():
     r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--precision", "fp3")
     assert r.exit_code == 2 and "weight_precision" in r.output
+
+
+def test_pareto_chart_is_written_once(tmp_path):
+    out = tmp_path / "front.png"
+    args = ["infer", "-m", "llama-3.1-8b", "-c", "h100", "--precision", "fp8", "--chart", out]
+    assert run(*args).exit_code == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run(*args).exit_code == 2   # never overwritten

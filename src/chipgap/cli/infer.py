@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from chipgap.analyses.infer import best, pareto, serve, serving_setup
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+from chipgap.cli.output import Format, console, err_console, num, print_csv, print_json, print_table
 
 Opt = typer.Option
 Lay = "Layout of one serving instance (default: searched)"
@@ -44,6 +45,8 @@ def infer(
     memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
     ep_overlap: Annotated[bool, Opt("--ep-overlap", help="Overlap expert all-to-all with compute (two-batch overlap).")] = False,
     top: Annotated[int, Opt(min=1, max=100, help="Rows to show.")] = 5,
+    chart: Annotated[Path | None, Opt("--chart", dir_okay=False,
+                                      help="Also draw the throughput-vs-TPOT Pareto front (.png/.svg; not overwritten).")] = None,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Serving throughput and latency: the best layouts and batch sizes under the SLOs.
@@ -55,6 +58,8 @@ def infer(
                       mtp_accept, memory_gb, ep_overlap)
     df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value)
     rows = best(df, top)
+    if chart is not None:
+        _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               "phase": phase.value, "input_len": input_len, "output_len": output_len,
               "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
@@ -77,6 +82,17 @@ def infer(
     first = rows.iloc[0]
     print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in BREAKDOWN],
                 ["decode step part", "ms"], title="Where a decode step goes (first row)")
+
+
+def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:
+    from chipgap.report.pareto_chart import pareto_chart
+
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise typer.BadParameter("the chart file must end in .png or .svg", param_hint="--chart")
+    if path.exists():
+        raise typer.BadParameter(f"{path} exists; chipgap does not overwrite it", param_hint="--chart")
+    pareto_chart(fronts, tpot_ms).savefig(path, bbox_inches="tight", dpi=150)
+    err_console.print(f"wrote {path}")
 
 
 def _result(r: dict) -> dict:

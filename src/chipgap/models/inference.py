@@ -27,7 +27,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.training import Efficiency, Hardware, fabric
+from chipgap.models.training import Efficiency, Hardware, fabric, gemm_time
 from chipgap.models.transformer import head_params, layer_work
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
@@ -79,12 +79,11 @@ def _compute_peak(hw: Hardware, precision: str):  # noqa: ANN202
 
 
 def _op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN202
-    """Roofline of one operator group: the longer of compute and memory time."""
-    per_call = flops / np.maximum(calls, 1) / 1e9
-    achieved = eff.gemm_max * per_call / (per_call + eff.gemm_half_gflop)
-    t_compute = np.where(flops > 0, flops / (peak_tflops * 1e12 * np.maximum(achieved, 1e-9)), 0.0)
-    # fmax: an unknown peak (NaN, a CPU without public FLOPS) leaves the memory time standing
-    return np.fmax(t_compute, nbytes / (bw_gbps * 1e9 * eff.memory))
+    """Roofline of one operator group: the longer of compute and memory time.
+
+    ``fmax``: an unknown peak (NaN, a CPU without public FLOPS) leaves the memory time standing.
+    """
+    return np.fmax(gemm_time(flops, calls, peak_tflops, eff), nbytes / (bw_gbps * 1e9 * eff.memory))
 
 
 def kv_bytes_per_token(w: Workload, kv_precision: str = "bf16") -> float:

@@ -151,8 +151,9 @@ def fabric(span, hw: Hardware, eff: Efficiency):  # noqa: ANN001, ANN201
             np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
 
 
-def _gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN202
-    """Time of ``calls`` equal GEMMs of ``flops`` in total at a size-dependent efficiency."""
+def gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN201
+    """Time of ``calls`` equal GEMMs of ``flops`` in total at a size-dependent efficiency:
+    ``gemm_max x g / (g + gemm_half_gflop)`` of peak for calls of ``g`` GFLOP, times ``scale``."""
     per_call_gflop = flops / np.maximum(calls, 1) / 1e9
     achieved = scale * eff.gemm_max * per_call_gflop / (per_call_gflop + eff.gemm_half_gflop)
     return np.where(flops > 0, flops / (peak_tflops * 1e12 * np.maximum(achieved, 1e-9)), 0.0)
@@ -204,9 +205,9 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     expert_calls = 3 * lw.moe_fraction * np.maximum(lw.routed_experts / f_ep, 1)  # one GEMM trio per local expert
     attn_flops = lw.attn_core_flops_per_ctx * T * (s / 2) / f_tp
     fp8_scale = eff.fp8_gemm if fp8 else 1.0
-    t_dense = _gemm_time(dense_flops, 7.0, gemm_peak, eff, fp8_scale)
+    t_dense = gemm_time(dense_flops, 7.0, gemm_peak, eff, fp8_scale)
     t_expert = np.where(lw.moe_fraction > 0,
-                        _gemm_time(expert_flops, expert_calls, gemm_peak, eff, fp8_scale), 0.0)
+                        gemm_time(expert_flops, expert_calls, gemm_peak, eff, fp8_scale), 0.0)
     attn_eff = eff.attention if job.flash_attention else eff.attention_unfused
     t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * attn_eff)
     # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-
@@ -247,7 +248,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     # The LM head stays in bf16 even in fp8 training (Transformer Engine casts only the
     # transformer layers' linears), and the loss streams fp32 logits.
     head_flops = 3 * 2 * T * head_params(w) / f_tp
-    t_head = _gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / f_tp / bw
+    t_head = gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / f_tp / bw
     stage = layers * layer_time + t_head
     t_p2p = np.where(f_pp > 1, 2 * vpp * comm.p2p_s(T * d * BYTES_ACT / f_tp, *fabric(f_tp * f_cp * f_dp * f_pp, hw, eff)), 0.0)
     stage = stage + t_p2p

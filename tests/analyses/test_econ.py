@@ -3,7 +3,7 @@
 import pytest
 
 import chipgap
-from chipgap.analyses.econ import chip_cost, die_economics
+from chipgap.analyses.econ import chip_cost, die_economics, tco
 from chipgap.errors import InputError
 
 
@@ -53,3 +53,22 @@ def test_910c_costs_fall_as_yield_rises_and_missing_inputs_are_named(cat):
 def test_chip_without_cost_inputs(cat):
     with pytest.raises(InputError, match="chip_costs"):
         chip_cost(cat, "mi300x")
+
+
+def test_tco_shares_system_price_and_power_over_chips(cat):
+    df = tco(cat, "nvidia-hgx-h100", electricity_usd_per_kwh=0.1, pue=1.2, life_years=5,
+             tokens_per_s_per_chip=1000).set_index("quantile")
+    # DGX H100 10.2 kW / 8 GPUs; $269k-356k / 8 (SemiAnalysis; Epoch AI)
+    assert df.loc["P50", "power_kw_per_chip"] == pytest.approx(10.2 / 8)
+    assert 269000 / 8 <= df.loc["P50", "capex_per_chip_usd"] <= 356000 / 8
+    energy = 10.2 / 8 * 0.75 * 1.2 * 0.1     # average draw 0.75 of peak (Epoch AI)
+    assert df.loc["P50", "energy_usd_per_chip_hour"] == pytest.approx(energy)
+    assert df.loc["P50", "usd_per_million_tokens"] == pytest.approx(df.loc["P50", "usd_per_chip_hour"] / 3.6)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(region="eu"), "region"), (dict(utilization=0), "utilization"), (dict(pue=0.9), "pue"),
+])
+def test_tco_rejects_bad_inputs(cat, kwargs, field):
+    with pytest.raises(InputError, match=f"'{field}' must be"):
+        tco(cat, "nvidia-hgx-h100", **kwargs)

@@ -51,3 +51,13 @@ def test_pareto_chart_is_written_once(tmp_path):
     assert run(*args).exit_code == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert run(*args).exit_code == 2   # never overwritten
+
+
+def test_econ_tco_with_a_served_model():
+    r = run("econ", "tco", "--system", "huawei-cloudmatrix-384", "-m", "deepseek-r1",
+            "--precision", "int8", "--region", "cn", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["inputs"]["tokens_per_s_per_chip"] > 0
+    p50 = next(x for x in data["rows"] if x["quantile"] == "P50")
+    assert 0 < p50["usd_per_million_tokens"] < p50["usd_per_chip_hour"]

@@ -13,6 +13,7 @@ import pandas as pd
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.quantity import Quantity
 from chipgap.errors import InputError
+from chipgap.models import tco as tco_model
 from chipgap.models import wafer
 from chipgap.models.sampling import sample_quantity
 
@@ -167,4 +168,83 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
             row["d0_per_cm2"] = float(wafer.d0_from_yield(c.compute_die_area_mm2.point, row["die_yield"], model))
             row["missing"] = ", ".join(missing)
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_kwh: float | None = None,
+        pue: float | None = None, utilization: float = 1.0, life_years: float | None = None,
+        tokens_per_s_per_chip: float | None = None, samples: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """Cost per chip-hour of a system's chips, and per million tokens at a given rate.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    system : str
+        System id or alias; its price and power are per system, shared over its chips (a system
+        without a power figure uses its chip's TDP times the catalog's server-power ratio).
+    region : {'us', 'cn'}, default='us'
+        Which electricity price and PUE defaults to use.
+    electricity_usd_per_kwh, pue, life_years : float, optional
+        Override the catalog's sourced defaults (``assumptions``).
+    utilization : float, default=1.0
+        Fraction of hours doing useful work; 1.0 gives the cost of a busy hour.
+    tokens_per_s_per_chip : float, optional
+        A sustained rate (from `chipgap.analyses.infer.serve` or `train`) for cost per million
+        tokens and tokens per joule.
+    samples, seed : int
+        Monte-Carlo draws of the ranged inputs.
+
+    Returns
+    -------
+    DataFrame
+        Rows P10, P50, P90 (each column its own quantile) of ``capex_per_chip_usd``,
+        ``power_kw_per_chip``, ``usd_per_chip_hour``, ``capex_usd_per_chip_hour``,
+        ``energy_usd_per_chip_hour`` and, with a rate, ``usd_per_million_tokens`` and
+        ``tokens_per_joule``. Scale-out network and buildings are not included.
+    """
+    if region not in ("us", "cn"):
+        raise InputError("region", "us or cn", region)
+    if not 0 < utilization <= 1:
+        raise InputError("utilization", "a fraction in (0, 1]", utilization)
+    for name, v in (("electricity_usd_per_kwh", electricity_usd_per_kwh), ("pue", pue),
+                    ("life_years", life_years), ("tokens_per_s_per_chip", tokens_per_s_per_chip)):
+        if v is not None and not v > 0:
+            raise InputError(name, "a positive number", v)
+    if pue is not None and pue < 1:
+        raise InputError("pue", "a ratio of at least 1", pue)
+    s = catalog.system(system)
+    chip = catalog.chip(s.chip)
+    rng = np.random.default_rng(seed)
+    n = samples
+    count = sample_quantity(s.chip_count, n, rng)
+    if s.price_usd is not None:
+        capex = sample_quantity(s.price_usd, n, rng) / count
+    elif chip.price_usd is not None:
+        capex = sample_quantity(chip.price_usd, n, rng)
+    else:
+        raise InputError("system", "a system or chip whose price the catalog holds", s.id)
+    if s.power_kw is not None:
+        power = sample_quantity(s.power_kw, n, rng) / count
+    elif chip.tdp_w is not None:
+        power = sample_quantity(chip.tdp_w, n, rng) / 1e3 * sample_quantity(
+            catalog.assumption("server-power-per-chip-tdp"), n, rng)
+    else:
+        raise InputError("system", "a system or chip whose power the catalog holds", s.id)
+
+    def given(value: float | None, default: str) -> np.ndarray:
+        return np.full(n, value) if value is not None else sample_quantity(catalog.assumption(default), n, rng)
+
+    price = given(electricity_usd_per_kwh, f"electricity-usd-per-kwh-{region}")
+    facility = given(pue, "pue-ai-datacenter" if region == "us" else "pue-china-new-large-dc")
+    life = given(life_years, "server-life-years")
+    avg = sample_quantity(catalog.assumption("average-power-fraction"), n, rng)
+    cost = tco_model.cost_per_chip_hour(capex, life, power, avg, facility, price, utilization)
+    parts = {"capex_per_chip_usd": capex, "power_kw_per_chip": power,
+             "usd_per_chip_hour": cost["total_usd"], "capex_usd_per_chip_hour": cost["capex_usd"],
+             "energy_usd_per_chip_hour": cost["energy_usd"]}
+    if tokens_per_s_per_chip is not None:
+        parts["usd_per_million_tokens"] = tco_model.usd_per_million_tokens(cost["total_usd"], tokens_per_s_per_chip)
+        parts["tokens_per_joule"] = tco_model.tokens_per_joule(tokens_per_s_per_chip, power, avg, facility)
+    rows = [{"system": s.id, "chip": chip.id, "quantile": f"P{int(q * 100)}",
+             **{k: float(np.quantile(v, q)) for k, v in parts.items()}} for q in QUANTILES]
     return pd.DataFrame(rows)

@@ -17,7 +17,8 @@ from chipgap.errors import CatalogError, UnknownIdError
 
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
          "system": "systems", "workload": "workloads", "rule": "export_rules",
-         "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs"}
+         "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs",
+         "assumption": "assumptions"}
 
 
 def normalize_id(s: str) -> str:
@@ -108,6 +109,10 @@ class Catalog:
     def runs(self) -> dict[str, TrainingRun]:
         """Published training measurements (calibration and held-out)."""
         return dict(self._records["runs"])
+
+    def assumption(self, name: str) -> Quantity:
+        """A sourced default by id (``electricity-usd-per-kwh-us``)."""
+        return self._records["assumptions"][self.resolve("assumption", name)].quantity
 
     @property
     def serving_runs(self) -> dict[str, ServingRun]:

@@ -22,7 +22,7 @@ from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.catalog.quantity import Quantity
-from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
+from chipgap.catalog.schema import (Assumption, Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     expand_quantities, quantity_fields)
 from chipgap.catalog.workload import Workload, read_config_file, workload_from_config
 from chipgap.catalog.yamlio import read_yaml
@@ -33,6 +33,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
     "runs": TrainingRun, "serving_runs": ServingRun, "chip_costs": ChipCost,
+    "assumptions": Assumption,
 }
 MAX_FILES = 2000
 

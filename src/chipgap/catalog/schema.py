@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
                       model_validator)
 
-from chipgap.catalog.quantity import NonNegative, Positive, PositiveCount, Quantity
+from chipgap.catalog.quantity import NonNegative, Positive, PositiveCount, PositiveQuantity, Quantity
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=80)]
 """A lowercase id: letters, digits, '-' and '.' (``nvidia-h100-sxm``)."""
@@ -255,3 +255,11 @@ class WorkloadEntry(Record):
     year: Year | None = None
     params_total_billion: Positive = None
     params_active_billion: Positive = None
+
+
+class Assumption(Record):
+    """A sourced number the models use as a default (an electricity price, a PUE, a service
+    life), overridable by the caller and by a user catalog like any other entry."""
+
+    quantity: PositiveQuantity
+    unit: Text

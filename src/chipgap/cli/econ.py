@@ -7,7 +7,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chipgap.analyses.econ import chip_cost, die_economics
+from chipgap.analyses.econ import chip_cost, die_economics, tco
+from chipgap.analyses.infer import best, serve, serving_setup
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import quantity_fields
@@ -102,3 +103,48 @@ def _fmt(col: str, v: float | None) -> str:
 def _quantities(inputs: ChipCost) -> list[Quantity]:
     qs = [getattr(inputs, f) for f in quantity_fields(type(inputs))]
     return [q for q in qs if q is not None] + [r.value for r in inputs.yields]
+
+
+@app.command("tco")
+def tco_cmd(
+    ctx: typer.Context,
+    system: Annotated[str, typer.Option("--system", help="System id or alias.")],
+    region: Annotated[str, typer.Option(help="Defaults for electricity and PUE: us or cn.")] = "us",
+    electricity: Annotated[float | None, typer.Option("--electricity-usd-per-kwh", min=0)] = None,
+    pue: Annotated[float | None, typer.Option(min=1.0, help="Facility power / IT power.")] = None,
+    utilization: Annotated[float, typer.Option(min=0.01, max=1.0, help="Busy fraction of hours.")] = 1.0,
+    life_years: Annotated[float | None, typer.Option("--life-years", min=0.1)] = None,
+    rate: Annotated[float | None, typer.Option("--tokens-per-s-per-chip", min=0,
+                                               help="A sustained rate, for cost per million tokens.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Serve this model to find the rate.")] = None,
+    input_len: Annotated[int, typer.Option("--input-len", min=1)] = 1024,
+    output_len: Annotated[int, typer.Option("--output-len", min=1)] = 1024,
+    precision: Annotated[str, typer.Option(help="Weights when serving --model.")] = "fp8",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Cost per chip-hour (capital over the service life plus energy) and per million tokens.
+
+    With --model, the rate is the best offline serving throughput per chip of one system of
+    the chips (chipgap infer). Scale-out network and buildings are not included.
+    """
+    cat = get_catalog(ctx)
+    if model is not None and rate is None:
+        s = cat.system(system)
+        setup = serving_setup(cat, model, s.chip, int(s.chip_count.point), s.id, precision)
+        top = best(serve(setup, input_len, output_len), 1)
+        if top.empty:
+            raise InputError("--model", f"a model that fits on one {s.id}", model)
+        rate = float(top.tokens_per_s_per_chip[0])
+    df = tco(cat, system, region, electricity, pue, utilization, life_years, rate)
+    if fmt is Format.json:
+        return print_json({"inputs": {"system": df.system[0], "region": region, "utilization": utilization,
+                                      "tokens_per_s_per_chip": rate, "model": model},
+                           "rows": df.to_dict("records")})
+    if fmt is Format.csv:
+        return print_csv(df)
+    cols = [c for c in df.columns if c not in ("system", "chip", "quantile")]
+    print_table([[c, *(num(v) for v in df[c])] for c in cols], ["per chip", "P10", "P50", "P90"],
+                title=f"TCO of {df.system[0]} ({df.chip[0]})" + (f" at {num(rate)} tokens/s/chip" if rate else ""),
+                caption="capital over the service life plus energy (average draw x PUE x price); "
+                        "scale-out network and buildings not included")
+

@@ -10,6 +10,7 @@ from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.runs import ServingRun, TrainingRun
+from chipgap.catalog.supply import SupplyScenario
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     quantity_fields)
 from chipgap.catalog.workload import Workload
@@ -18,7 +19,7 @@ from chipgap.errors import CatalogError, UnknownIdError
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
          "system": "systems", "workload": "workloads", "rule": "export_rules",
          "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs",
-         "assumption": "assumptions"}
+         "assumption": "assumptions", "scenario": "supply"}
 
 
 def normalize_id(s: str) -> str:
@@ -113,6 +114,14 @@ class Catalog:
     def assumption(self, name: str) -> Quantity:
         """A sourced default by id (``electricity-usd-per-kwh-us``)."""
         return self._records["assumptions"][self.resolve("assumption", name)].quantity
+
+    def supply(self, name: str) -> SupplyScenario:
+        """A supply scenario by id (``china-2025-base``)."""
+        return self._records["supply"][self.resolve("scenario", name)]
+
+    @property
+    def supply_scenarios(self) -> dict[str, SupplyScenario]:
+        return dict(self._records["supply"])
 
     @property
     def serving_runs(self) -> dict[str, ServingRun]:

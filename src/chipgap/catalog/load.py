@@ -21,6 +21,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.runs import ServingRun, TrainingRun
+from chipgap.catalog.supply import SupplyScenario
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import (Assumption, Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     expand_quantities, quantity_fields)
@@ -33,7 +34,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
     "runs": TrainingRun, "serving_runs": ServingRun, "chip_costs": ChipCost,
-    "assumptions": Assumption,
+    "assumptions": Assumption, "supply": SupplyScenario,
 }
 MAX_FILES = 2000
 
@@ -218,6 +219,12 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
         need("systems", key, "vendor", "companies", s.vendor)
     for key, n in records["nodes"].items():
         need("nodes", key, "foundry", "companies", n.foundry)
+    for key, sc in records["supply"].items():
+        for item in (*sc.lines, *sc.imports):
+            need("supply", key, "lines.chip", "chips", item.chip)
+            q = getattr(item, "wafers_per_year", None) or item.units
+            for ref in q.source:
+                need("supply", key, "lines.source", "sources", ref)
     for key, cost in records["chip_costs"].items():
         need("chip_costs", key, "chip", "chips", cost.chip)
         for report in cost.yields:

@@ -1,0 +1,63 @@
+"""``chipgap supply``: chips and compute a supply scenario yields, and what binds it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chipgap.analyses.supply import supply
+from chipgap.cli import get_catalog
+from chipgap.cli.output import Format, num, print_csv, print_json, print_table
+from chipgap.errors import InputError
+
+
+def supply_cmd(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option(help="Year; picks the base scenario of that year.")] = None,
+    scenario: Annotated[str | None, typer.Option(help="Scenario id (see the catalog's supply section).")] = None,
+    samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
+    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Domestic chips, imports, dense BF16 PFLOPS and H100-equivalents in a year, with the
+    input (wafers, HBM or packaging) that binds.
+
+    H100-equivalents come two ways, labelled: 'spec' (dense BF16 peak over the H100's) and
+    'workload' (training throughput on Llama 3.1 70B over the H100's, from the training model).
+    """
+    cat = get_catalog(ctx)
+    if scenario is None:
+        matches = [s for s in cat.supply_scenarios.values() if s.year == year and s.id.endswith("-base")]
+        if not matches:
+            raise InputError("--year / --scenario", f"a year with a base scenario ("
+                             f"{', '.join(sorted(str(s.year) for s in cat.supply_scenarios.values()))})"
+                             " or a scenario id", year)
+        scenario = matches[0].id
+    df = supply(cat, scenario, samples, seed)
+    total = df[(df.line == "total all") & (df["quantile"] == "P50")].iloc[0]
+    if fmt is Format.json:
+        return print_json({"scenario": scenario, "year": cat.supply(scenario).year,
+                           "chips": total.chips, "h100_equivalents": total.h100_equivalents_spec,
+                           "h100_equivalents_workload": total.h100_equivalents_workload,
+                           "binding_constraint": df[df.line == "total domestic"].binding_constraint.iloc[0],
+                           "rows": df.to_dict("records")})
+    if fmt is Format.csv:
+        return print_csv(df)
+    rows = []
+    for line, part in df.groupby("line", sort=False):
+        q = {r["quantile"]: r for r in part.to_dict("records")}
+        rows.append([line, *(_cell(q, k) for k in ("chips", "bf16_pflops", "h100_equivalents_spec",
+                                                    "h100_equivalents_workload"))])
+    print_table(rows, ["line", "chips", "BF16 PFLOPS", "H100-eq (spec)", "H100-eq (workload)"],
+                title=f"{cat.supply(scenario).name}: P50 (P10-P90)",
+                caption=f"binding input for domestic lines: "
+                        f"{df[df.line == 'total domestic'].binding_constraint.iloc[0]}", numeric_from=1)
+
+
+def _cell(q: dict, key: str) -> str:
+    lo, mid, hi = (q[p][key] for p in ("P10", "P50", "P90"))
+    if mid is None:
+        return "n/a"
+    return num(mid) if hi <= lo * (1 + 1e-9) else f"{num(mid)} ({num(lo)}-{num(hi)})"
+

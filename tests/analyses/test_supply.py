@@ -1,0 +1,51 @@
+"""Supply scenarios worked by hand, in a user catalog, and the binding input."""
+
+import textwrap
+
+import pytest
+
+import chipgap
+from chipgap.analyses.supply import supply
+
+SCENARIO = """
+supply:
+  - id: test-2025-base
+    name: Test 2025
+    country: CN
+    year: 2025
+    source: [epoch-ml-hardware]
+    lines:
+      - chip: huawei-ascend-910c
+        wafers_per_year: {{value: 10000, source: epoch-ml-hardware, confidence: estimate}}
+        die_yield: {{value: 0.4, source: epoch-ml-hardware, confidence: estimate}}
+    {hbm}
+    imports:
+      - {{chip: nvidia-h20, units: {{value: 100000, source: epoch-ml-hardware, confidence: estimate}}}}
+"""
+
+
+def scenario(tmp_path, hbm=""):
+    (tmp_path / "s.yaml").write_text(textwrap.dedent(SCENARIO.format(hbm=hbm)))
+    return chipgap.load_catalog(tmp_path)
+
+
+def p50(df, line, col):
+    return df[(df.line == line) & (df["quantile"] == "P50")][col].iloc[0]
+
+
+def test_wafers_bind_without_other_limits(tmp_path):
+    # 10,000 wafers x 75 gross 665.6 mm2 dies (3 mm edge, 0.1 mm scribe) x 0.4 / 2 dies per 910C
+    df = supply(scenario(tmp_path), "test-2025-base", samples=200, workload_equivalents=False)
+    assert p50(df, "huawei-ascend-910c", "chips") == pytest.approx(150_000)
+    assert df[df.line == "total domestic"].binding_constraint.iloc[0].startswith("wafers")
+    # spec H100-equivalents: 100,000 H20 x 148 / 989.4
+    assert p50(df, "nvidia-h20", "h100_equivalents_spec") == pytest.approx(100_000 * 148 / 989.4)
+    assert p50(df, "total all", "chips") == pytest.approx(250_000)
+
+
+def test_an_hbm_cut_binds_and_scales_the_line(tmp_path):
+    hbm = "hbm_stacks: {value: 400000, source: epoch-ml-hardware, confidence: estimate}"
+    df = supply(scenario(tmp_path, hbm), "test-2025-base", samples=200, workload_equivalents=False)
+    assert p50(df, "huawei-ascend-910c", "chips") == pytest.approx(400_000 / 8)   # 8 stacks per 910C
+    assert df[df.line == "total domestic"].binding_constraint.iloc[0].startswith("hbm")
+    assert p50(df, "nvidia-h20", "chips") == pytest.approx(100_000)               # imports untouched

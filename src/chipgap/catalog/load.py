@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.catalog import Catalog, normalize_id
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.runs import ServingRun, TrainingRun
@@ -92,7 +92,8 @@ def _read_file(path: Path, label: str, root: Path, raw: _Raw) -> None:
             raise CatalogError(label, f"section '{section}' must be a list of entries")
         for i, item in enumerate(items):
             _add_entry(section, item, i, label, raw)
-            if section == "workloads" and isinstance(item, dict) and "config" in item:
+            if section == "workloads" and isinstance(item, dict) and "config" in item \
+                    and isinstance(item.get("id"), str):
                 _resolve_config(item, path, label, root, raw)
 
 
@@ -135,7 +136,7 @@ def _overlay(base: _Raw, user: _Raw) -> _Raw:
     for section, entries in user.entries.items():
         index = _alias_index(out.entries[section])
         for key, data in entries.items():
-            target = index.get(_norm(key), key)
+            target = index.get(normalize_id(key), key)
             out.entries[section][target] = {**out.entries[section].get(target, {}), **data,
                                             "id": target}
             out.origin[(section, target)] = user.origin[(section, key)]
@@ -150,13 +151,8 @@ def _alias_index(entries: dict[str, dict[str, Any]]) -> dict[str, str]:
         aliases = data.get("aliases")
         for name in (key, *(aliases if isinstance(aliases, list) else ())):
             if isinstance(name, str):
-                index[_norm(name)] = key
+                index[normalize_id(name)] = key
     return index
-
-
-def _norm(s: str) -> str:
-    """Ids compare without case, spaces, dashes, underscores or dots."""
-    return "".join(c for c in s.lower() if c.isalnum())
 
 
 def _validate(raw: _Raw) -> tuple[dict[str, dict[str, Any]], list[CatalogError]]:
@@ -182,7 +178,8 @@ def _from_validation(label: str, key: str, e: ValidationError) -> CatalogError:
     elif err.get("type") == "missing":
         msg = "is required"
     elif "input" in err and err.get("type") not in ("value_error",):
-        msg += f". Got {err['input']!r} instead"
+        got = repr(err["input"])
+        msg += f". Got {got if len(got) <= 80 else got[:77] + '...'} instead"
     if len(errs) > 1:
         msg += f" (and {len(errs) - 1} more problem{'s' * (len(errs) > 2)} in this entry)"
     return CatalogError(label, msg, entry=key, field=".".join(loc) or None)

@@ -1,11 +1,14 @@
 """Supply scenarios worked by hand, in a user catalog, and the binding input."""
 
+import json
 import textwrap
 
 import pytest
+from typer.testing import CliRunner
 
 import chipgap
 from chipgap.analyses.supply import supply
+from chipgap.cli import app
 
 SCENARIO = """
 supply:
@@ -49,3 +52,21 @@ def test_an_hbm_cut_binds_and_scales_the_line(tmp_path):
     assert p50(df, "huawei-ascend-910c", "chips") == pytest.approx(400_000 / 8)   # 8 stacks per 910C
     assert df[df.line == "total domestic"].binding_constraint.iloc[0].startswith("hbm")
     assert p50(df, "nvidia-h20", "chips") == pytest.approx(100_000)               # imports untouched
+
+
+def test_bundled_hbm_shock_cuts_2026_domestic_supply_and_binds():
+    cat = chipgap.load_catalog()
+    base = supply(cat, "china-2026-base", samples=2000, workload_equivalents=False)
+    shock = supply(cat, "china-2026-hbm-cutoff", samples=2000, workload_equivalents=False)
+    assert p50(shock, "total domestic", "chips") < p50(base, "total domestic", "chips")
+    assert shock[shock.line == "total domestic"].binding_constraint.iloc[0].startswith("hbm")
+    # imports are not touched by a domestic HBM shock
+    assert p50(shock, "total import", "chips") == pytest.approx(p50(base, "total import", "chips"), rel=0.05)
+
+
+def test_cli_supply_json_contract():
+    r = CliRunner().invoke(app, ["supply", "--year", "2025", "--samples", "500", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["chips"] > 0 and data["h100_equivalents"] > 0
+    assert data["binding_constraint"].split()[0] in ("wafers", "hbm", "packaging")

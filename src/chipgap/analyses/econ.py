@@ -147,8 +147,8 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
                                      ("assembly yield", inputs.assembly_yield),
                                      ("rest of the bill of materials", inputs.other_usd))
                if q is None]
-    cases = [(f"{r.date} {r.value.point:.0%}" + (" per package" if r.basis == "package" else ""), r)
-             for r in inputs.yields]
+    cases = [(f"{r.date} {r.value.point:.0%}" + (" per package" if r.basis == "package" else "")
+              + (" (target)" if r.kind == "target" else ""), r) for r in inputs.yields]
     rows = []
     for label, report in cases + ([("given", None)] if die_yield is not None else []):
         y = np.full(n, die_yield) if report is None else sample_quantity(report.value, n, rng)

@@ -41,8 +41,9 @@ def _line_yield(catalog: Catalog, chip_id: str, n: int, rng: np.random.Generator
     if line.die_yield is not None:
         return sample_quantity(line.die_yield, n, rng)
     cost = catalog.chip_cost(chip_id)
-    if cost is not None and cost.yields:
-        return sample_quantity(sorted(cost.yields, key=lambda r: r.date)[-1].value, n, rng)
+    reported = [r for r in (cost.yields if cost else ()) if r.kind == "reported"]
+    if reported:  # the latest achieved yield, never a target
+        return sample_quantity(max(reported, key=lambda r: r.date).value, n, rng)
     chip = catalog.chip(chip_id)
     node = catalog.node(chip.process_node) if chip.process_node else None
     if node is None or node.d0_per_cm2 is None:

@@ -17,13 +17,15 @@ DateText = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 class YieldReport(BaseModel):
-    """A yield someone reported for a chip at a date, and what it counts."""
+    """A yield someone reported for a chip at a date, what it counts, and whether it was
+    achieved (``reported``) or aimed at (``target``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     date: DateText
     value: PositiveQuantity
     basis: Literal["die", "package", "unspecified"]
+    kind: Literal["reported", "target"] = "reported"
     note: Text | None = None
 
 

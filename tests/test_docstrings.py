@@ -45,3 +45,4 @@ def test_parameters_sections_match_signatures():
         assert sorted(names) == sorted(params), f"{qualname}: documents {names}, takes {params}"
         checked += 1
     assert checked >= 3
+

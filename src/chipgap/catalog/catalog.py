@@ -9,7 +9,6 @@ import pandas as pd
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.quantity import Quantity
-from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.catalog.supply import SupplyScenario
 from chipgap.catalog.schema import (Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     quantity_fields)
@@ -70,63 +69,54 @@ class Catalog:
             raise UnknownIdError(kind, name, known)
         return key
 
+    def get(self, kind: str, name: str) -> Any:
+        """The record of ``kind`` ('chip', 'system', 'company', 'node', 'source', 'rule',
+        'run', 'serving_run', 'assumption', 'scenario', ...) named by id or alias."""
+        return self._records[KINDS[kind]][self.resolve(kind, name)]
+
+    def all(self, kind: str) -> dict[str, Any]:
+        """Every record of ``kind``, by id."""
+        return dict(self._records[KINDS[kind]])
+
+    # typed shortcuts for the records most code asks for
     def chip(self, name: str) -> Chip:
-        return self._records["chips"][self.resolve("chip", name)]
+        return self.get("chip", name)
 
     def system(self, name: str) -> System:
-        return self._records["systems"][self.resolve("system", name)]
+        return self.get("system", name)
+
+    def company(self, name: str) -> Company:
+        return self.get("company", name)
+
+    def node(self, name: str) -> ProcessNode:
+        return self.get("node", name)
+
+    def source(self, name: str) -> Source:
+        return self.get("source", name)
+
+    def rule(self, name: str) -> ExportRule:
+        """An export-control rule version by its effective month (``2023-10``)."""
+        return self.get("rule", name)
+
+    def supply(self, name: str) -> SupplyScenario:
+        """A supply scenario by id (``china-2025-base``)."""
+        return self.get("scenario", name)
+
+    def assumption(self, name: str) -> Quantity:
+        """A sourced default by id (``electricity-usd-per-kwh-us``)."""
+        return self.get("assumption", name).quantity
 
     def workload(self, name: str) -> Workload:
         """The architecture of a catalog workload, read from its config.json."""
         return self.workload_models[self.resolve("workload", name)]
 
     def workload_entry(self, name: str) -> WorkloadEntry:
-        return self._records["workloads"][self.resolve("workload", name)]
-
-    def company(self, name: str) -> Company:
-        return self._records["companies"][self.resolve("company", name)]
-
-    def node(self, name: str) -> ProcessNode:
-        return self._records["nodes"][self.resolve("node", name)]
-
-    def source(self, name: str) -> Source:
-        return self._records["sources"][self.resolve("source", name)]
-
-    def rule(self, name: str) -> ExportRule:
-        """An export-control rule version by its effective month (``2023-10``)."""
-        return self._records["export_rules"][self.resolve("rule", name)]
-
-    @property
-    def rules(self) -> dict[str, ExportRule]:
-        """Every rule version, in order of effective date."""
-        return dict(sorted(self._records["export_rules"].items(), key=lambda kv: kv[1].effective))
+        return self.get("workload", name)
 
     def chip_cost(self, chip: str) -> ChipCost | None:
         """The cost inputs recorded for a chip (by chip id or alias), or None."""
         cid = self.resolve("chip", chip)
         return next((c for c in self._records["chip_costs"].values() if c.chip == cid), None)
-
-    @property
-    def runs(self) -> dict[str, TrainingRun]:
-        """Published training measurements (calibration and held-out)."""
-        return dict(self._records["runs"])
-
-    def assumption(self, name: str) -> Quantity:
-        """A sourced default by id (``electricity-usd-per-kwh-us``)."""
-        return self._records["assumptions"][self.resolve("assumption", name)].quantity
-
-    def supply(self, name: str) -> SupplyScenario:
-        """A supply scenario by id (``china-2025-base``)."""
-        return self._records["supply"][self.resolve("scenario", name)]
-
-    @property
-    def supply_scenarios(self) -> dict[str, SupplyScenario]:
-        return dict(self._records["supply"])
-
-    @property
-    def serving_runs(self) -> dict[str, ServingRun]:
-        """Published inference measurements (calibration and held-out)."""
-        return dict(self._records["serving_runs"])
 
     def default_system(self, chip: str) -> System | None:
         """The server a chip usually ships in, or None when it has none (consumer cards, CPUs)."""
@@ -138,28 +128,19 @@ class Catalog:
         return self._origin[(KINDS[kind], self.resolve(kind, name))]
 
     @property
-    def chips(self) -> dict[str, Chip]:
-        return dict(self._records["chips"])
+    def rules(self) -> dict[str, ExportRule]:
+        """Every rule version, in order of effective date."""
+        return dict(sorted(self._records["export_rules"].items(), key=lambda kv: kv[1].effective))
 
-    @property
-    def systems(self) -> dict[str, System]:
-        return dict(self._records["systems"])
-
-    @property
-    def workloads(self) -> dict[str, WorkloadEntry]:
-        return dict(self._records["workloads"])
-
-    @property
-    def companies(self) -> dict[str, Company]:
-        return dict(self._records["companies"])
-
-    @property
-    def nodes(self) -> dict[str, ProcessNode]:
-        return dict(self._records["nodes"])
-
-    @property
-    def sources(self) -> dict[str, Source]:
-        return dict(self._records["sources"])
+    chips = property(lambda self: self.all("chip"), doc="Every chip, by id.")
+    systems = property(lambda self: self.all("system"), doc="Every system, by id.")
+    workloads = property(lambda self: self.all("workload"), doc="Every workload entry, by id.")
+    companies = property(lambda self: self.all("company"), doc="Every company, by id.")
+    nodes = property(lambda self: self.all("node"), doc="Every process node, by id.")
+    sources = property(lambda self: self.all("source"), doc="Every source, by id.")
+    runs = property(lambda self: self.all("run"), doc="Published training measurements.")
+    serving_runs = property(lambda self: self.all("serving_run"), doc="Published serving measurements.")
+    supply_scenarios = property(lambda self: self.all("scenario"), doc="Every supply scenario, by id.")
 
     # -- tables -------------------------------------------------------------------------------
     def to_frame(self, kind: str, value: str = "point") -> pd.DataFrame:

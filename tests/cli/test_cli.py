@@ -16,7 +16,8 @@ COMMANDS = [[], ["chips"], ["chips", "list"], ["chips", "show"], ["chips", "comp
             ["models", "show"], ["catalog"], ["catalog", "check"], ["export"],
             ["export", "classify"], ["export", "headroom"], ["export", "timeline"],
             ["export", "chart"], ["export", "rules"], ["train"], ["infer"], ["econ"],
-            ["econ", "die"], ["econ", "chip-cost"], ["econ", "tco"], ["supply"]]
+            ["econ", "die"], ["econ", "chip-cost"], ["econ", "tco"], ["supply"], ["chain"],
+            ["chain", "exposure"]]
 
 
 def run(*args):

@@ -66,7 +66,8 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 
 def _register() -> None:
-    from chipgap.cli import catalog_cmd, chips, econ, export, infer, models, supply, systems, train
+    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, supply, systems,
+                             train)
 
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
     app.add_typer(systems.app, name="systems", help="Servers, racks and superpods.")
@@ -77,6 +78,7 @@ def _register() -> None:
     app.command("infer", help=infer.infer.__doc__)(infer.infer)
     app.command("supply", help=supply.supply_cmd.__doc__)(supply.supply_cmd)
     app.add_typer(econ.app, name="econ", help="Economics: dies per wafer, yield, unit cost.")
+    app.add_typer(chain.app, name="chain", help="Supply chain: dependencies and shocks.")
     app.add_typer(catalog_cmd.app, name="catalog", help="Validate catalog folders.")
 
 

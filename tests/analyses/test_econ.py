@@ -72,3 +72,26 @@ def test_tco_shares_system_price_and_power_over_chips(cat):
 def test_tco_rejects_bad_inputs(cat, kwargs, field):
     with pytest.raises(InputError, match=f"'{field}' must be"):
         tco(cat, "nvidia-hgx-h100", **kwargs)
+
+
+def test_cost_curve_falls_with_yield_and_brackets_the_median(cat):
+    from chipgap.analyses.econ import cost_curve
+
+    df = cost_curve(cat, "910c", yields=[0.2, 0.4, 0.8])
+    assert df.cost_p50_usd.is_monotonic_decreasing
+    assert (df.cost_p10_usd <= df.cost_p50_usd).all() and (df.cost_p50_usd <= df.cost_p90_usd).all()
+
+
+def test_econ_and_supply_charts_are_images(cat, tmp_path):
+    from typer.testing import CliRunner
+
+    from chipgap.cli import app
+
+    runner = CliRunner()
+    for args, name in ((["econ", "chip-cost", "910c"], "cost.png"),
+                       (["supply", "--year", "2025", "--samples", "300"], "supply.svg")):
+        out = tmp_path / name
+        r = runner.invoke(app, [*args, "--chart", str(out)])
+        assert r.exit_code == 0, r.output
+        head = out.read_bytes()[:400]
+        assert head.startswith(b"\x89PNG") or b"<svg" in head

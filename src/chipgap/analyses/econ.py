@@ -87,6 +87,61 @@ def _sample(q: Quantity | None, n: int, rng: np.random.Generator, default: float
     return np.full(n, default) if q is None else sample_quantity(q, n, rng)
 
 
+def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
+                 seed: int) -> tuple:
+    """Check a chip's cost inputs and draw ``n`` samples of each (shape (n,))."""
+    c = catalog.chip(chip)
+    inputs = catalog.chip_cost(c.id)
+    if inputs is None:
+        raise InputError("chip", "a chip with cost inputs in the catalog (chip_costs)", c.id)
+    if c.compute_die_area_mm2 is None:
+        raise InputError("chip", "a chip whose compute_die_area_mm2 the catalog holds", c.id)
+    node = catalog.node(c.process_node) if c.process_node else None
+    wafer_q = inputs.wafer_price_usd or (node.wafer_price_usd if node else None)
+    if wafer_q is None:
+        raise InputError("chip", "a chip whose wafer price the catalog holds (node or chip_costs)", c.id)
+    rng = np.random.default_rng(seed)
+    area = sample_quantity(c.compute_die_area_mm2, n, rng)
+    wafer_mm = node.wafer_diameter_mm.point if node and node.wafer_diameter_mm else 300.0
+    capacity = c.memory_capacity_gb.point if c.memory_capacity_gb else 0.0
+    k = {"dies": np.round(_sample(c.compute_die_count, n, rng, 1.0)),
+         "gross": wafer.gross_dies_per_wafer(area, wafer_mm, 3.0, 0.1),
+         "wafer_price": sample_quantity(wafer_q, n, rng),
+         "memory": _sample(inputs.hbm_price_usd_per_gb, n, rng, 0.0) * capacity,
+         "packaging": _sample(inputs.packaging_usd, n, rng, 0.0),
+         "test": _sample(inputs.test_usd, n, rng, 0.0),
+         "other": _sample(inputs.other_usd, n, rng, 0.0),
+         "assembly": _sample(inputs.assembly_yield, n, rng, 1.0),
+         "price": np.full(n, price_usd) if price_usd is not None else _sample(c.price_usd, n, rng)}
+    return c, inputs, k
+
+
+def cost_curve(catalog: Catalog, chip: str, yields: np.ndarray | None = None,
+               samples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Cost per packaged chip against die yield, P10 / P50 / P90 at each yield.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    chip : str
+    yields : ndarray, optional
+        Die yields to evaluate; default 10% to 95%.
+    samples, seed : int
+
+    Returns
+    -------
+    DataFrame
+        ``die_yield, cost_p10_usd, cost_p50_usd, cost_p90_usd``.
+    """
+    ys = np.linspace(0.1, 0.95, 35) if yields is None else np.asarray(yields, dtype=float)
+    c, _, k = _cost_inputs(catalog, chip, None, samples, seed)
+    die_cost = wafer.cost_per_good_die(k["wafer_price"], k["gross"], ys[:, None])  # (yield, sample)
+    cost = wafer.package_cost(die_cost, k["dies"], k["memory"], k["packaging"], k["test"],
+                              k["assembly"], k["other"])
+    q = np.quantile(cost, QUANTILES, axis=1)
+    return pd.DataFrame({"die_yield": ys, "cost_p10_usd": q[0], "cost_p50_usd": q[1], "cost_p90_usd": q[2]})
+
+
 def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
               price_usd: float | None = None, samples: int = 4000, seed: int = 0,
               model: str = "murphy") -> pd.DataFrame:
@@ -117,30 +172,13 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
         the cost is a lower bound). Yields reported per package are turned into per-die yields
         assuming independent dies; ``unspecified`` ones are read as per-die.
     """
-    c = catalog.chip(chip)
-    inputs = catalog.chip_cost(c.id)
-    if inputs is None:
-        raise InputError("chip", "a chip with cost inputs in the catalog (chip_costs)", c.id)
-    if c.compute_die_area_mm2 is None:
-        raise InputError("chip", "a chip whose compute_die_area_mm2 the catalog holds", c.id)
-    node = catalog.node(c.process_node) if c.process_node else None
-    wafer_q = inputs.wafer_price_usd or (node.wafer_price_usd if node else None)
-    if wafer_q is None:
-        raise InputError("chip", "a chip whose wafer price the catalog holds (node or chip_costs)", c.id)
     if die_yield is not None and not 0 < die_yield <= 1:
         raise InputError("die_yield", "a fraction in (0, 1]", die_yield)
-    rng = np.random.default_rng(seed)
-    n = samples
-    area = sample_quantity(c.compute_die_area_mm2, n, rng)
-    dies = np.round(_sample(c.compute_die_count, n, rng, 1.0))
-    wafer_mm = node.wafer_diameter_mm.point if node and node.wafer_diameter_mm else 300.0
-    gross = wafer.gross_dies_per_wafer(area, wafer_mm, 3.0, 0.1)
-    wafer_price = sample_quantity(wafer_q, n, rng)
-    memory = _sample(inputs.hbm_price_usd_per_gb, n, rng, 0.0) * (c.memory_capacity_gb.point if c.memory_capacity_gb else 0.0)
-    packaging, test = _sample(inputs.packaging_usd, n, rng, 0.0), _sample(inputs.test_usd, n, rng, 0.0)
-    other = _sample(inputs.other_usd, n, rng, 0.0)
-    assembly = _sample(inputs.assembly_yield, n, rng, 1.0)
-    price = np.full(n, price_usd) if price_usd is not None else _sample(c.price_usd, n, rng)
+    c, inputs, k = _cost_inputs(catalog, chip, price_usd, samples, seed)
+    n, rng = samples, np.random.default_rng(seed + 1)
+    wafer_price, gross, dies, memory, packaging, test, other, assembly, price = (
+        k[x] for x in ("wafer_price", "gross", "dies", "memory", "packaging", "test", "other",
+                       "assembly", "price"))
 
     missing = [name for name, q in (("memory price", inputs.hbm_price_usd_per_gb),
                                      ("packaging", inputs.packaging_usd), ("test", inputs.test_usd),

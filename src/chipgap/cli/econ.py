@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
@@ -13,7 +14,7 @@ from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import quantity_fields
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, num, print_csv, print_json, print_table
+from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
 from chipgap.errors import InputError
 
 app = typer.Typer(no_args_is_help=True)
@@ -65,6 +66,8 @@ def chip_cost_cmd(
     price: Annotated[float | None, typer.Option("--price", min=0, help="Selling price, USD.")] = None,
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
     seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    chart: Annotated[Path | None, typer.Option("--chart", dir_okay=False,
+                                               help="Also draw cost against yield (.png/.svg).")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Cost of one packaged chip at each reported yield: dies, memory, packaging, test, margin.
@@ -74,6 +77,10 @@ def chip_cost_cmd(
     """
     cat = get_catalog(ctx)
     df = chip_cost(cat, chip, die_yield, price, samples, seed)
+    if chart is not None:
+        from chipgap.report.econ_charts import cost_vs_yield_chart
+
+        save_figure(chart, lambda: cost_vs_yield_chart(cat, chip))
     if fmt is Format.json:
         inputs = cat.chip_cost(df.chip.iloc[0])
         return print_json({"chip": df.chip.iloc[0], "cost_inputs": inputs.id,

@@ -10,7 +10,8 @@ import typer
 
 from chipgap.analyses.export import classify_chips, headroom
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table, short_name
+from chipgap.cli.output import (Format, num, print_csv, print_json, print_table, save_figure,
+                                short_name)
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -166,9 +167,4 @@ def chart(
     """Draw TPP against performance density for every chip, with the rule's threshold lines."""
     from chipgap.report.export_chart import tpp_density_chart
 
-    if out.suffix.lower() not in (".png", ".svg"):
-        raise typer.BadParameter("the file must end in .png or .svg", param_hint="--out")
-    if out.exists() and not force:
-        raise typer.BadParameter(f"{out} exists; pass --force to overwrite it", param_hint="--out")
-    tpp_density_chart(get_catalog(ctx), rule).savefig(out, bbox_inches="tight", dpi=150)
-    console.print(f"wrote {out}")
+    save_figure(out, lambda: tpp_density_chart(get_catalog(ctx), rule), force)

@@ -10,7 +10,7 @@ import typer
 
 from chipgap.analyses.infer import best, pareto, serve, serving_setup
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, console, err_console, num, print_csv, print_json, print_table
+from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table, save_figure
 
 Opt = typer.Option
 Lay = "Layout of one serving instance (default: searched)"
@@ -87,12 +87,7 @@ def infer(
 def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:
     from chipgap.report.pareto_chart import pareto_chart
 
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise typer.BadParameter("the chart file must end in .png or .svg", param_hint="--chart")
-    if path.exists():
-        raise typer.BadParameter(f"{path} exists; chipgap does not overwrite it", param_hint="--chart")
-    pareto_chart(fronts, tpot_ms).savefig(path, bbox_inches="tight", dpi=150)
-    err_console.print(f"wrote {path}")
+    save_figure(path, lambda: pareto_chart(fronts, tpot_ms))
 
 
 def _result(r: dict) -> dict:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -86,3 +88,17 @@ def print_table(rows: list[list[str]], columns: list[str], title: str | None = N
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+def save_figure(path: Path, draw: Callable[[], Any], force: bool = False) -> None:
+    """Write a matplotlib figure to ``path`` (.png or .svg), never over an existing file
+    unless ``force``."""
+    import typer
+
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise typer.BadParameter("the chart file must end in .png or .svg", param_hint=str(path))
+    if path.exists() and not force:
+        raise typer.BadParameter(f"{path} exists; pass --force to overwrite it", param_hint=str(path))
+    draw().savefig(path, bbox_inches="tight", dpi=150)
+    err_console.print(f"wrote {path}")
+

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from chipgap.analyses.supply import supply
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, num, print_csv, print_json, print_table
+from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
 from chipgap.errors import InputError
 
 
@@ -18,6 +19,8 @@ def supply_cmd(
     scenario: Annotated[str | None, typer.Option(help="Scenario id (see the catalog's supply section).")] = None,
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
     seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    chart: Annotated[Path | None, typer.Option("--chart", dir_okay=False,
+                                               help="Draw every catalog scenario side by side (.png/.svg).")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Domestic chips, imports, dense BF16 PFLOPS and H100-equivalents in a year, with the
@@ -35,6 +38,11 @@ def supply_cmd(
                              " or a scenario id", year)
         scenario = matches[0].id
     df = supply(cat, scenario, samples, seed)
+    if chart is not None:
+        from chipgap.report.econ_charts import supply_chart
+
+        ids = sorted(cat.supply_scenarios, key=lambda i: (cat.supply(i).year, i))
+        save_figure(chart, lambda: supply_chart(cat, ids, samples))
     total = df[(df.line == "total all") & (df["quantile"] == "P50")].iloc[0]
     if fmt is Format.json:
         return print_json({"scenario": scenario, "year": cat.supply(scenario).year,

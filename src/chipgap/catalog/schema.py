@@ -9,6 +9,7 @@ both ways summed). A "chip" is one package as sold (an Ascend 910C is one chip o
 from __future__ import annotations
 
 import datetime
+import functools
 import typing
 from typing import Annotated, Any, Literal
 
@@ -34,10 +35,11 @@ BIT_LENGTH: dict[str, int] = {"fp64": 64, "fp32": 32, "tf32": 32, "bf16": 16, "f
 """Bit length of each precision's multiply inputs (TF32 is stored in 32-bit registers)."""
 
 
-def quantity_fields(cls: type[BaseModel]) -> list[str]:
-    """Names of the fields of ``cls`` that hold a `Quantity`."""
-    return [name for name, f in cls.model_fields.items()
-            if f.annotation is Quantity or Quantity in typing.get_args(f.annotation)]
+@functools.cache
+def quantity_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Names of the fields of ``cls`` that hold a `Quantity` (records are static: cached)."""
+    return tuple(name for name, f in cls.model_fields.items()
+                 if f.annotation is Quantity or Quantity in typing.get_args(f.annotation))
 
 
 class Record(BaseModel):

@@ -1,7 +1,9 @@
 """Reading YAML that a user hands us, as if it were hostile.
 
 Safe constructors only (no Python objects), no anchors or aliases (they allow "billion laughs"
-memory bombs), no duplicate keys (PyYAML would silently keep the last), and a size cap.
+memory bombs), no duplicate keys (PyYAML would silently keep the last), and a size cap. The
+document is composed into nodes first (in C with libyaml when present), checked, and only
+then constructed, so an alias bomb is refused before anything expands.
 """
 
 from __future__ import annotations
@@ -14,27 +16,42 @@ import yaml
 from chipgap.errors import CatalogError
 
 MAX_YAML_BYTES = 4_000_000
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    def compose_node(self, parent, index):  # noqa: ANN001
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "anchors and aliases (*name) are not allowed",
-                                       event.start_mark)
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node, deep=False):  # noqa: ANN001
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
+def _check(node: yaml.Node, seen: set[int]) -> None:
+    """Refuse aliases (a node reached twice), duplicate keys and non-scalar keys."""
+    if id(node) in seen:
+        raise yaml.MarkedYAMLError(None, None, "anchors and aliases (*name) are not allowed",
+                                   node.start_mark)
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[Any] = set()
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.MarkedYAMLError(None, None, "mapping keys must be plain scalars",
                                            key_node.start_mark)
-            if key in seen:
-                raise yaml.MarkedYAMLError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+            if key_node.value in keys:
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key '{key_node.value}'",
+                                           key_node.start_mark)
+            keys.add(key_node.value)
+            _check(key_node, seen)
+            _check(value_node, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check(item, seen)
+
+
+def _load(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check(node, set())
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def read_yaml(path: Path, label: str | None = None) -> Any:
@@ -57,10 +74,10 @@ def read_yaml(path: Path, label: str | None = None) -> Any:
     except UnicodeDecodeError:
         raise CatalogError(label, "is not UTF-8 text") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        return _load(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
         raise CatalogError(label, f"is not valid YAML: {where}{e.problem or e.context}") from None
-    except yaml.YAMLError as e:
-        raise CatalogError(label, f"is not valid YAML: {e}") from None
+    except (yaml.YAMLError, RecursionError) as e:
+        raise CatalogError(label, f"is not valid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None

@@ -6,12 +6,13 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from chipgap.analyses.compare import SPECS, compare_chips
 from chipgap.catalog.catalog import record_row, record_to_dict
 from chipgap.catalog.schema import Chip, quantity_fields
 from chipgap.cli import get_catalog
-from chipgap.cli.output import (LEGEND, Format, print_csv, print_json, print_table, short_name,
+from chipgap.cli.output import (LEGEND, Format, console, print_csv, print_json, print_table, short_name,
                                 quantity_text)
 
 app = typer.Typer(no_args_is_help=True)
@@ -57,9 +58,12 @@ def show_chip(
     rows = _spec_rows(c)
     if fmt is Format.csv:
         return print_csv(pd.DataFrame(rows, columns=["spec", "value", "confidence", "source", "note"]))
-    print_table([[r[0], quantity_text(getattr(c, r[0])) if r[2] else r[1], *r[2:]] for r in rows],
-                ["spec", "value", "confidence", "source", "note"], title=f"{c.name} ({c.id})",
-                caption=LEGEND, numeric_from=1)
+    print_table([[r[0], quantity_text(getattr(c, r[0])) if r[2] else r[1], r[2], r[3]] for r in rows],
+                ["spec", "value", "confidence", "source"], title=f"{c.name} ({c.id})",
+                caption=LEGEND, numeric_from=1, left=True)
+    notes = [(r[0], r[4]) for r in rows if r[4]] + ([("notes", c.notes)] if c.notes else [])
+    for field, note in notes:
+        console.print(f"[bold]{field}[/]: {escape(note)}", soft_wrap=False)
 
 
 def _spec_rows(c: Chip) -> list[list[str]]:

@@ -80,11 +80,13 @@ def print_csv(df: pd.DataFrame) -> None:
 
 
 def print_table(rows: list[list[str]], columns: list[str], title: str | None = None,
-                caption: str | None = None, numeric_from: int = 1) -> None:
-    """A Rich table; columns from index ``numeric_from`` on are right-aligned."""
+                caption: str | None = None, numeric_from: int = 1, left: bool = False) -> None:
+    """A Rich table; columns from index ``numeric_from`` on are right-aligned. With ``left``
+    the last column (long text such as source ids) is left-aligned."""
     table = Table(title=title, caption=caption, header_style="bold", caption_justify="left")
     for i, c in enumerate(columns):
-        table.add_column(c, justify="right" if i >= numeric_from else "left", overflow="fold")
+        right = i >= numeric_from and not (left and i == len(columns) - 1)
+        table.add_column(c, justify="right" if right else "left", overflow="fold")
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -30,6 +30,7 @@ def test_search_finds_only_valid_layouts_and_beats_a_naive_one(cat):
     naive = evaluate(s, dict(tp=8, pp=1, dp=8, zero=1, recompute="full")).iloc[0]
     assert best.tokens_per_s[0] >= naive.tokens_per_s
     assert every.tokens_per_s.is_monotonic_increasing is False  # one pass over many layouts
+    assert best.tokens_per_s[0] == every[every.valid].tokens_per_s.max()
     assert (every.tp * every.pp * every.dp * every.cp == 64).all()
 
 

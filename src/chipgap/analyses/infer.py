@@ -19,7 +19,8 @@ from chipgap.models.calibration import efficiency_for
 from chipgap.models.training import Efficiency, Hardware
 
 PREFILL_CHUNK_TOKENS = 8192
-"""Prompt tokens a serving engine batches into one prefill pass (chunked prefill)."""
+"""Prompt tokens a serving engine batches into one prefill pass (chunked prefill); TensorRT-LLM's
+default max_num_tokens and a common vLLM/SGLang chunk size."""
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 57)).astype(int))
 """Concurrent sequences tried when the caller gives none: 1 to 16,384, about 19% apart."""
 CPU_MEMORY_GB = 256.0

@@ -102,8 +102,10 @@ def weights_bytes_per_chip(s: Serving, tp, pp, ep):  # noqa: ANN001, ANN201
     dense = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp
     experts = w.n_layers * lw.moe_fraction * lw.routed_experts * lw.expert_params \
         / np.maximum(ep, 1) / pp
-    embed_head = 2 * head_params(w) / tp
-    return wb * (dense + experts + embed_head)
+    # the busiest stage holds the LM head, and with one stage the (untied) embedding too,
+    # as in the training model
+    ends = head_params(w) / tp * np.where((pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
+    return wb * (dense + experts + ends)
 
 
 def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,

@@ -86,6 +86,13 @@ class Efficiency:
     alpha_scaleup_s, alpha_scaleout_s : latency per collective step.
     layer_overhead_s : fixed time per layer per micro-batch pass (launches, synchronisation).
     memory_usable : fraction of device memory a job can allocate (allocator, workspace, runtime).
+
+    Defaults and their reasons (the fit in ``efficiency.yaml`` replaces the fitted ones):
+    ``memory`` 0.8 and ``net_*`` 0.8 are the fractions streaming kernels and NCCL collectives
+    typically reach (nccl-tests report ~360 GB/s all-reduce bus bandwidth on 450 GB/s NVLink 4);
+    the alphas are NCCL's small-message latencies within a node (~5 us) and across InfiniBand
+    (~15 us); ``memory_usable`` 0.9 leaves room for the CUDA/CANN context, communication buffers
+    and allocator fragmentation (TensorRT-LLM reserves 5-10% by default).
     fp8_gemm : fraction of the bf16 GEMM efficiency that fp8 GEMMs reach against the fp8 peak
         (per-tile scaling and the shorter K-loop leave the doubled peak partly unused).
     """

@@ -82,6 +82,40 @@ def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, n
     return lay
 
 
+SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "memory_gb_per_chip", "fits")
+DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s")
+
+
+def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, output_len: int,
+                 phase: str = "serve") -> dict[str, np.ndarray]:
+    """The kernel of `serve`: metrics for ``grid`` (tp, pp, ep, dp, batch; arrays that broadcast
+    with each other and with the hardware's sample axis), as arrays; ``reason`` is a bit mask."""
+    args = (grid["tp"], grid["pp"], grid["ep"], grid["dp"])
+    ctx = input_len if phase == "decode" else input_len + output_len / 2
+    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, grid["batch"], ctx)
+    # memory holds every sequence's context: in steady-state serving sequences are spread over
+    # their generation (paged KV cache), so the mean context; a decode pool at input_len
+    last = input_len if phase in ("decode", "prefill") else ctx
+    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, grid["batch"], last)
+    chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / input_len), 1)
+    pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len)
+    one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len)
+    per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
+    if phase == "serve":
+        tokens = 1.0 / (dec["tpot_s"] / grid["batch"] + per_request_prefill / output_len)
+    elif phase == "decode":
+        tokens = dec["tokens_per_s"]
+    else:
+        tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["batch"],
+                             input_len)["tokens_per_s"]
+    out = {"ttft_ms": one["prefill_s"] * 1e3, "tpot_ms": dec["tpot_s"] * 1e3,
+           "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / s.serving.chips,
+           "memory_gb_per_chip": end["memory_gb"], "fits": end["fits"], "reason": end["reason"],
+           **{k: dec[k] for k in DECODE_BREAKDOWN}}
+    shape = np.broadcast_shapes(*(np.shape(v) for v in out.values()))
+    return {k: np.broadcast_to(v, shape) for k, v in out.items()}
+
+
 def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None, pp=None, ep=None,
           dp=None, ttft_ms: float | None = None, tpot_ms: float | None = None,
           phase: str = "serve") -> pd.DataFrame:  # noqa: ANN001
@@ -117,35 +151,11 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     n_lay = lay["tp"].size
     grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
     grid["batch"] = np.tile(batches, n_lay)
-    ctx = input_len if phase == "decode" else input_len + output_len / 2
-    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
-                          grid["dp"], grid["batch"], ctx)
-    # memory holds every sequence's context: in steady-state serving sequences are spread over
-    # their generation (paged KV cache), so the mean context; a decode pool at input_len
-    last = input_len if phase in ("decode", "prefill") else ctx
-    end = inf.decode_step(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
-                          grid["dp"], grid["batch"], last)
-    chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / input_len), 1)
-    pre = inf.prefill(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
-                      grid["dp"], chunk * grid["dp"], input_len)
-    one = inf.prefill(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
-                      grid["dp"], grid["dp"], input_len)
-    per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
-    if phase == "serve":
-        tokens = 1.0 / (dec["tpot_s"] / grid["batch"] + per_request_prefill / output_len)
-    elif phase == "decode":
-        tokens = dec["tokens_per_s"]
-    else:
-        passes = inf.prefill(s.serving, s.hardware, s.efficiency, grid["tp"], grid["pp"], grid["ep"],
-                             grid["dp"], grid["batch"], input_len)
-        tokens = passes["tokens_per_s"]
+    out = serve_arrays(s, grid, input_len, output_len, phase)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
-                       "ttft_ms": one["prefill_s"] * 1e3, "tpot_ms": dec["tpot_s"] * 1e3,
-                       "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / s.serving.chips,
-                       "memory_gb_per_chip": end["memory_gb"], "fits": end["fits"].astype(bool)})
-    for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"):
-        df[k] = dec[k]
-    codes = end["reason"]
+                       **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
+    df["fits"] = df["fits"].astype(bool)
+    codes = out["reason"]
     df["reason"] = pd.Series(codes).map({int(c): "; ".join(t for b, t in inf.REASONS.items() if c & b)
                                          for c in np.unique(codes)}).values
     slo = np.ones(len(df), dtype=bool)

@@ -17,6 +17,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
 from chipgap.models.calibration import efficiency_for
+from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
 
 LAYOUT_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero", "recompute")
@@ -49,12 +50,16 @@ def resolve_workload(catalog: Catalog, model: str) -> Workload:
 def hardware(catalog: Catalog, chip: str, system: str | None = None,
              scaleout_gbps: float | None = None,
              memory_gb: float | None = None,
-             require_compute: bool = True) -> tuple[Hardware, str | None]:
-    """Point-estimate `Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
+             require_compute: bool = True,
+             draw: Draw = point) -> tuple[Hardware, str | None]:
+    """`Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
 
     ``scaleout_gbps`` and ``memory_gb`` override the catalog (a cluster's NICs; a CPU's DRAM).
     With ``require_compute=False`` a chip without a bf16 peak gets its fp32 peak, or NaN
-    (compute unknown: only memory-bound times can be computed).
+    (compute unknown: only memory-bound times can be computed). ``draw`` turns each catalog
+    quantity into a number: the point estimate by default, or a `chipgap.models.sampling.Sampler`
+    for Monte-Carlo samples (every field then has shape ``(n,)``; the scale-up domain, a
+    count, stays its point value).
 
     Raises
     ------
@@ -71,22 +76,28 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
         if getattr(c, field) is None and not (field == "memory_capacity_gb" and memory_gb):
             raise InputError("chip", f"a chip whose {field} the catalog holds", c.id)
 
-    def pick(*qs):  # noqa: ANN001, ANN202
-        return next((q.point for q in qs if q is not None), np.nan)
+    def pick(*pairs):  # noqa: ANN001, ANN202
+        """The first of (record, field) the catalog holds, drawn; NaN when none is."""
+        for rec, name in pairs:
+            q = getattr(rec, name) if rec is not None else None
+            if q is not None:
+                return draw(q, f"{rec.id}.{name}")
+        return np.nan
 
-    up = pick(sys_rec.scaleup_bw_gbps_unidir if sys_rec else None, c.scaleup_bw_gbps_unidir)
+    up = pick((sys_rec, "scaleup_bw_gbps_unidir"), (c, "scaleup_bw_gbps_unidir"))
     out = scaleout_gbps if scaleout_gbps is not None else pick(
-        sys_rec.scaleout_bw_gbps_unidir if sys_rec else None, c.scaleout_bw_gbps_unidir)
+        (sys_rec, "scaleout_bw_gbps_unidir"), (c, "scaleout_bw_gbps_unidir"))
     domain = sys_rec.scaleup_domain_chips.point if sys_rec else 1.0
-    if np.isnan(out):
-        out = up if not np.isnan(up) else pick(c.host_io_bw_gbps_bidir) / 2
-    if np.isnan(up):
+    if np.all(np.isnan(out)):
+        out = up if not np.all(np.isnan(up)) else pick((c, "host_io_bw_gbps_bidir")) / 2
+    if np.all(np.isnan(up)):
         up = out
-    bf16 = pick(c.bf16_dense_tflops, c.fp32_dense_tflops)
-    fp8 = pick(c.fp8_dense_tflops, c.int8_dense_tops, c.bf16_dense_tflops, c.fp32_dense_tflops)
+    bf16 = pick((c, "bf16_dense_tflops"), (c, "fp32_dense_tflops"))
+    fp8 = pick((c, "fp8_dense_tflops"), (c, "int8_dense_tops"), (c, "bf16_dense_tflops"),
+               (c, "fp32_dense_tflops"))
     return Hardware(peak_tflops=bf16, peak_fp8_tflops=fp8,
-                    memory_bw_gbps=c.memory_bw_gbps.point,
-                    memory_gb=memory_gb or c.memory_capacity_gb.point,
+                    memory_bw_gbps=pick((c, "memory_bw_gbps")),
+                    memory_gb=memory_gb or pick((c, "memory_capacity_gb")),
                     scaleup_gbps=up, scaleout_gbps=out, domain=domain), (sys_rec.id if sys_rec else None)
 
 

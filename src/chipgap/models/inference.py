@@ -183,7 +183,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     mem = weights + kv
     reason = _reasons(s, hw, tp, pp, ep, dp)
     fits = mem <= hw.memory_gb * 1e9 * eff.memory_usable
-    reason |= ~fits * 16
+    reason = reason | ~fits * 16
     return {"step_s": step, "tpot_s": tpot, "tokens_per_s": batch / tpot,
             "attention_s": pp * layers * (attn_proj + attn_core), "dense_s": pp * layers * dense,
             "experts_s": pp * layers * experts, "head_s": pp * head,

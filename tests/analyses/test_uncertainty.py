@@ -1,0 +1,54 @@
+"""Monte Carlo through the engines: reproducible, consistent with the point model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chipgap.analyses import infer, train
+from chipgap.analyses.uncertainty import probability, serve_samples, summarize, train_samples
+from chipgap.errors import InputError
+
+
+def test_same_seed_same_numbers_bit_for_bit(catalog):
+    a = train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=300, seed=5)
+    b = train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=300, seed=5)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    c = train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=300, seed=6)
+    assert not np.array_equal(a.tokens_per_s, c.tokens_per_s)
+
+
+def test_exact_specs_give_the_point_search(catalog):
+    """The H100's specs are all exact: every sample equals the point search's best layout."""
+    df = train_samples(catalog, "llama-3.1-8b", "nvidia-h100-sxm", 64, 4096, 256, samples=50)
+    best, _ = train.search(train.setup(catalog, "llama-3.1-8b", "nvidia-h100-sxm", 64, 4096, 256), top=1)
+    assert df.tokens_per_s.to_numpy() == pytest.approx(best.tokens_per_s[0], rel=1e-12)
+
+
+def test_ranged_peak_spreads_throughput_within_its_bounds(catalog):
+    """910C bf16 is 707.8-800 TFLOPS: training throughput spreads, but by less than the peak."""
+    df = train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=2000)
+    lo, hi = np.quantile(df.tokens_per_s, [0.01, 0.99])
+    assert hi > lo * 1.02
+    assert hi / lo < 800 / 707.8
+
+
+def test_serving_samples_meet_the_slo(catalog):
+    df = serve_samples(catalog, "deepseek-r1", "huawei-ascend-910c", 16, 4096, 1024, tpot_ms=50,
+                       samples=500)
+    assert df.valid.all() and (df.tpot_ms <= 50).all()
+    point = infer.best(infer.serve(infer.serving_setup(catalog, "deepseek-r1", "huawei-ascend-910c", 16),
+                                   4096, 1024, tpot_ms=50), 1)
+    assert np.median(df.tokens_per_s_per_chip) == pytest.approx(point.tokens_per_s_per_chip[0], rel=0.05)
+
+
+def test_no_fitting_layout_is_a_clear_error(catalog):
+    with pytest.raises(InputError, match="chips"):
+        train_samples(catalog, "llama-3.1-405b", "nvidia-h100-sxm", 8, 8192, 8, samples=10)
+
+
+def test_summary_and_probability_by_hand():
+    s = summarize({"x": np.array([1.0, 2.0, 3.0, 4.0, 5.0, np.nan])})
+    assert s.loc["x", "p50"] == 3.0 and s.loc["x", "valid_fraction"] == pytest.approx(5 / 6)
+    assert s.loc["x", "p10"] == pytest.approx(1.4)
+    assert probability(np.array([1.0, 2.0, np.nan]), np.array([1.0, 3.0, 0.0])) == pytest.approx(1 / 3)
+    assert probability(np.array([2.0, 4.0]), 2.0, ratio=1.5) == 0.5

@@ -78,7 +78,11 @@ def _read_folder(root: Path, label_prefix: str) -> _Raw:
 
 
 def _read_file(path: Path, label: str, root: Path, raw: _Raw) -> None:
-    doc = read_yaml(path, label)
+    _read_doc(read_yaml(path, label), label, path.parent, root, raw)
+
+
+def _read_doc(doc: Any, label: str, folder: Path, root: Path, raw: _Raw) -> None:
+    """Add a parsed document's entries; workload configs resolve from ``folder``, inside ``root``."""
     if doc is None:
         return
     if not isinstance(doc, dict):
@@ -94,15 +98,15 @@ def _read_file(path: Path, label: str, root: Path, raw: _Raw) -> None:
             _add_entry(section, item, i, label, raw)
             if section == "workloads" and isinstance(item, dict) and "config" in item \
                     and isinstance(item.get("id"), str):
-                _resolve_config(item, path, label, root, raw)
+                _resolve_config(item, folder, label, root, raw)
 
 
-def _resolve_config(item: dict[str, Any], path: Path, label: str, root: Path, raw: _Raw) -> None:
+def _resolve_config(item: dict[str, Any], folder: Path, label: str, root: Path, raw: _Raw) -> None:
     """Record where a workload's config.json is; it must sit inside the catalog folder."""
     rel = item["config"]
     if not isinstance(rel, str):
         return  # the schema reports the type
-    target = (path.parent / rel).resolve()
+    target = (folder / rel).resolve()
     if Path(rel).is_absolute() or not target.is_relative_to(root.resolve()):
         raw.problems.append(CatalogError(label, "must be a path inside the catalog folder, "
                                                 "relative to this YAML file. Got "
@@ -263,16 +267,29 @@ def _bundled_raw() -> _Raw:
     return _read_folder(bundled_dir(), "catalog:")
 
 
-def read_catalog(user_dir: str | Path | None = None) -> tuple[Catalog | None, list[CatalogError]]:
-    """Read and validate the bundled catalog with ``user_dir`` on top; return it and every problem.
+Overlay = tuple[str, Path, dict[str, Any]]
+"""An in-memory catalog document read on top: (label for errors, its folder, the sections)."""
 
-    The catalog is None when a problem stops it from being built at all. Use `load_catalog`
-    unless you want the full list of problems (as ``chipgap catalog check`` does).
+
+def read_catalog(user_dir: str | Path | None = None,
+                 overlays: tuple[Overlay, ...] = ()) -> tuple[Catalog | None, list[CatalogError]]:
+    """Read and validate the bundled catalog with ``user_dir``, then ``overlays``, on top.
+
+    Returns the catalog and every problem; the catalog is None when a problem stops it from
+    being built at all. Use `load_catalog` unless you want the full list of problems (as
+    ``chipgap catalog check`` does). A scenario's ``catalog:`` section is an overlay.
     """
     raw = _bundled_raw()
     if user_dir is not None:
         user_root = Path(user_dir)
         raw = _overlay(raw, _read_folder(user_root, f"{user_root.as_posix().rstrip('/')}/"))
+    for label, folder, doc in overlays:
+        layer = _Raw()
+        try:
+            _read_doc(doc, label, folder, folder, layer)
+        except CatalogError as e:
+            layer.problems.append(e)
+        raw = _overlay(raw, layer)
     records, problems = _validate(raw)
     problems += _check_references(records, raw)
     workloads, wl_problems = _load_workloads(records, raw)
@@ -284,7 +301,7 @@ def read_catalog(user_dir: str | Path | None = None) -> tuple[Catalog | None, li
     return catalog, problems
 
 
-def load_catalog(user_dir: str | Path | None = None) -> Catalog:
+def load_catalog(user_dir: str | Path | None = None, overlays: tuple[Overlay, ...] = ()) -> Catalog:
     """Load the bundled catalog, with a user's folder of YAML on top.
 
     Parameters
@@ -292,6 +309,8 @@ def load_catalog(user_dir: str | Path | None = None) -> Catalog:
     user_dir : str or Path, optional
         A folder of YAML files laid out like the bundled data. When None, the folder named by the
         ``CHIPGAP_CATALOG`` environment variable is used, if set.
+    overlays : tuple of (label, folder, document), optional
+        In-memory documents read on top, in order (a scenario's catalog changes).
 
     Returns
     -------
@@ -311,7 +330,7 @@ def load_catalog(user_dir: str | Path | None = None) -> Catalog:
     """
     if user_dir is None and os.environ.get(ENV_VAR):
         user_dir = os.environ[ENV_VAR]
-    catalog, problems = read_catalog(user_dir)
+    catalog, problems = read_catalog(user_dir, overlays)
     if problems:
         first = problems[0]
         if len(problems) > 1:

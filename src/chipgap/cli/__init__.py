@@ -66,8 +66,8 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 
 def _register() -> None:
-    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, supply, systems,
-                             train)
+    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, scenario, supply,
+                             systems, train)
 
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
     app.add_typer(systems.app, name="systems", help="Servers, racks and superpods.")
@@ -80,6 +80,8 @@ def _register() -> None:
     app.add_typer(econ.app, name="econ", help="Economics: dies per wafer, yield, unit cost.")
     app.add_typer(chain.app, name="chain", help="Supply chain: dependencies and shocks.")
     app.add_typer(catalog_cmd.app, name="catalog", help="Validate catalog folders.")
+    app.add_typer(scenario.app, name="scenario",
+                  help="Scenarios: sourced what-ifs (a rumoured chip, an HBM cut-off) with Monte-Carlo ranges.")
 
 
 _register()

@@ -18,7 +18,7 @@ from chipgap.analyses import chain, econ, supply
 from chipgap.analyses.uncertainty import (SERVE_METRICS, TRAIN_METRICS, probability, serve_samples,
                                           summarize, train_samples)
 from chipgap.catalog.catalog import Catalog
-from chipgap.catalog.load import load_catalog
+from chipgap.catalog.load import Overlay, load_catalog
 from chipgap.catalog.scenario import (ChipCostQuestion, Claim, Question, Scenario, ServeQuestion,
                                       ShockQuestion, SpecQuestion, SupplyQuestion, TrainQuestion,
                                       read_scenario)
@@ -51,10 +51,11 @@ class ScenarioResult:
                                            "probability", "a_p50", "b_p50", "samples"])
 
 
-def scenario_catalog(scenario: Scenario, catalog_dir: str | Path | None = None) -> Catalog:
-    """The catalog (bundled, ``catalog_dir``, then the scenario's changes), checked against the
-    scenario's sources and questions."""
-    cat = load_catalog(catalog_dir, overlays=(scenario.overlay(),))
+def scenario_catalog(scenario: Scenario, catalog_dir: str | Path | None = None,
+                     extra_overlays: tuple[Overlay, ...] = ()) -> Catalog:
+    """The catalog (bundled, ``catalog_dir``, ``extra_overlays``, then the scenario's changes),
+    checked against the scenario's sources and questions."""
+    cat = load_catalog(catalog_dir, overlays=(*extra_overlays, scenario.overlay()))
     for i, sid in enumerate(scenario.sources):
         if sid not in cat.all("source"):
             raise CatalogError(scenario.file, f"names source '{sid}', which the catalog does not hold",
@@ -87,7 +88,8 @@ def _check_ids(cat: Catalog, file: str, q: Question) -> None:
 
 
 def run_scenario(scenario: Scenario | str | Path, catalog_dir: str | Path | None = None,
-                 samples: int = 2000, seed: int = 0) -> ScenarioResult:
+                 samples: int = 2000, seed: int = 0,
+                 extra_overlays: tuple[Overlay, ...] = ()) -> ScenarioResult:
     """Apply a scenario's catalog changes and answer its questions.
 
     Parameters
@@ -97,13 +99,15 @@ def run_scenario(scenario: Scenario | str | Path, catalog_dir: str | Path | None
         A user catalog folder read before the scenario's changes.
     samples, seed : int
         Monte-Carlo draws per chip and their seed.
+    extra_overlays : tuple, optional
+        Catalog changes read before the scenario's own (another scenario's, say).
 
     Returns
     -------
     ScenarioResult
     """
     sc = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
-    cat = scenario_catalog(sc, catalog_dir)
+    cat = scenario_catalog(sc, catalog_dir, extra_overlays)
     return ScenarioResult(sc, cat, [answer(cat, q, samples, seed) for q in sc.questions])
 
 

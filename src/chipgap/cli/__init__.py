@@ -66,9 +66,10 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 
 def _register() -> None:
-    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, scenario, supply,
-                             systems, train)
+    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, report, scenario,
+                             supply, systems, train)
 
+    app.command("report", help=report.report.__doc__)(report.report)
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
     app.add_typer(systems.app, name="systems", help="Servers, racks and superpods.")
     app.add_typer(models.app, name="models", help="LLM architectures (workloads).")

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chipgap.catalog.quantity import Quantity
+from chipgap.text import num  # noqa: F401  (re-exported for the commands)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,16 +30,6 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def num(x: float | None) -> str:
-    """A number with up to four significant digits and thousands separators."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if x != 0 and abs(x) < 0.01:
-        return f"{x:.2g}"
-    digits = max(0, 3 - int(math.floor(math.log10(abs(x))))) if x else 0
-    return f"{x:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:,.0f}"
 
 
 def quantity_text(q: Quantity | None, markup: bool = True) -> str:

@@ -1,0 +1,75 @@
+"""The inputs every report section shares: the catalog, the Monte-Carlo settings, and the
+workload questions (which chips, which models, which sizes) stated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.quantity import Quantity
+from chipgap.catalog.scenario import Scenario
+from chipgap.report.document import Cell
+from chipgap.text import num
+
+SPEC_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nvidia-h800-sxm",
+              "nvidia-h20", "nvidia-h200-sxm", "nvidia-b200", "huawei-ascend-950pr",
+              "cambricon-mlu590", "baidu-kunlun-p800")
+"""Chips in the spec table: the article's pair, NVIDIA's China parts, what came next on each side."""
+
+CHINA_PARTS = ("nvidia-a800-sxm", "nvidia-h800-sxm", "nvidia-h20", "nvidia-l20", "nvidia-rtx-4090d")
+RULES = ("2022-10", "2023-10", "2025-04")
+
+TRAIN = {"model": "llama-3.1-70b", "chips": 1024, "seq_len": 8192, "global_batch": 1024}
+"""The training question of the workload and clustering sections (Llama 3 70B's 8K phase)."""
+TRAIN_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nvidia-h800-sxm",
+               "nvidia-h20", "nvidia-gb200")
+
+SERVE_DENSE = {"model": "llama-3.1-70b", "chips": 8, "input_len": 2048, "output_len": 512, "tpot_ms": 50.0}
+SERVE_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nvidia-h800-sxm",
+               "nvidia-h20", "nvidia-gb200")
+
+SERVE_MOE = {"model": "deepseek-r1", "input_len": 4096, "output_len": 1024, "tpot_ms": 50.0}
+"""DeepSeek-R1 decode at 4K context under a 50 ms TPOT: the CloudMatrix-384 paper's question."""
+MOE_INSTANCES = {"huawei-ascend-910c": (160, "int8"), "nvidia-h800-sxm": (144, "fp8"),
+                 "nvidia-h20": (144, "fp8"), "nvidia-gb200": (72, "fp8")}
+"""Decode instance per chip: CM384's EP320 over 160 packages (W8A8, no FP8 on the 910C),
+DeepSeek's 144-GPU decode unit on H800/H20, one NVL72 rack."""
+
+SYSTEMS = ("huawei-cloudmatrix-384", "nvidia-gb200-nvl72", "nvidia-hgx-h100", "nvidia-hgx-h800",
+           "nvidia-hgx-h20")
+MATCH_H100S = 1024
+CPU_CHIPS = ("zhaoxin-kh-40000", "intel-xeon-8480", "amd-epyc-9654")
+CPU_MODEL = "deepseek-r1-distill-qwen-7b"
+TCO_REGION = "cn"
+
+
+@dataclass
+class Context:
+    """What sections read: the catalog, the draws, and results sections share."""
+
+    catalog: Catalog
+    samples: int = 2000
+    seed: int = 0
+    scenario: Scenario | None = None
+    catalog_dir: Any = None
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def name(self, chip_or_system: str) -> str:
+        for kind in ("chip", "system"):
+            try:
+                return self.catalog.get(kind, chip_or_system).name
+            except Exception:  # noqa: BLE001 - not that kind; try the next
+                continue
+        return chip_or_system
+
+
+def q_cell(q: Quantity | None, scale: float = 1.0) -> Cell:
+    """A catalog quantity as a cell: point, range when there is one, confidence, sources."""
+    if q is None:
+        return Cell("not public")
+    mark = {"official": "", "measured": "", "estimate": " est.", "rumor": " rumour"}[q.confidence]
+    lo, hi = q.bounds
+    text = num(q.point * scale) if not q.is_range else \
+        f"{num(q.point * scale)} ({num(lo * scale)}-{num(hi * scale)})"
+    return Cell(text + mark, tuple(q.source), True)

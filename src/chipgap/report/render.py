@@ -1,0 +1,229 @@
+"""Writing a `Report` out: one self-contained HTML file, or Markdown with PNG files beside it.
+
+The HTML holds its styles and charts (PNG data URIs) inline and references nothing outside
+itself: it opens offline and fetches nothing. Every cited number links to its source in the
+appendix.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+from pathlib import Path
+
+from chipgap.errors import InputError
+from chipgap.report.document import Cell, Report, Section, Table
+
+CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;max-width:1100px;
+margin:0 auto;padding:24px 28px;background:#fff}
+h1{font-size:28px;margin:0 0 4px}h2{font-size:21px;margin:36px 0 6px;border-bottom:2px solid #dde2ea;
+padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}.sub{color:#5b6475;margin:0 0 18px}
+.q{color:#41506b;font-style:italic;margin:0 0 10px}table{border-collapse:collapse;margin:6px 0 4px;
+font-size:13px;width:100%}th,td{border-bottom:1px solid #e3e7ee;padding:4px 8px;text-align:left;
+vertical-align:top}th{background:#f3f5f9;font-weight:600}td.n{text-align:right;white-space:nowrap;
+font-variant-numeric:tabular-nums}.note{color:#5b6475;font-size:12.5px;margin:2px 0 12px}
+sup a{text-decoration:none;color:#2a62c9;font-size:10px;margin-left:1px}figure{margin:12px 0}
+figure img{max-width:100%;border:1px solid #e3e7ee}figcaption{color:#5b6475;font-size:12.5px}
+.missing{background:#fff7e6;border-left:3px solid #f0a020;padding:6px 10px;font-size:13px;margin:8px 0}
+.v-supported{color:#17753a;font-weight:600}.v-partly{color:#9a6a00;font-weight:600}
+.v-not{color:#b3261e;font-weight:600}.v-cannot{color:#5b6475;font-weight:600}
+nav ol{columns:2;font-size:14px}.src{font-size:12.5px}.src li{margin:2px 0}
+"""
+
+
+GENERATOR = "chipgap report"
+"""Marks a file chipgap wrote, so a later run may replace it and nothing else."""
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+"""The report forbids itself any fetch: a browser blocks (and logs) anything not inline."""
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+class _Refs:
+    """Numbers the cited sources in order of first use and writes their superscript links."""
+
+    def __init__(self, report: Report):
+        self.order = {sid: i + 1 for i, sid in enumerate(report.cited())}
+
+    def sup(self, sources: tuple[str, ...] | list[str], md: bool = False) -> str:
+        known = [s for s in sources if s in self.order]
+        if not known:
+            return ""
+        if md:
+            return " " + "".join(f"[[{self.order[s]}]](#src-{s})" for s in known)
+        return "<sup>" + "".join(f'<a href="#src-{_esc(s)}">[{self.order[s]}]</a>' for s in known) + "</sup>"
+
+
+def _verdict_class(v: str) -> str:
+    return "v-" + v.split()[0]
+
+
+def _table_html(t: Table, refs: _Refs) -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in t.columns)
+    body = "".join("<tr>" + "".join(_cell_html(c, refs) for c in row) + "</tr>" for row in t.rows)
+    note = f'<p class="note">{_esc(t.note)}</p>' if t.note else ""
+    return f"<h3>{_esc(t.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+
+
+def _cell_html(c: Cell, refs: _Refs) -> str:
+    cls = ' class="n"' if c.numeric else ""
+    return f"<td{cls}>{_esc(c.text)}{refs.sup(c.sources)}</td>"
+
+
+def _section_html(s: Section, refs: _Refs) -> str:
+    claim = f" (claim {s.claim})" if s.claim else ""
+    parts = [f'<section id="{_esc(s.key)}"><h2>{_esc(s.title)}</h2>',
+             f'<p class="q">{_esc(s.question)}{_esc(claim)}</p>']
+    parts += [f"<p>{_esc(p)}</p>" for p in s.paragraphs]
+    parts += [_table_html(t, refs) for t in s.tables]
+    for ch in s.charts:
+        data = base64.b64encode(ch.png).decode("ascii")
+        cap = _esc(ch.caption or ch.title)
+        parts.append(f'<figure><img alt="{_esc(ch.title)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption>{cap}</figcaption></figure>")
+    if s.missing:
+        parts.append('<div class="missing"><b>Not computed:</b><ul>'
+                     + "".join(f"<li>{_esc(m)}</li>" for m in s.missing) + "</ul></div>")
+    if s.sources:
+        parts.append(f'<p class="note">Inputs from: {refs.sup(sorted(s.sources))}</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def to_html(report: Report) -> str:
+    """The whole report as one HTML document (no external references)."""
+    refs = _Refs(report)
+    nav = "".join(f'<li><a href="#{_esc(s.key)}">{_esc(s.title)}</a></li>' for s in report.sections)
+    ledger_rows = "".join(
+        f'<tr><td class="n">{c.number}</td><td>{_esc(c.claim)}</td><td>{_esc(c.evidence)}</td>'
+        f'<td class="{_verdict_class(c.verdict)}">{_esc(c.verdict)}</td><td>{_esc(c.assumptions)}</td>'
+        f'<td><a href="#{_esc(c.section)}">section</a></td></tr>' for c in report.claims)
+    sources = "".join(_source_html(sid, report.sources[sid]) for sid in refs.order)
+    body = "\n".join(_section_html(s, refs) for s in report.sections)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="generator" content="{GENERATOR}">
+<title>{_esc(report.title)}</title><style>{CSS}</style></head>
+<body><h1>{_esc(report.title)}</h1><p class="sub">{_esc(report.subtitle)}</p>
+<nav><ol><li><a href="#claims">Claims ledger</a></li>{nav}<li><a href="#sources">Sources</a></li></ol></nav>
+<section id="claims"><h2>Claims ledger</h2>
+<p class="q">Each claim of the article, what chipgap computes, and a verdict by stated rules.</p>
+<table><thead><tr><th>#</th><th>claim</th><th>evidence</th><th>verdict</th><th>assumptions</th><th></th></tr>
+</thead><tbody>{ledger_rows}</tbody></table></section>
+{body}
+<section id="sources"><h2>Sources</h2><ol class="src">{sources}</ol></section>
+</body></html>
+"""
+
+
+def _source_html(sid: str, src) -> str:  # noqa: ANN001
+    meta = ", ".join(x for x in (src.publisher, src.date, src.kind) if x)
+    url = f" {_esc(src.url)}" if src.url else ""  # shown as text: the report itself links nowhere outside
+    return f'<li id="src-{_esc(sid)}"><b>{_esc(src.title)}</b> ({_esc(meta)}).{url} <code>{_esc(sid)}</code></li>'
+
+
+def to_markdown(report: Report) -> tuple[str, dict[str, bytes]]:
+    """The report as Markdown, and the PNG files (name -> bytes) it refers to."""
+    refs = _Refs(report)
+    out = [f"<!-- {GENERATOR} -->", f"# {report.title}", "", f"_{report.subtitle}_", "", "## Claims ledger", "",
+           "| # | claim | evidence | verdict | assumptions |", "|---|---|---|---|---|"]
+    out += [f"| {c.number} | {_md(c.claim)} | {_md(c.evidence)} | **{c.verdict}** | {_md(c.assumptions)} |"
+            for c in report.claims]
+    files: dict[str, bytes] = {}
+    for s in report.sections:
+        out += ["", f'<a id="{s.key}"></a>', f"## {s.title}", "", f"_{s.question}_", ""]
+        out += [p + "\n" for p in s.paragraphs]
+        for t in s.tables:
+            out += [f"### {t.title}", "", "| " + " | ".join(t.columns) + " |",
+                    "|" + "---|" * len(t.columns)]
+            out += ["| " + " | ".join(_md(c.text) + refs.sup(c.sources, md=True) for c in row) + " |"
+                    for row in t.rows]
+            out += ["", f"_{t.note}_" if t.note else "", ""]
+        for ch in s.charts:
+            files[ch.name] = ch.png
+            out += [f"![{ch.title}]({ch.name})", ""]
+        if s.missing:
+            out += ["**Not computed:**", ""] + [f"- {m}" for m in s.missing] + [""]
+        if s.sources:
+            out += [f"Inputs from:{refs.sup(sorted(s.sources), md=True)}", ""]
+    out += ["## Sources", ""]
+    for sid, i in refs.order.items():
+        src = report.sources[sid]
+        meta = ", ".join(x for x in (src.publisher, src.date, src.kind) if x)
+        out.append(f'{i}. <a id="src-{sid}"></a>**{src.title}** ({meta}). {src.url or ""} `{sid}`')
+    return "\n".join(out) + "\n", files
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def is_report(path: Path) -> bool:
+    """True when ``path`` is a report chipgap wrote (its first 2 kB carry the generator mark)."""
+    try:
+        with open(path, "rb") as f:
+            return GENERATOR.encode() in f.read(2048)
+    except OSError:
+        return False
+
+
+def write_report(report: Report, path: str | Path, fmt: str = "html", force: bool = False) -> Path:
+    """Write ``report`` to ``path`` (Markdown also writes its PNG charts beside it).
+
+    An existing file is replaced only when chipgap wrote it (or with ``force``); files are
+    written to a temporary name and renamed, so an interrupted write never leaves a
+    half-written report in place of a good one.
+
+    Raises
+    ------
+    InputError
+        When ``path`` (or a chart file beside a Markdown report) exists and is not a chipgap
+        report, or is a folder.
+    """
+    path = Path(path)
+    if fmt not in ("html", "md"):
+        raise InputError("format", "html or md", fmt)
+    if path.is_dir():
+        raise InputError("output", "a file path, not a folder", str(path))
+    if path.exists() and not force and not is_report(path):
+        raise InputError("output", "a new file or an earlier chipgap report (pass --force to replace "
+                                   "another file)", str(path))
+    if fmt == "html":
+        _atomic_write(path, to_html(report).encode("utf-8"))
+        return path
+    text, files = to_markdown(report)
+    for name in files:
+        chart = path.parent / name
+        if chart.exists() and not force and not (path.exists() and is_report(path)):
+            raise InputError("output", f"a folder without a {name} of its own (pass --force to replace it)",
+                             str(chart))
+    for name, data in files.items():
+        _atomic_write(path.parent / name, data)
+    _atomic_write(path, text.encode("utf-8"))
+    return path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

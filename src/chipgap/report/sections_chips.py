@@ -1,0 +1,283 @@
+"""Report sections about chips and clusters: specs, export controls, real workloads, clustering
+and CPUs (claims 1-4 and 9 of QUESTIONS.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from chipgap.analyses import infer, train
+from chipgap.analyses.export import classify_chips, headroom
+from chipgap.analyses.uncertainty import serve_samples, summarize, train_samples
+from chipgap.errors import ChipgapError
+from chipgap.report import context as cx
+from chipgap.report.context import Context, q_cell
+from chipgap.report.document import Chart, Section, Table, cell
+from chipgap.text import num, ratio
+
+SPEC_FIELDS = (("bf16_dense_tflops", "BF16 TFLOPS"), ("fp8_dense_tflops", "FP8 TFLOPS"),
+               ("memory_capacity_gb", "memory GB"), ("memory_bw_gbps", "memory GB/s"),
+               ("scaleup_bw_gbps_unidir", "scale-up GB/s each way"), ("tdp_w", "TDP W"))
+
+
+def spec_gap(ctx: Context) -> Section:
+    s = Section("spec-gap", 3, "The spec gap",
+                "How far is the Ascend 910C from the H100 on paper, and where do other chips sit?")
+    cat = ctx.catalog
+    rows = []
+    for cid in cx.SPEC_CHIPS:
+        c = cat.chip(cid)
+        rows.append([cell(c.name), *(q_cell(getattr(c, f)) for f, _ in SPEC_FIELDS)])
+    s.tables.append(Table("Headline specs (dense, per package)", ["chip", *(h for _, h in SPEC_FIELDS)], rows,
+                          "Ranges are point (low-high) where sources disagree; 'est.' marks an estimate, "
+                          "'rumour' a single unconfirmed report. Scale-up bandwidth is one direction."))
+    a, h = cat.chip("huawei-ascend-910c"), cat.chip("nvidia-h100-sxm")
+    for f, label in (("bf16_dense_tflops", "BF16 peak"), ("memory_bw_gbps", "memory bandwidth"),
+                     ("memory_capacity_gb", "memory capacity"), ("scaleup_bw_gbps_unidir", "scale-up bandwidth")):
+        qa, qh = getattr(a, f), getattr(h, f)
+        s.numbers[f"ratio.{f}"] = qa.point / qh.point
+        s.numbers[f"ratio.{f}.low"] = qa.bounds[0] / qh.bounds[1]
+        s.numbers[f"ratio.{f}.high"] = qa.bounds[1] / qh.bounds[0]
+        s.cite(qa.source, qh.source)
+    s.paragraphs.append(
+        f"The 910C has {ratio(s.numbers['ratio.bf16_dense_tflops'])} the H100's dense BF16 peak "
+        f"({s.numbers['ratio.bf16_dense_tflops.low']:.2f}-{s.numbers['ratio.bf16_dense_tflops.high']:.2f} "
+        f"over the sources' range), {ratio(s.numbers['ratio.memory_bw_gbps'])} its memory bandwidth, "
+        f"{ratio(s.numbers['ratio.memory_capacity_gb'])} its memory and "
+        f"{ratio(s.numbers['ratio.scaleup_bw_gbps_unidir'])} its scale-up bandwidth. It has no FP8 units, "
+        "so FP8 training and serving run at its BF16 (or INT8) rate. It is two dies in one package; "
+        "per die it is about 0.38x an H100.")
+    return s
+
+
+def export_controls(ctx: Context) -> Section:
+    s = Section("export-controls", 2, "Export controls: status and headroom",
+                "Which chips does each US rule catch, and how close do NVIDIA's China parts sit to the lines?")
+    cat = ctx.catalog
+    chips = [*cx.CHINA_PARTS, "nvidia-h100-sxm", "nvidia-a100-sxm", "huawei-ascend-910c", "nvidia-h200-sxm"]
+    df = classify_chips(cat, chips, list(cx.RULES), samples=ctx.samples, seed=ctx.seed)
+    rows = []
+    for cid in chips:
+        part = df[df.chip == cid].set_index("rule")
+        first = part.iloc[0]
+        c = cat.chip(cid)
+        rows.append([cell(c.name), cell(float(first.tpp), c.bf16_dense_tflops.source if c.bf16_dense_tflops else ()),
+                     cell(float(first.performance_density)),
+                     *(cell(_status(part.loc[r])) for r in cx.RULES)])
+        for r in cx.RULES:
+            s.numbers[f"controlled.{cid}.{r}"] = float(part.loc[r].probability_controlled)
+        s.numbers[f"tpp.{cid}"] = float(first.tpp)
+    for r in cx.RULES:
+        s.cite(cat.rule(r).source)
+    s.tables.append(Table("Classification by rule version", ["chip", "TPP", "performance density",
+                                                             *(f"rule {r}" for r in cx.RULES)], rows,
+                          "TPP = 2 x dense MAC-rate x bit length (the rule's metric); density = TPP per mm2 "
+                          "of die. 2025-04 adds licence requirements for named parts (H20, MI308)."))
+    h = headroom(cat, "2023-10", 814.0)
+    s.numbers["headroom.814mm2.max_tpp"] = float(h.max_tpp[0])
+    s.numbers["headroom.814mm2.max_bf16"] = float(h.max_dense_bf16[0])
+    h20 = s.numbers["tpp.nvidia-h20"]
+    s.paragraphs.append(
+        f"Under the October 2023 rule a data-centre chip with an H100-sized die (814 mm2) must stay below "
+        f"TPP {num(h.max_tpp[0])} ({h.binding_test[0]}), about {num(h.max_dense_bf16[0])} dense BF16 TFLOPS. "
+        f"The H20 sits at TPP {num(h20)}, {100 * (1 - h20 / h.max_tpp[0]):.1f}% under that line; the H800 and A800 "
+        f"were built for the 2022 rule (interconnect cut, compute kept) and are caught by the 2023 TPP test.")
+    from chipgap.report.export_chart import tpp_density_chart
+    s.charts.append(Chart.from_figure("tpp-vs-density.png", "TPP against performance density, 2023-10 rule",
+                                      tpp_density_chart(cat, "2023-10")))
+    return s
+
+
+def _status(row: pd.Series) -> str:
+    """The rule's classification of a chip, with the probability where a range straddles a line."""
+    p = row.probability_controlled
+    return row.classification + (f" (P={p:.0%})" if 0 < p < 1 else "")
+
+
+def workloads(ctx: Context) -> Section:
+    s = Section("workloads", 3, "The gap on real workloads",
+                "What does the spec gap become when the chips train and serve named models?")
+    cat, t = ctx.catalog, cx.TRAIN
+    rows, per_chip = [], {}
+    for cid in cx.TRAIN_CHIPS:
+        try:
+            df = train_samples(cat, t["model"], cid, t["chips"], t["seq_len"], t["global_batch"],
+                               samples=ctx.samples, seed=ctx.seed)
+        except ChipgapError as e:
+            s.missing.append(f"{cid}: {e}")
+            continue
+        per_chip[cid] = df
+        sm = summarize(df, ("tokens_per_s", "mfu", "tflops_per_chip"))
+        best = df.iloc[0]
+        layout = f"TP{best.tp} PP{best.pp} DP{best.dp}" + (f" CP{best.cp}" if best.cp > 1 else "")
+        for m in ("tokens_per_s", "mfu", "tflops_per_chip"):
+            for q in ("p10", "p50", "p90"):
+                s.numbers[f"train.{cid}.{m}.{q}"] = float(sm.loc[m, q])
+        rows.append([cell(cat.chip(cid).name), cell(layout),
+                     *(cell(sm.loc[m, "p50"], (), sm.loc[m, "p10"], sm.loc[m, "p90"])
+                       for m in ("tokens_per_s", "tflops_per_chip", "mfu"))])
+        s.cite(cat.chip(cid).bf16_dense_tflops.source)
+    ctx.shared["train"] = per_chip
+    h100 = s.numbers["train.nvidia-h100-sxm.tokens_per_s.p50"]
+    for row, cid in zip(rows, per_chip):
+        row.append(cell(s.numbers[f"train.{cid}.tokens_per_s.p50"] / h100))
+    s.tables.append(Table(f"Training {t['model']} on {t['chips']:,} chips ({t['seq_len']:,}-token sequences, "
+                          f"{t['global_batch']:,} per step), best layout per chip",
+                          ["chip", "layout", "tokens/s", "TFLOPS per chip", "MFU", "vs H100"], rows,
+                          "P50 (P10-P90) over the chips' spec ranges; each in its usual system (910C in "
+                          "a CloudMatrix 384, GB200 in an NVL72, others in 8-GPU HGX). Model error is "
+                          "separate: see the accuracy benchmark."))
+    from chipgap.report.range_charts import relative_ranges_chart
+    s.charts.append(Chart.from_figure(
+        "training-vs-h100.png", "Training throughput per chip against the H100",
+        relative_ranges_chart({cat.chip(c).name: df.tokens_per_s.to_numpy() for c, df in per_chip.items()},
+                              cat.chip("nvidia-h100-sxm").name,
+                              f"{t['model']} training throughput per chip, relative to the H100",
+                              "tokens/s per chip over the H100's (bar P50, whisker P10-P90)")))
+    _serving_dense(ctx, s)
+    _serving_moe(ctx, s)
+    a = s.numbers["train.huawei-ascend-910c.tokens_per_s.p50"] / h100
+    s.numbers["train.910c_vs_h100"] = a
+    peak = ctx.catalog.chip("huawei-ascend-910c").bf16_dense_tflops.point / \
+        ctx.catalog.chip("nvidia-h100-sxm").bf16_dense_tflops.point
+    closer = "narrower than" if a > peak * 1.02 else "wider than" if a < peak * 0.98 else "about"
+    s.paragraphs.append(
+        f"Training {t['model']}, the 910C reaches {ratio(a)} an H100's throughput per chip "
+        f"(MFU {num(s.numbers['train.huawei-ascend-910c.mfu.p50'])} against "
+        f"{num(s.numbers['train.nvidia-h100-sxm.mfu.p50'])}): {closer} the {ratio(peak)} peak-FLOPS gap. "
+        "The breakdown behind each number is one 'chipgap train' call away.")
+    return s
+
+
+def _serving_dense(ctx: Context, s: Section) -> None:
+    cat, q = ctx.catalog, cx.SERVE_DENSE
+    rows = []
+    for cid in cx.SERVE_CHIPS:
+        try:
+            df = serve_samples(cat, q["model"], cid, q["chips"], q["input_len"], q["output_len"],
+                               tpot_ms=q["tpot_ms"], samples=ctx.samples, seed=ctx.seed)
+        except ChipgapError as e:
+            s.missing.append(f"serving {q['model']} on {cid}: {e}")
+            continue
+        sm = summarize(df, ("tokens_per_s_per_chip", "tpot_ms", "ttft_ms"))
+        ctx.shared.setdefault("serve_rate", {})[cid] = float(sm.loc["tokens_per_s_per_chip", "p50"])
+        for m in ("tokens_per_s_per_chip", "tpot_ms"):
+            for p in ("p10", "p50", "p90"):
+                s.numbers[f"serve.{cid}.{m}.{p}"] = float(sm.loc[m, p])
+        rows.append([cell(cat.chip(cid).name), cell(f"TP{df.tp.iloc[0]} DP{df.dp.iloc[0]}, batch {df.batch.iloc[0]}"),
+                     *(cell(sm.loc[m, "p50"], (), sm.loc[m, "p10"], sm.loc[m, "p90"])
+                       for m in ("tokens_per_s_per_chip", "tpot_ms", "ttft_ms"))])
+    s.tables.append(Table(f"Serving {q['model']} on {q['chips']} chips ({q['input_len']:,} in, "
+                          f"{q['output_len']} out, TPOT under {q['tpot_ms']:g} ms), BF16 weights",
+                          ["chip", "layout", "tokens/s per chip", "TPOT ms", "TTFT ms"], rows))
+
+
+def _serving_moe(ctx: Context, s: Section) -> None:
+    cat, q = ctx.catalog, cx.SERVE_MOE
+    rows = []
+    for cid, (n, precision) in cx.MOE_INSTANCES.items():
+        setup = infer.serving_setup(cat, q["model"], cid, n, weight_precision=precision)
+        top = infer.best(infer.serve(setup, q["input_len"], q["output_len"], tpot_ms=q["tpot_ms"],
+                                     phase="decode"), 1)
+        if top.empty:
+            s.missing.append(f"{q['model']} decode on {n} x {cid}: no layout meets the TPOT")
+            continue
+        b = top.iloc[0]
+        s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
+        step = sum(b[k] for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"))
+        rows.append([cell(cat.chip(cid).name), cell(f"{n} chips, {precision}, EP{b.ep} DP{b.dp}"),
+                     cell(float(b.tokens_per_s_per_chip)), cell(float(b.tpot_ms)), cell(int(b.batch)),
+                     *(cell(100 * b[k] / step) for k in ("attention_s", "experts_s", "ep_comm_s", "tp_comm_s"))])
+    s.tables.append(Table(f"{q['model']} decode, {q['input_len']:,}-token context, TPOT under {q['tpot_ms']:g} ms",
+                          ["chip", "instance", "tokens/s per chip", "TPOT ms", "sequences",
+                           "% attention", "% experts", "% EP all-to-all", "% TP comm"], rows,
+                          "Shares of one decode step. The 910C instance spans 160 packages of a CloudMatrix "
+                          "384 (one UB domain); H800/H20 instances cross 18 servers over the network."))
+
+
+def clustering(ctx: Context) -> Section:
+    s = Section("clustering", 4, "Clustering: CloudMatrix 384 against NVL72 and HGX clusters",
+                "Does putting many more chips in one scale-up domain close the per-chip gap?")
+    cat, t = ctx.catalog, cx.TRAIN
+    train_runs = ctx.shared.get("train", {})
+    rows = []
+    for sid in cx.SYSTEMS:
+        sys_rec = cat.system(sid)
+        chip = cat.chip(sys_rec.chip)
+        n = sys_rec.chip_count.point
+        pflops = n * chip.bf16_dense_tflops.point / 1e3
+        kw = sys_rec.power_kw.point if sys_rec.power_kw else np.nan
+        tok = float(np.median(train_runs[chip.id].tokens_per_s)) / t["chips"] if chip.id in train_runs else np.nan
+        s.numbers[f"system.{sid}.pflops"] = pflops
+        s.numbers[f"system.{sid}.power_kw"] = kw
+        s.numbers[f"system.{sid}.train_tokens_per_s"] = tok * n
+        s.numbers[f"system.{sid}.tokens_per_kj"] = tok * n / kw if kw == kw else np.nan
+        s.cite(sys_rec.chip_count.source, sys_rec.power_kw.source if sys_rec.power_kw else ())
+        rows.append([cell(sys_rec.name), cell(int(n)), cell(int(sys_rec.scaleup_domain_chips.point)),
+                     cell(pflops), q_cell(sys_rec.power_kw), cell(sys_rec.power_basis or ""),
+                     cell(tok * n), cell(tok * n / kw if kw == kw else None)])
+    s.tables.append(Table(f"Systems: whole-system dense BF16, power and {t['model']} training throughput",
+                          ["system", "chips", "scale-up domain", "BF16 PFLOPS", "power kW", "power basis",
+                           "training tokens/s", "tokens per kJ"], rows,
+                          "Training throughput is the system's share of a 1,024-chip job of systems of this kind. "
+                          "Power bases differ: 'all-in' includes CPUs, switches, optics and cooling, 'it' the "
+                          "IT load, 'accelerators' only the GPUs, so tokens per kJ compare like with like only "
+                          "within a basis."))
+    rows = []
+    need_rate = float(np.median(train_runs["nvidia-h100-sxm"].tokens_per_s)) if "nvidia-h100-sxm" in train_runs else None
+    if need_rate is None:
+        s.missing.append("chips needed: the H100 training result is missing")
+        return s
+    for cid in ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h20", "nvidia-h800-sxm", "nvidia-gb200"):
+        df = train.chips_needed(cat, t["model"], cid, t["seq_len"], t["global_batch"], need_rate)
+        ok = df[df.reaches]
+        n = int(ok.chips.iloc[0]) if len(ok) else None
+        s.numbers[f"match.{cid}.chips"] = float(n) if n else np.nan
+        rows.append([cell(cat.chip(cid).name), cell(n if n else f"not reached within {int(df.chips.max()):,}"),
+                     cell(n / cx.MATCH_H100S if n else None)])
+    s.tables.append(Table(f"Chips needed to match {cx.MATCH_H100S:,} H100s training {t['model']} "
+                          f"(global batch {t['global_batch']:,})", ["chip", "chips needed", "per H100"], rows,
+                          "Counts double from one scale-up domain until the best layout reaches the H100 "
+                          "cluster's rate; a fixed global batch caps data parallelism, so past some size "
+                          "more chips stop helping."))
+    cm, nvl = s.numbers["system.huawei-cloudmatrix-384.pflops"], s.numbers["system.nvidia-gb200-nvl72.pflops"]
+    s.paragraphs.append(
+        f"A CloudMatrix 384 holds {num(cm)} dense BF16 PFLOPS against an NVL72's {num(nvl)}: "
+        f"{ratio(cm / nvl)} the compute from {ratio(384 / 72)} the chips, at "
+        f"{num(s.numbers['system.huawei-cloudmatrix-384.power_kw'])} kW (all-in) against "
+        f"{num(s.numbers['system.nvidia-gb200-nvl72.power_kw'])} kW (IT). Clustering buys system-level throughput "
+        "with more chips and more power; per chip and per watt the gap stays.")
+    return s
+
+
+def cpus(ctx: Context) -> Section:
+    s = Section("cpus", 9, "CPUs: distilled DeepSeek-R1 on Zhaoxin and x86 servers",
+                "How fast does a distilled R1 model run on CPUs, where memory bandwidth decides?")
+    cat = ctx.catalog
+    rows = []
+    for cid in cx.CPU_CHIPS:
+        c = cat.chip(cid)
+        for precision in ("bf16", "int4"):
+            setup = infer.serving_setup(cat, cx.CPU_MODEL, cid, 1, weight_precision=precision)
+            one = infer.serve(setup, 1024, 512, batch=1, phase="decode")
+            many = infer.best(infer.serve(setup, 1024, 512, phase="decode", tpot_ms=200.0), 1)
+            single = float(one.tokens_per_s.iloc[0])
+            s.numbers[f"cpu.{cid}.{precision}.single_stream"] = single
+            compute_known = c.bf16_dense_tflops is not None or c.fp32_dense_tflops is not None
+            best_rate = float(many.tokens_per_s.iloc[0]) if len(many) and compute_known else np.nan
+            s.numbers[f"cpu.{cid}.{precision}.best"] = best_rate
+            rows.append([cell(c.name), q_cell(c.memory_bw_gbps), cell(precision), cell(single),
+                         cell(best_rate) if best_rate == best_rate else cell("n/a: compute peak not public"),
+                         cell("; ".join(a for a in setup.assumptions if not a.startswith("efficiency")))])
+        s.cite(c.memory_bw_gbps.source)
+    s.tables.append(Table(f"{cx.CPU_MODEL} decode on one CPU socket (1,024-token context)",
+                          ["CPU", "memory GB/s", "weights", "tokens/s, one stream",
+                           "tokens/s, best batch (TPOT < 200 ms)", "assumptions"], rows,
+                          "Decode streams every weight once per step, so one stream runs at about memory "
+                          "bandwidth / model bytes; larger batches share that read until compute binds."))
+    z = s.numbers["cpu.zhaoxin-kh-40000.int4.single_stream"]
+    s.paragraphs.append(
+        f"On a Zhaoxin KH-40000 socket the 7B distilled R1 decodes one stream at about {num(z)} tokens/s with "
+        "4-bit weights: usable for one reader, far from a serving platform. The Zhaoxin's compute peak is not "
+        "public, so its batched figures are memory-bound upper limits.")
+    return s

@@ -1,0 +1,39 @@
+"""How chipgap writes numbers for people: one rule for the CLI and the report."""
+
+from __future__ import annotations
+
+import math
+
+
+def num(x: float | None) -> str:
+    """A number with up to four significant digits and thousands separators.
+
+    >>> num(1234567.8), num(752.0), num(0.5193), num(0.004321), num(None)
+    ('1,234,568', '752', '0.5193', '0.0043', '')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if x != 0 and abs(x) < 0.01:
+        return f"{x:.2g}"
+    digits = max(0, 3 - int(math.floor(math.log10(abs(x))))) if x else 0
+    return f"{x:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:,.0f}"
+
+
+def spread(p50: float, p10: float | None = None, p90: float | None = None) -> str:
+    """``P50 (P10-P90)``, or just P50 when the range is a point.
+
+    >>> spread(752, 728, 779), spread(989.4, 989.4, 989.4)
+    ('752 (728-779)', '989.4')
+    """
+    if p10 is None or p90 is None or math.isnan(p10) or math.isnan(p90) or num(p10) == num(p90):
+        return num(p50)
+    return f"{num(p50)} ({num(p10)}-{num(p90)})"
+
+
+def ratio(x: float) -> str:
+    """A ratio of two quantities, to two decimals: ``0.76x``.
+
+    >>> ratio(0.76006), ratio(5.333)
+    ('0.76x', '5.33x')
+    """
+    return "n/a" if x is None or math.isnan(x) else f"{x:.2f}x"

@@ -1,0 +1,192 @@
+"""The report: every section, valid charts, numbers equal to the API's, self-contained HTML."""
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+import textwrap
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from chipgap.analyses import econ, infer
+from chipgap.analyses.supply import supply
+from chipgap.analyses.uncertainty import summarize, train_samples
+from chipgap.cli import app
+from chipgap.report import context as cx
+from chipgap.report.build import SECTION_BUILDERS, build_report
+from chipgap.report.document import VERDICTS
+from chipgap.report.render import to_html, to_markdown, write_report
+from chipgap.text import num
+
+SAMPLES, SEED = 300, 4
+
+
+@pytest.fixture(scope="module")
+def report():
+    return build_report(samples=SAMPLES, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def html(report):
+    return to_html(report)
+
+
+def test_every_question_has_its_section(report):
+    keys = [s.key for s in report.sections]
+    assert keys == [k for k, _ in SECTION_BUILDERS if k != "scenario"]
+    assert sorted(s.claim for s in report.sections if s.claim) == [2, 3, 3, 4, 5, 6, 7, 8, 9, 10]
+    for s in report.sections:
+        assert s.tables, s.key
+        assert s.paragraphs or s.missing, s.key
+
+
+def test_claims_ledger_covers_the_ten_claims(report):
+    assert [c.number for c in report.claims] == list(range(1, 11))
+    assert all(c.verdict in VERDICTS and c.evidence for c in report.claims)
+
+
+def test_every_chart_is_a_valid_png(report, html):
+    charts = report.charts()
+    assert len(charts) >= 5
+    for c in charts:
+        im = Image.open(io.BytesIO(c.png))
+        im.verify()
+        assert im.format == "PNG" and im.size[0] > 300
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(embedded) == len(charts)
+    for data in embedded:
+        Image.open(io.BytesIO(base64.b64decode(data))).verify()
+
+
+def test_html_references_nothing_outside_itself(html):
+    for attr, value in re.findall(r'\b(href|src|action|poster|srcset)\s*=\s*"([^"]*)"', html):
+        assert value.startswith("#") or value.startswith("data:image/png;base64,"), (attr, value[:60])
+    lowered = html.lower()
+    for bad in ("<script", "<link", "@import", "url(", "<iframe", "<object", "<embed"):
+        assert bad not in lowered
+    assert "default-src 'none'" in html
+
+
+def test_spec_numbers_equal_the_catalog(report, catalog):
+    s = report.section("spec-gap")
+    a, h = catalog.chip("huawei-ascend-910c"), catalog.chip("nvidia-h100-sxm")
+    assert s.numbers["ratio.memory_bw_gbps"] == pytest.approx(3200 / 3350)
+    assert s.numbers["ratio.bf16_dense_tflops"] == a.bf16_dense_tflops.point / h.bf16_dense_tflops.point
+
+
+def test_training_numbers_equal_the_api(report, catalog, html):
+    t = cx.TRAIN
+    df = train_samples(catalog, t["model"], "huawei-ascend-910c", t["chips"], t["seq_len"], t["global_batch"],
+                       samples=SAMPLES, seed=SEED)
+    sm = summarize(df, ("tokens_per_s",))
+    got = report.section("workloads").numbers
+    for q in ("p10", "p50", "p90"):
+        assert got[f"train.huawei-ascend-910c.tokens_per_s.{q}"] == sm.loc["tokens_per_s", q]
+    assert num(sm.loc["tokens_per_s", "p50"]) in html
+
+
+def test_serving_and_cost_numbers_equal_the_api(report, catalog, html):
+    q = cx.SERVE_MOE
+    n, precision = cx.MOE_INSTANCES["huawei-ascend-910c"]
+    best = infer.best(infer.serve(infer.serving_setup(catalog, q["model"], "huawei-ascend-910c", n,
+                                                      weight_precision=precision),
+                                  q["input_len"], q["output_len"], tpot_ms=q["tpot_ms"], phase="decode"), 1)
+    rate = report.section("workloads").numbers["moe.huawei-ascend-910c.tokens_per_s_per_chip"]
+    assert rate == best.tokens_per_s_per_chip[0]
+    assert num(rate) in html
+    tco = econ.tco(catalog, "nvidia-hgx-h100", region=cx.TCO_REGION, samples=SAMPLES, seed=SEED,
+                   tokens_per_s_per_chip=report.section("workloads").numbers["serve.nvidia-h100-sxm.tokens_per_s_per_chip.p50"])
+    p50 = tco.set_index("quantile").loc["P50"]
+    assert report.section("tco").numbers["tco.nvidia-hgx-h100.usd_per_million_tokens"] == p50.usd_per_million_tokens
+    sup = supply(catalog, "china-2026-base", SAMPLES, SEED)
+    total = sup[(sup.line == "total all") & (sup["quantile"] == "P50")].chips.iloc[0]
+    assert report.section("supply").numbers["supply.china-2026-base.chips.p50"] == total
+
+
+def test_every_cited_source_is_in_the_appendix(report, html):
+    cited = set(re.findall(r'href="#src-([^"]+)"', html))
+    anchors = set(re.findall(r'id="src-([^"]+)"', html))
+    assert cited and cited <= anchors
+    assert anchors == set(report.cited())
+
+
+def test_same_seed_same_report_bytes(html):
+    assert to_html(build_report(samples=SAMPLES, seed=SEED)) == html
+
+
+def test_markdown_has_charts_beside_it(report, tmp_path):
+    path = write_report(report, tmp_path / "r.md", "md")
+    text = path.read_text()
+    for c in report.charts():
+        assert f"]({c.name})" in text
+        Image.open(tmp_path / c.name).verify()
+    assert "## Claims ledger" in text and "| 3 |" in text
+    md, files = to_markdown(report)
+    assert set(files) == {c.name for c in report.charts()}
+
+
+def test_scenario_changes_what_it_should_and_only_that(report, tmp_path):
+    """Halving the CloudMatrix 384's price moves its TCO numbers (and no others)."""
+    path = tmp_path / "cheap-cm384.yaml"
+    path.write_text(textwrap.dedent("""
+        name: cheap-cm384
+        title: A cheaper CloudMatrix 384
+        description: The CloudMatrix 384 at half its reported price.
+        sources: [capacitymedia-cm384-2025]
+        catalog:
+          systems:
+            - id: huawei-cloudmatrix-384
+              price_usd: {value: 4100000, source: capacitymedia-cm384-2025, confidence: estimate,
+                          note: "scenario: half the press figure"}
+        questions:
+          - {id: price, ask: spec, chips: [huawei-ascend-910c], fields: [bf16_dense_tflops]}
+    """))
+    other = build_report(scenario=path, samples=SAMPLES, seed=SEED)
+    changed = set()
+    for a in report.sections:
+        b = other.section(a.key)
+        assert a.numbers.keys() == b.numbers.keys()
+        changed |= {f"{a.key}:{k}" for k in a.numbers if a.numbers[k] != b.numbers[k]
+                    and not (isinstance(a.numbers[k], float) and np.isnan(a.numbers[k]) and np.isnan(b.numbers[k]))}
+    assert changed == {"tco:tco.huawei-cloudmatrix-384.usd_per_chip_hour",
+                       "tco:tco.huawei-cloudmatrix-384.usd_per_million_tokens"}
+    assert other.section("scenario").tables
+    assert other.claims[6].evidence != report.claims[6].evidence
+
+
+runner = CliRunner()
+
+
+def test_cli_writes_the_report_and_never_clobbers_a_users_file(tmp_path):
+    out = tmp_path / "r.html"
+    res = runner.invoke(app, ["report", "-o", str(out), "--samples", "100"])
+    assert res.exit_code == 0, res.output
+    assert "wrote" in res.output and out.read_text().startswith("<!DOCTYPE html>")
+    again = runner.invoke(app, ["report", "-o", str(out), "--samples", "100"])
+    assert again.exit_code == 0  # an earlier report is replaced
+    mine = tmp_path / "mine.html"
+    mine.write_text("my notes")
+    res = runner.invoke(app, ["report", "-o", str(mine), "--samples", "100"])
+    assert res.exit_code == 2 and "--force" in res.output and "Traceback" not in res.output
+    assert mine.read_text() == "my notes"
+    bad = runner.invoke(app, ["report", "--scenario", str(tmp_path / "nope.yaml")])
+    assert bad.exit_code == 2 and "nope.yaml" in bad.output
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_headless_chromium_opens_it_without_console_errors(html, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(html)
+    shot = tmp_path / "report.png"
+    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                          "--v=0", "--hide-scrollbars", "--window-size=1200,2000", f"--screenshot={shot}",
+                          page.as_uri()], capture_output=True, text=True, timeout=120)
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+    im = Image.open(shot)
+    assert im.size == (1200, 2000)
+    assert sum(1 for h in im.convert("L").histogram() if h) > 50  # something was drawn, not a blank page

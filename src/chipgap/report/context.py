@@ -64,6 +64,23 @@ class Context:
         return chip_or_system
 
 
+MODEL_FIELDS = ("bf16_dense_tflops", "fp8_dense_tflops", "int8_dense_tops", "memory_bw_gbps",
+                "memory_capacity_gb", "scaleup_bw_gbps_bidir", "scaleout_bw_gbps_unidir")
+"""Chip fields the performance model reads (see `chipgap.analyses.train.hardware`)."""
+
+
+def chip_cell(catalog: Catalog, chip: str) -> Cell:
+    """A chip's name, citing the sources of every spec the performance model read for it
+    (and its usual system's)."""
+    c = catalog.chip(chip)
+    sources = [s for f in MODEL_FIELDS if getattr(c, f) is not None for s in getattr(c, f).source]
+    system = catalog.default_system(c.id)
+    if system is not None:
+        sources += [s for f in ("scaleup_domain_chips", "scaleup_bw_gbps_unidir", "scaleout_bw_gbps_unidir")
+                    if getattr(system, f) is not None for s in getattr(system, f).source]
+    return Cell(c.name, tuple(dict.fromkeys(sources)))
+
+
 def q_cell(q: Quantity | None, scale: float = 1.0) -> Cell:
     """A catalog quantity as a cell: point, range when there is one, confidence, sources."""
     if q is None:

@@ -11,7 +11,7 @@ from chipgap.analyses.export import classify_chips, headroom
 from chipgap.analyses.uncertainty import serve_samples, summarize, train_samples
 from chipgap.errors import ChipgapError
 from chipgap.report import context as cx
-from chipgap.report.context import Context, q_cell
+from chipgap.report.context import Context, chip_cell, q_cell
 from chipgap.report.document import Chart, Section, Table, cell
 from chipgap.text import num, ratio
 
@@ -113,7 +113,7 @@ def workloads(ctx: Context) -> Section:
         for m in ("tokens_per_s", "mfu", "tflops_per_chip"):
             for q in ("p10", "p50", "p90"):
                 s.numbers[f"train.{cid}.{m}.{q}"] = float(sm.loc[m, q])
-        rows.append([cell(cat.chip(cid).name), cell(layout),
+        rows.append([chip_cell(cat, cid), cell(layout),
                      *(cell(sm.loc[m, "p50"], (), sm.loc[m, "p10"], sm.loc[m, "p90"])
                        for m in ("tokens_per_s", "tflops_per_chip", "mfu"))])
         s.cite(cat.chip(cid).bf16_dense_tflops.source)
@@ -164,7 +164,7 @@ def _serving_dense(ctx: Context, s: Section) -> None:
         for m in ("tokens_per_s_per_chip", "tpot_ms"):
             for p in ("p10", "p50", "p90"):
                 s.numbers[f"serve.{cid}.{m}.{p}"] = float(sm.loc[m, p])
-        rows.append([cell(cat.chip(cid).name), cell(f"TP{df.tp.iloc[0]} DP{df.dp.iloc[0]}, batch {df.batch.iloc[0]}"),
+        rows.append([chip_cell(cat, cid), cell(f"TP{df.tp.iloc[0]} DP{df.dp.iloc[0]}, batch {df.batch.iloc[0]}"),
                      *(cell(sm.loc[m, "p50"], (), sm.loc[m, "p10"], sm.loc[m, "p90"])
                        for m in ("tokens_per_s_per_chip", "tpot_ms", "ttft_ms"))])
     s.tables.append(Table(f"Serving {q['model']} on {q['chips']} chips ({q['input_len']:,} in, "
@@ -185,7 +185,7 @@ def _serving_moe(ctx: Context, s: Section) -> None:
         b = top.iloc[0]
         s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
         step = sum(b[k] for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"))
-        rows.append([cell(cat.chip(cid).name), cell(f"{n} chips, {precision}, EP{b.ep} DP{b.dp}"),
+        rows.append([chip_cell(cat, cid), cell(f"{n} chips, {precision}, EP{b.ep} DP{b.dp}"),
                      cell(float(b.tokens_per_s_per_chip)), cell(float(b.tpot_ms)), cell(int(b.batch)),
                      *(cell(100 * b[k] / step) for k in ("attention_s", "experts_s", "ep_comm_s", "tp_comm_s"))])
     s.tables.append(Table(f"{q['model']} decode, {q['input_len']:,}-token context, TPOT under {q['tpot_ms']:g} ms",
@@ -213,7 +213,7 @@ def clustering(ctx: Context) -> Section:
         s.numbers[f"system.{sid}.train_tokens_per_s"] = tok * n
         s.numbers[f"system.{sid}.tokens_per_kj"] = tok * n / kw if kw == kw else np.nan
         s.cite(sys_rec.chip_count.source, sys_rec.power_kw.source if sys_rec.power_kw else ())
-        rows.append([cell(sys_rec.name), cell(int(n)), cell(int(sys_rec.scaleup_domain_chips.point)),
+        rows.append([cell(sys_rec.name, chip_cell(cat, chip.id).sources), cell(int(n)), cell(int(sys_rec.scaleup_domain_chips.point)),
                      cell(pflops), q_cell(sys_rec.power_kw), cell(sys_rec.power_basis or ""),
                      cell(tok * n), cell(tok * n / kw if kw == kw else None)])
     s.tables.append(Table(f"Systems: whole-system dense BF16, power and {t['model']} training throughput",
@@ -233,7 +233,7 @@ def clustering(ctx: Context) -> Section:
         ok = df[df.reaches]
         n = int(ok.chips.iloc[0]) if len(ok) else None
         s.numbers[f"match.{cid}.chips"] = float(n) if n else np.nan
-        rows.append([cell(cat.chip(cid).name), cell(n if n else f"not reached within {int(df.chips.max()):,}"),
+        rows.append([chip_cell(cat, cid), cell(n if n else f"not reached within {int(df.chips.max()):,}"),
                      cell(n / cx.MATCH_H100S if n else None)])
     s.tables.append(Table(f"Chips needed to match {cx.MATCH_H100S:,} H100s training {t['model']} "
                           f"(global batch {t['global_batch']:,})", ["chip", "chips needed", "per H100"], rows,

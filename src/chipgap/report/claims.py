@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from chipgap.models.calibration import efficiency_for
 from chipgap.report import context as cx
 from chipgap.report.document import ClaimVerdict, Section
 from chipgap.text import num, ratio
@@ -34,6 +35,10 @@ DESIGNED_FOR = {"nvidia-a800-sxm": "2022-10", "nvidia-h800-sxm": "2022-10", "nvi
 def _n(sec: dict[str, Section], key: str, name: str) -> float:
     v = sec[key].numbers.get(name, math.nan) if key in sec else math.nan
     return float(v)
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{abs(x):.0f}% {'low' if x < 0 else 'high'}"
 
 
 def ledger(sections: list[Section]) -> list[ClaimVerdict]:
@@ -82,8 +87,10 @@ def _c3(sec):  # noqa: ANN001, ANN202
     return _cv(3, f"memory bandwidth {ratio(bw)} the H100's; Llama 3.1 70B training throughput per chip "
                   f"{ratio(tok)}; MFU {num(mfu_a)} against {num(mfu_h)} (the 910C uses its smaller peak about as "
                   "well, so it lags in throughput, not in efficiency).", verdict,
-               f"Each chip in its usual system, {cx.TRAIN['chips']:,} chips, best layout; the calibrated "
-               "efficiency model (Ascend efficiencies fitted on Pangu runs).", "workloads")
+               f"Each chip in its usual system, {cx.TRAIN['chips']:,} chips, best layout; the 910C's "
+               f"efficiency constants: {efficiency_for('huawei-ascend-910c')[1]}; the held-out Pangu Ultra run "
+               f"on the 910B is predicted {_pct(_n(sec, 'workloads', 'accuracy.pangu.error_pct'))} in MFU.",
+               "workloads")
 
 
 def _c4(sec):  # noqa: ANN001, ANN202

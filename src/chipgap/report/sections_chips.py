@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from chipgap.analyses import infer, train
+from chipgap.analyses.accuracy import predict
 from chipgap.analyses.export import classify_chips, headroom
 from chipgap.analyses.uncertainty import serve_samples, summarize, train_samples
 from chipgap.errors import ChipgapError
@@ -15,6 +16,8 @@ from chipgap.report.context import Context, chip_cell, q_cell
 from chipgap.report.document import Chart, Section, Table, cell
 from chipgap.text import num, ratio
 
+PANGU_RUN = "pangu-ultra-135b-8192npu"
+"""The published Ascend training run (held out of the fit): how well the model does on Ascend."""
 SPEC_FIELDS = (("bf16_dense_tflops", "BF16 TFLOPS"), ("fp8_dense_tflops", "FP8 TFLOPS"),
                ("memory_capacity_gb", "memory GB"), ("memory_bw_gbps", "memory GB/s"),
                ("scaleup_bw_gbps_unidir", "scale-up GB/s each way"), ("tdp_w", "TDP W"))
@@ -136,6 +139,8 @@ def workloads(ctx: Context) -> Section:
                               "tokens/s per chip over the H100's (bar P50, whisker P10-P90)")))
     _serving_dense(ctx, s)
     _serving_moe(ctx, s)
+    if PANGU_RUN in cat.all("run"):
+        s.numbers["accuracy.pangu.error_pct"] = float(predict(cat, cat.get("run", PANGU_RUN))["error_pct"])
     a = s.numbers["train.huawei-ascend-910c.tokens_per_s.p50"] / h100
     s.numbers["train.910c_vs_h100"] = a
     peak = ctx.catalog.chip("huawei-ascend-910c").bf16_dense_tflops.point / \

@@ -140,3 +140,10 @@ def test_unknown_id_lists_closest(tmp_path):
     with pytest.raises(UnknownIdError) as e:
         load_catalog(folder(tmp_path)).chip("acme-x2")
     assert "acme-x1" in e.value.suggestions
+
+
+def test_an_invalid_entry_is_reported_once_not_by_everything_naming_it(tmp_path):
+    (tmp_path / "x.yaml").write_text("chips: [{id: nvidia-h100-sxm, bf16_dense_tflops: -3}]\n")
+    cat, problems = read_catalog(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].entry == "nvidia-h100-sxm" and "bf16_dense_tflops" in problems[0].field

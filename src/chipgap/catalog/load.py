@@ -193,7 +193,8 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
     problems: list[CatalogError] = []
 
     def need(section: str, key: str, field_name: str, target: str, ref: str | None) -> None:
-        if ref is not None and ref not in records[target]:
+        # an entry that exists but failed validation is reported once, not by everything naming it
+        if ref is not None and ref not in records[target] and ref not in raw.entries[target]:
             label = raw.origin[(section, key)]
             problems.append(CatalogError(label, f"names {target[:-1] if target != 'companies' else 'company'}"
                                                 f" '{ref}', which the catalog does not hold",

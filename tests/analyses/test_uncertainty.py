@@ -52,3 +52,14 @@ def test_summary_and_probability_by_hand():
     assert s.loc["x", "p10"] == pytest.approx(1.4)
     assert probability(np.array([1.0, 2.0, np.nan]), np.array([1.0, 3.0, 0.0])) == pytest.approx(1 / 3)
     assert probability(np.array([2.0, 4.0]), 2.0, ratio=1.5) == 0.5
+
+
+def test_a_fixed_layout_under_samples(catalog):
+    lay = dict(tp=8, pp=1, dp=8, zero=1, recompute="selective")
+    df = train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=200, layout=lay)
+    assert (df.tp == 8).all() and (df.dp == 8).all() and df.valid.all()
+    point = train.evaluate(train.setup(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256), lay)
+    assert np.median(df.tokens_per_s) == pytest.approx(point.tokens_per_s[0], rel=0.03)
+    with pytest.raises(InputError, match="layout"):
+        train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=10,
+                      layout=dict(tp=8, pp=1, dp=3))

@@ -61,3 +61,12 @@ def test_econ_tco_with_a_served_model():
     assert data["inputs"]["tokens_per_s_per_chip"] > 0
     p50 = next(x for x in data["rows"] if x["quantile"] == "P50")
     assert 0 < p50["usd_per_million_tokens"] < p50["usd_per_chip_hour"]
+
+
+def test_infer_samples_spread_meets_the_slo():
+    res = runner.invoke(app, ["infer", "-m", "deepseek-r1", "-c", "910c", "-n", "16", "--phase", "decode",
+                              "--input-len", "4096", "--precision", "int8", "--tpot-ms", "50",
+                              "--samples", "200", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    u = json.loads(res.output)["uncertainty"]
+    assert u["tpot_ms"]["p90"] <= 50 and u["tokens_per_s_per_chip"]["p50"] > 0

@@ -51,3 +51,14 @@ def test_chips_needed_json():
             "--global-batch", 1024, "--target-tokens-per-s", 1e5, "--format", "json")
     data = json.loads(r.stdout)
     assert data["chips_needed"] and data["tried"][-1]["tokens_per_s"] >= 1e5
+
+
+def test_samples_add_a_spread_from_the_spec_ranges():
+    res = runner.invoke(app, ["train", "-m", "llama-3.1-8b", "-c", "910c", "-n", "64", "--seq-len", "4096",
+                              "--global-batch", "256", "--search", "--samples", "300", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    u = json.loads(res.output)["uncertainty"]
+    assert u["samples"] == 300
+    assert u["tokens_per_s"]["p10"] < u["tokens_per_s"]["p50"] < u["tokens_per_s"]["p90"]
+    best = json.loads(res.output)["results"][0]["tokens_per_s"]
+    assert u["tokens_per_s"]["p10"] < best * 1.01 and best < u["tokens_per_s"]["p90"] * 1.01

@@ -22,7 +22,7 @@ from chipgap.analyses import train as train_mod
 from chipgap.catalog.catalog import Catalog
 from chipgap.errors import InputError
 from chipgap.models.sampling import Sampler
-from chipgap.models.training import train_step
+from chipgap.models.training import REASONS, train_step
 
 QUANTILES = (0.1, 0.5, 0.9)
 TRAIN_METRICS = ("tokens_per_s", "tflops_per_chip", "mfu", "step_time_s", "memory_gb")
@@ -77,12 +77,14 @@ def _best_per_sample(out: Mapping[str, np.ndarray], score: np.ndarray, ok: np.nd
 def train_samples(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int,
                   global_batch: int, system: str | None = None, precision: str = "bf16",
                   samples: int = 1000, seed: int = 0, top_layouts: int = 16,
-                  **framework: bool) -> pd.DataFrame:
+                  layout: Mapping[str, int | str] | None = None, **framework: bool) -> pd.DataFrame:
     """Training throughput with the chip's uncertain specs drawn ``samples`` times.
 
     The ``top_layouts`` best layouts at the point estimate are evaluated under every sample in
-    one array pass; each sample keeps its fastest valid one. ``framework`` flags go to
-    `chipgap.analyses.train.setup`.
+    one array pass; each sample keeps its fastest valid one. With ``layout`` (a mapping of
+    `chipgap.analyses.train.LAYOUT_KEYS`, as `chipgap.analyses.train.evaluate` takes) only that
+    layout is evaluated, and a sample where it does not fit is not valid. ``framework`` flags
+    go to `chipgap.analyses.train.setup`.
 
     Returns
     -------
@@ -92,7 +94,12 @@ def train_samples(catalog: Catalog, model: str, chip: str, chips: int, seq_len: 
     """
     s = train_mod.setup(catalog, model, chip, chips, seq_len, global_batch, system, precision,
                         **framework)
-    best, _ = train_mod.search(s, top=top_layouts)
+    if layout is not None:
+        best = train_mod.evaluate(s, layout)
+        if not best.valid.any() and not (best.reason == REASONS[64]).all():
+            raise InputError("layout", "a layout that can exist", best.reason.iloc[0])
+    else:
+        best, _ = train_mod.search(s, top=top_layouts)
     if best.empty:
         raise InputError("chips", f"a chip count at which {s.job.workload.id} fits on {s.chip}", chips)
     hw, _ = train_mod.hardware(catalog, s.chip, s.system, draw=Sampler(samples, seed))
@@ -108,21 +115,23 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
                   ttft_ms: float | None = None, tpot_ms: float | None = None,
                   weight_precision: str = "bf16", kv_precision: str = "bf16",
                   mtp_accept: float | None = None, samples: int = 1000, seed: int = 0,
-                  top_configs: int = 16, **layout: int) -> pd.DataFrame:
+                  top_configs: int = 16, batch: int | None = None, memory_gb: float | None = None,
+                  ep_overlap: bool = False, **layout: int) -> pd.DataFrame:
     """Serving throughput under SLOs with the chip's uncertain specs drawn ``samples`` times.
 
     The ``top_configs`` best (layout, batch) pairs at the point estimate that fit and meet the
     SLOs are evaluated under every sample; each sample keeps its best pair that still fits and
-    meets them. ``layout`` (tp, pp, ep, dp) fixes parts of the layout.
+    meets them. ``layout`` (tp, pp, ep, dp) and ``batch`` fix parts of the configuration;
+    ``memory_gb`` and ``ep_overlap`` are as in `chipgap.analyses.infer.serving_setup`.
 
     Returns
     -------
     DataFrame
         One row per sample: ``sample``, ``tp, pp, ep, dp, batch``, `SERVE_METRICS` and ``valid``.
     """
-    s = infer_mod.serving_setup(catalog, model, chip, chips, None, weight_precision, kv_precision,
-                                mtp_accept)
-    df = infer_mod.serve(s, input_len, output_len, ttft_ms=ttft_ms, tpot_ms=tpot_ms, phase=phase,
+    s = infer_mod.serving_setup(catalog, model, chip, chips, system, weight_precision, kv_precision,
+                                mtp_accept, memory_gb, ep_overlap)
+    df = infer_mod.serve(s, input_len, output_len, batch, ttft_ms=ttft_ms, tpot_ms=tpot_ms, phase=phase,
                          **layout)
     top = infer_mod.best(df, top_configs)
     if top.empty:

@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from chipgap.analyses.infer import best, pareto, serve, serving_setup
+from chipgap.analyses.uncertainty import SERVE_METRICS, serve_samples, summarize
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table, save_figure
+from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
+                                save_figure, spread_json)
 
 Opt = typer.Option
 Lay = "Layout of one serving instance (default: searched)"
@@ -47,12 +49,17 @@ def infer(
     top: Annotated[int, Opt(min=1, max=100, help="Rows to show.")] = 5,
     chart: Annotated[Path | None, Opt("--chart", dir_okay=False,
                                       help="Also draw the throughput-vs-TPOT Pareto front (.png/.svg; not overwritten).")] = None,
+    samples: Annotated[int | None, Opt(min=10, max=1_000_000,
+                                       help="Also draw the chip's ranged specs this many times and show "
+                                            "P10-P50-P90 of the best configuration per sample.")] = None,
+    seed: Annotated[int, Opt(help="Seed of the draws.")] = 0,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Serving throughput and latency: the best layouts and batch sizes under the SLOs.
 
     --batch counts the concurrent sequences of the whole instance; at --phase decode,
     --input-len is each sequence's KV context. Unset layout options are searched in one pass.
+    With --samples the spread that the chip's uncertain specs give is shown too.
     """
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
                       mtp_accept, memory_gb, ep_overlap)
@@ -64,10 +71,20 @@ def infer(
               "phase": phase.value, "input_len": input_len, "output_len": output_len,
               "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
               "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "assumptions": list(s.assumptions)}
+    spread = None
+    if samples and not rows.empty:
+        draws = serve_samples(get_catalog(ctx), model, chip, chips, input_len, output_len, system, phase.value,
+                              ttft_ms, tpot_ms, precision, kv_precision, mtp_accept, samples, seed,
+                              batch=batch, memory_gb=memory_gb, ep_overlap=ep_overlap,
+                              **{k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v})
+        spread = summarize(draws, SERVE_METRICS)
     if fmt is Format.json:
-        return print_json({"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],
-                           "pareto": pareto(df)[["tpot_ms", "tokens_per_s_per_chip", "batch", "tp",
-                                                 "pp", "ep", "dp"]].to_dict("records")})
+        out = {"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],
+               "pareto": pareto(df)[["tpot_ms", "tokens_per_s_per_chip", "batch", "tp",
+                                     "pp", "ep", "dp"]].to_dict("records")}
+        if spread is not None:
+            out["uncertainty"] = {"samples": samples, "seed": seed, **spread_json(spread)}
+        return print_json(out)
     if fmt is Format.csv:
         return print_csv(df)
     console.print(f"{s.serving.workload.id} on {chips} x {s.chip} ({'; '.join(s.assumptions)})")
@@ -82,6 +99,8 @@ def infer(
     first = rows.iloc[0]
     print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in BREAKDOWN],
                 ["decode step part", "ms"], title="Where a decode step goes (first row)")
+    if spread is not None:
+        print_spread(spread, "Spread from the chip's spec ranges", samples, seed)
 
 
 def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:

@@ -95,3 +95,17 @@ def save_figure(path: Path, draw: Callable[[], Any], force: bool = False) -> Non
     draw().savefig(path, bbox_inches="tight", dpi=150)
     err_console.print(f"wrote {path}")
 
+
+
+def print_spread(summary: pd.DataFrame, title: str, samples: int, seed: int) -> None:
+    """A `chipgap.analyses.uncertainty.summarize` table: P50 and P10-P90 per metric."""
+    from chipgap.text import spread
+
+    print_table([[m, spread(r.p50, r.p10, r.p90)] for m, r in summary.iterrows()],
+                ["metric", "P50 (P10-P90)"], title=f"{title} ({samples:,} samples, seed {seed})",
+                numeric_from=1)
+
+
+def spread_json(summary: pd.DataFrame) -> dict:
+    """The same table as JSON: metric -> p10, p50, p90, mean."""
+    return {m: {k: float(r[k]) for k in ("p10", "p50", "p90", "mean")} for m, r in summary.iterrows()}

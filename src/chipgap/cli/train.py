@@ -10,10 +10,13 @@ import typer
 from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS,
                                     chips_needed, evaluate, search, setup, time_to_train_days)
 from chipgap.cli import get_catalog
-from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+from chipgap.analyses.uncertainty import summarize, train_samples
+from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
+                                spread_json)
 
 Opt = typer.Option
 Par = "Parallel layout (with --search: ignored)"
+SPREAD_METRICS = ("tokens_per_s", "tflops_per_chip", "mfu", "step_time_s")
 
 
 def train(
@@ -40,12 +43,17 @@ def train(
     tokens: Annotated[float | None, Opt(min=0, help="Token budget: also print days to train.")] = None,
     target: Annotated[float | None, Opt("--target-tokens-per-s", min=0,
                                         help="Find the fewest chips reaching this rate (--chips ignored).")] = None,
+    samples: Annotated[int | None, Opt(min=10, max=1_000_000,
+                                       help="Also draw the chip's ranged specs this many times and show "
+                                            "P10-P50-P90 (the best layout per sample with --search).")] = None,
+    seed: Annotated[int, Opt(help="Seed of the draws.")] = 0,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Training step time, tokens/s, TFLOPS per chip, MFU/HFU and memory for a layout.
 
     With --search every valid layout is evaluated in one array pass and the fastest shown.
     MFU counts model FLOPs (3 x forward, causal attention) against the dense BF16 peak.
+    With --samples the spread that the chip's uncertain specs give is shown too.
     """
     cat = get_catalog(ctx)
     if target is not None:
@@ -61,13 +69,22 @@ def train(
               "seq_len": seq_len, "global_batch": global_batch, "precision": precision,
               "efficiency_basis": s.efficiency_basis}
     rows = [_result(r, tokens) for r in df.to_dict("records")]
+    spread = None
+    if samples:
+        draws = train_samples(cat, model, chip, chips, seq_len, global_batch, system, precision, samples, seed,
+                              layout=None if do_search else layout)
+        spread = summarize(draws, SPREAD_METRICS)
     if fmt is Format.json:
         out = {"inputs": inputs, **({"layouts_evaluated": len(every)} if every is not None else {}),
                "results" if do_search else "result": rows if do_search else rows[0]}
+        if spread is not None:
+            out["uncertainty"] = {"samples": samples, "seed": seed, **spread_json(spread)}
         return print_json(out)
     if fmt is Format.csv:
         return print_csv(df)
     _table(df, inputs, every, tokens)
+    if spread is not None:
+        print_spread(spread, "Spread from the chip's spec ranges", samples, seed)
 
 
 def _chips_needed(cat, model, chip, seq_len, global_batch, target, system, precision, fmt) -> None:  # noqa: ANN001

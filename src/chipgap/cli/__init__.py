@@ -66,8 +66,8 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 
 def _register() -> None:
-    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, supply, systems,
-                             train)
+    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, supply, sweep,
+                             systems, train)
 
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
     app.add_typer(systems.app, name="systems", help="Servers, racks and superpods.")
@@ -80,6 +80,7 @@ def _register() -> None:
     app.add_typer(econ.app, name="econ", help="Economics: dies per wafer, yield, unit cost.")
     app.add_typer(chain.app, name="chain", help="Supply chain: dependencies and shocks.")
     app.add_typer(catalog_cmd.app, name="catalog", help="Validate catalog folders.")
+    app.add_typer(sweep.app, name="sweep", help="Large grids in chunks: 'sweep run SPEC --out DIR', 'sweep query DIR SQL'.")
 
 
 _register()

@@ -113,8 +113,11 @@ _ADAPTER: TypeAdapter[Spec] = TypeAdapter(Annotated[Spec, Field(discriminator="k
 
 
 def _message(e: ValidationError) -> tuple[str, str | None]:
-    """The first problem of a validation error as (message, dotted field)."""
-    err = e.errors()[0]
+    """The first problem of a validation error as (message, dotted field); of a union's
+    alternatives ('search' or a list of layouts) the one that got furthest into the value."""
+    errs = e.errors()
+    same = [x for x in errs if tuple(x["loc"][:2]) == tuple(errs[0]["loc"][:2])]
+    err = max(same, key=lambda x: len(x["loc"]))
     loc = [str(p) for p in err.get("loc", ())]
     if loc and loc[0] in ("train", "serve"):  # the discriminator's tag
         loc = loc[1:]

@@ -80,6 +80,7 @@ class CaseGrid:
         self._cost: dict[int, float] = {}
         self._layouts_of = lru_cache(maxsize=8)(self._layouts)
         self._n_layouts: dict[tuple[int, int, int, int], int] = {}
+        self._canon: dict[int, int] = {}
 
     def base(self, pair: int, model: int):  # noqa: ANN201
         """The setup of a (chip-system pair, model) at the first chip count, built once."""
@@ -111,8 +112,17 @@ class CaseGrid:
         return self._layouts_of(*self._layout_key(case))
 
     def _layout_key(self, case: Case) -> tuple[int, int, int, int]:
+        """What a case's layouts depend on; the pair stands for its scale-up domain (the first
+        pair with the same domain), since the grids differ between chips only through it."""
         seq = case.shape[0] if isinstance(self.spec, TrainSpec) else 0
-        return case.pair, case.model, case.chips, seq
+        return self._domain_pair(case.pair), case.model, case.chips, seq
+
+    def _domain_pair(self, pair: int) -> int:
+        if pair not in self._canon:
+            domain = self.base(pair, 0).hardware.domain
+            self._canon[pair] = next(p for p in range(pair + 1)
+                                     if self.base(p, 0).hardware.domain == domain)
+        return self._canon[pair]
 
     def _layouts(self, pair: int, model: int, chips: int, seq_len: int) -> dict[str, np.ndarray]:
         sp = self.spec

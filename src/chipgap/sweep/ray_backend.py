@@ -1,7 +1,8 @@
 """Chunks of a sweep as Ray tasks: on a local Ray, or on a cluster with ``address``.
 
-Each task evaluates one chunk and returns its Arrow table; the driver writes the file (so the
-cluster needs no shared file system), atomically and once per chunk it receives. A task whose
+Each task evaluates one chunk and returns it encoded as Parquet (the encoding runs in parallel
+on the workers); the driver writes the file (so the cluster needs no shared file system),
+atomically and once per chunk it receives. A task whose
 worker dies is retried by Ray (``max_retries``); a chunk evaluated twice gives the same rows,
 so nothing is lost or duplicated. Workers keep the catalog and case caches between tasks.
 
@@ -14,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-
 from chipgap.errors import InputError
 from chipgap.sweep import store
 from chipgap.sweep.plan import Plan
@@ -26,8 +25,9 @@ _GRIDS: dict = {}
 
 
 def _chunk_table(plan: Plan, catalog_dir: str | None, chunk: int,
-                 hook: tuple[int, str] | None = None) -> pa.Table:
-    """The Ray task: one chunk's rows (the catalog is loaded once per worker process)."""
+                 hook: tuple[int, str] | None = None) -> tuple[bytes, int]:
+    """The Ray task: one chunk's Parquet bytes and row count (the catalog is loaded once per
+    worker process)."""
     from chipgap.catalog import load_catalog
     from chipgap.sweep.evaluate import evaluate_chunk
     from chipgap.sweep.grid import CaseGrid
@@ -39,7 +39,8 @@ def _chunk_table(plan: Plan, catalog_dir: str | None, chunk: int,
     if key not in _GRIDS:
         _GRIDS.clear()
         _GRIDS[key] = CaseGrid(plan.spec, load_catalog(catalog_dir), plan.pairs, plan.models)
-    return evaluate_chunk(plan, _GRIDS[key], chunk)
+    table = evaluate_chunk(plan, _GRIDS[key], chunk)
+    return store.to_parquet(table), table.num_rows
 
 
 def _ray():  # noqa: ANN202
@@ -96,9 +97,9 @@ def run_ray(plan: Plan, out: Path, pending: list[int], workers: int, address: st
             ready, _ = ray.wait(list(flight), num_returns=1)
             for ref in ready:
                 chunk = flight.pop(ref)
-                table = ray.get(ref)
-                store.write_chunk(out, chunk, table)
-                on_done(chunk, table.num_rows)
+                data, rows = ray.get(ref)
+                store.write_chunk(out, chunk, data)
+                on_done(chunk, rows)
                 submit()
     finally:
         if own:

@@ -53,10 +53,21 @@ def _atomic_write(path: Path, write) -> None:  # noqa: ANN001
         raise
 
 
-def write_chunk(out: Path, chunk: int, table: pa.Table) -> Path:
-    """Write one chunk's table atomically; return its path. Writing it twice is harmless."""
+def to_parquet(table: pa.Table) -> bytes:
+    """A chunk's table encoded as a Parquet file (zstd), in memory."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def write_chunk(out: Path, chunk: int, data: pa.Table | bytes) -> Path:
+    """Write one chunk (a table, or `to_parquet` bytes) atomically; return its path.
+
+    Writing a chunk twice is harmless: the second file replaces the first, whole.
+    """
     path = chunk_path(out, chunk)
-    _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    data = to_parquet(data) if isinstance(data, pa.Table) else data
+    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
     return path
 
 

@@ -1,7 +1,6 @@
 import json
 import os
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 

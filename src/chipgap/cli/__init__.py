@@ -80,7 +80,7 @@ def _register() -> None:
     app.add_typer(econ.app, name="econ", help="Economics: dies per wafer, yield, unit cost.")
     app.add_typer(chain.app, name="chain", help="Supply chain: dependencies and shocks.")
     app.add_typer(catalog_cmd.app, name="catalog", help="Validate catalog folders.")
-    app.add_typer(sweep.app, name="sweep", help="Large grids in chunks: 'sweep run SPEC --out DIR', 'sweep query DIR SQL'.")
+    app.add_typer(sweep.app, name="sweep", help="Big grids in chunks: 'run SPEC --out DIR', 'query DIR SQL'.")
 
 
 _register()

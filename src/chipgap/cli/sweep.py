@@ -26,11 +26,12 @@ class Backend(str, Enum):
 @app.command("run")
 def run(
     ctx: typer.Context,
-    spec: Annotated[Path, Arg(metavar="SPEC", help="Sweep spec (YAML): kind, chips, models, counts, shapes, layouts, "
-                                   "samples. See examples/sweep-small.yaml.")],
+    spec: Annotated[Path, Arg(metavar="SPEC", help="Sweep spec (YAML): kind, chips, models, counts, "
+                                                   "shapes, layouts, samples. See examples/sweep-small.yaml.")],
     out: Annotated[Path, Opt("--out", "-o", help="Folder for the Parquet chunks and manifest.json "
                                                  "(new, empty, or this sweep's: it resumes).")],
-    backend: Annotated[Backend, Opt(help="local (this machine) or ray (the chipgap\\[ray] extra).")] = Backend.local,
+    backend: Annotated[Backend, Opt(help="local (this machine) or ray (the chipgap\\[ray] "
+                                         "extra).")] = Backend.local,
     workers: Annotated[int, Opt("--workers", "-w", min=1, help="Local: processes (1 = in this "
                                 "one). Ray: CPUs of the local Ray it starts.")] = 1,
     address: Annotated[str | None, Opt(help="Ray cluster to join (auto, ray://host:10001); "

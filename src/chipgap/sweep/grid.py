@@ -108,7 +108,7 @@ class CaseGrid:
 
     def layouts(self, case: Case) -> dict[str, np.ndarray]:
         """The case's layouts as int64 arrays of shape (layout,), shared by every case with the
-        same chip-system pair, model, chip count and (training) sequence length."""
+        same scale-up domain, model, chip count and (training) sequence length."""
         return self._layouts_of(*self._layout_key(case))
 
     def _layout_key(self, case: Case) -> tuple[int, int, int, int]:
@@ -132,14 +132,13 @@ class CaseGrid:
         if isinstance(sp, TrainSpec):
             if sp.layouts == "search":
                 return train_mod.layout_grid(s)
-            lay = {k: np.array([_train_value(x, k, case.chips) for x in sp.layouts], dtype=np.int64)
-                   for k in TRAIN_LAYOUT_KEYS}
-            return lay
+            return {k: np.array([_train_value(x, k, chips) for x in sp.layouts], dtype=np.int64)
+                    for k in TRAIN_LAYOUT_KEYS}
         if sp.layouts == "search":
             lay = infer_mod.instance_layouts(s)
             return {k: np.asarray(lay[k], dtype=np.int64) for k in SERVE_LAYOUT_KEYS}
         moe = s.serving.workload.is_moe
-        return {k: np.array([_serve_value(x, k, case.chips, moe) for x in sp.layouts], dtype=np.int64)
+        return {k: np.array([_serve_value(x, k, chips, moe) for x in sp.layouts], dtype=np.int64)
                 for k in SERVE_LAYOUT_KEYS}
 
     def rows(self, case: Case) -> int:

@@ -184,7 +184,7 @@ def run_sweep(spec: Spec | str | Path, out: str | Path, backend: str = "local", 
         raise InputError("workers", "a whole number of at least 1", workers)
     label = str(spec) if isinstance(spec, (str, Path)) else "<spec>"
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
-    cdir = str(catalog_dir) if catalog_dir is not None else None
+    cdir = str(Path(catalog_dir).resolve()) if catalog_dir is not None else None
     plan, grid = build_plan(spec, catalog or load_catalog(cdir), label)
     out = Path(out)
     done = set(store.open_folder(out, plan, cdir))

@@ -27,12 +27,19 @@ SPEC = {"kind": "train", "chips": ["nvidia-h100-sxm", "nvidia-b200", "huawei-asc
 rates) matter little."""
 
 
+TINY = {**SPEC, "chips": ["nvidia-h100-sxm"], "models": ["llama-3.1-70b"], "chip_counts": [1024],
+        "layouts": [{"tp": 8}]}
+"""One row: the time of a run of it is the backend's start-up (workers, imports, catalog)."""
+
+
 def sweep_rate(label: str, tmp: Path, **kw) -> None:  # noqa: ANN003
     out = tmp / label.replace(" ", "-")
+    start = run_sweep(parse_spec(TINY), out.with_name(out.name + "-tiny"), **kw).seconds
     s = run_sweep(parse_spec(SPEC), out, **kw)
     size = sum(f.stat().st_size for f in out.glob("chunk-*.parquet")) / 1e6
     print(f"{label:>18}: {s.rows:,} configurations in {s.chunks} chunks, {s.seconds:.2f} s, "
-          f"{s.rows / s.seconds:,.0f} configurations/s ({size:.0f} MB of Parquet)")
+          f"{s.rows / s.seconds:,.0f} configurations/s ({size:.0f} MB of Parquet); start-up "
+          f"{start:.2f} s, {s.rows / max(s.seconds - start, 1e-9):,.0f} configurations/s after it")
 
 
 def ray_rate(tmp: Path) -> None:

@@ -82,6 +82,12 @@ def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, n
     return lay
 
 
+def instance_layouts(s: ServingSetup) -> dict[str, np.ndarray]:
+    """Every layout of a serving instance (tp, pp, dp, ep arrays of equal length), as `serve`
+    tries them: tp in powers of two within the domain, pp in powers of two, tp pp dp = chips."""
+    return _layouts(s)
+
+
 SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "memory_gb_per_chip", "fits")
 DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s")
 

@@ -1,0 +1,79 @@
+"""Reading a sweep's results: the whole table as a DataFrame, or SQL over it with DuckDB.
+
+DuckDB reads the chunk files in place (an in-memory database with a view ``results`` over
+``DIR/chunk-*.parquet``), so a query over a sweep larger than memory streams it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from chipgap.errors import InputError
+from chipgap.sweep import store
+
+VIEW = "results"
+
+
+def _files(out: str | Path) -> list[Path]:
+    store.read_manifest(out)  # refuse a folder that is not a sweep's
+    files = store.chunk_files(out)
+    if not files:
+        raise InputError("DIR", "a sweep folder with at least one chunk written", str(out))
+    return files
+
+
+def read_results(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every row written so far, in row order (load only ``columns`` for a large sweep).
+
+    Parameters
+    ----------
+    out : str or Path
+        The sweep folder.
+    columns : list of str, optional
+        The columns to read (default: all).
+
+    Returns
+    -------
+    DataFrame
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(f, columns=columns) for f in _files(out)]
+    return pa.concat_tables(tables).to_pandas()
+
+
+def query(out: str | Path, sql: str) -> pd.DataFrame:
+    """Run ``sql`` with DuckDB over the sweep's rows, which it sees as the view ``results``.
+
+    Parameters
+    ----------
+    out : str or Path
+        The sweep folder.
+    sql : str
+        A query, e.g. ``SELECT chip, min(usd_per_million_tokens) FROM results GROUP BY chip``.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    InputError
+        When ``out`` is not a sweep folder or the SQL fails (DuckDB's message, one line).
+    """
+    import duckdb
+
+    files = [str(f) for f in _files(out)]
+    con = duckdb.connect(":memory:")
+    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    con.execute(f"CREATE VIEW {VIEW} AS SELECT * FROM read_parquet([{listing}])")
+    try:
+        return con.execute(sql).df()
+    except duckdb.Error as e:
+        raise InputError("SQL", "a query DuckDB can run over the view 'results'",
+                         str(e).splitlines()[0]) from None
+    finally:
+        con.close()

@@ -1,0 +1,193 @@
+"""What a sweep spec file holds: the axes of a grid, as frozen pydantic records.
+
+A spec is YAML with ``kind: train`` or ``kind: serve``. Every list is one axis of the grid; the
+grid is their cross product (see `chipgap.sweep.plan`). Unknown keys, wrong types, empty
+lists and counts below 1 are refused when the file is read, naming the file and the field.
+
+Training axes: ``chips`` (each in its usual system, or in each of ``systems`` that holds
+it) x ``models`` x ``chip_counts`` x ``shapes`` (``seq_len``, ``global_batch`` pairs) x
+``layouts`` (``search``: every layout of `chipgap.analyses.train.layout_grid`, or a list) x
+``samples`` Monte-Carlo draws of the chips' uncertain specs (0: the point estimate).
+
+Serving axes: ``chips`` x ``models`` x ``instance_chips`` x ``lengths`` (``input_len``,
+``output_len`` pairs) x ``layouts`` x ``batches`` x ``samples``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from chipgap.catalog.yamlio import read_yaml
+from chipgap.errors import CatalogError
+
+Count = Annotated[int, Field(ge=1, strict=True)]
+Ids = Annotated[list[str], Field(min_length=1)]
+CHUNK_ROWS = 65536
+"""Rows per chunk by default: one kernel call of this size keeps its temporaries in cache
+(see `chipgap.models.training.train_step_blocked`) and makes a Parquet file of a few MB."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Shape(_Record):
+    """One training batch shape: ``global_batch`` sequences of ``seq_len`` tokens per step."""
+
+    seq_len: Count
+    global_batch: Count
+
+
+class Lengths(_Record):
+    """One request shape: ``input_len`` prompt tokens and ``output_len`` generated ones."""
+
+    input_len: Count
+    output_len: Count
+
+
+class TrainLayout(_Record):
+    """An explicit training layout; ``dp`` defaults to what the chips leave (chips / tp pp cp)."""
+
+    tp: Count = 1
+    pp: Count = 1
+    dp: Count | None = None
+    cp: Count = 1
+    ep: Count = 1
+    vpp: Count = 1
+    mbs: Count = 1
+    zero: Annotated[int, Field(ge=0, le=3, strict=True)] = 1  # Megatron's distributed optimizer
+    recompute: Literal["none", "selective", "full"] = "none"
+
+
+class ServeLayout(_Record):
+    """An explicit serving layout; ``dp`` defaults to chips / (tp pp), ``ep`` to the instance's
+    chips for MoE models (1 for dense ones), as in `chipgap.analyses.infer.serve`."""
+
+    tp: Count = 1
+    pp: Count = 1
+    ep: Count | None = None
+    dp: Count | None = None
+
+
+class _Common(_Record):
+    chips: Ids
+    systems: Annotated[list[str], Field(min_length=1)] | None = None
+    models: Ids
+    samples: Annotated[int, Field(ge=0, strict=True)] = 0
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    chunk_rows: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = CHUNK_ROWS
+
+
+class TrainSpec(_Common):
+    """A training sweep (``kind: train``)."""
+
+    kind: Literal["train"]
+    chip_counts: Annotated[list[Count], Field(min_length=1)]
+    shapes: Annotated[list[Shape], Field(min_length=1)]
+    layouts: Literal["search"] | Annotated[list[TrainLayout], Field(min_length=1)] = "search"
+    precision: Literal["bf16", "fp8"] = "bf16"
+
+
+class ServeSpec(_Common):
+    """A serving sweep (``kind: serve``)."""
+
+    kind: Literal["serve"]
+    instance_chips: Annotated[list[Count], Field(min_length=1)]
+    lengths: Annotated[list[Lengths], Field(min_length=1)]
+    layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1)] = "search"
+    batches: Annotated[list[Count], Field(min_length=1)] | None = None
+    phase: Literal["serve", "decode", "prefill"] = "serve"
+    weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
+    kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
+    ttft_ms: Annotated[float, Field(gt=0)] | None = None
+    tpot_ms: Annotated[float, Field(gt=0)] | None = None
+
+
+Spec = TrainSpec | ServeSpec
+_ADAPTER: TypeAdapter[Spec] = TypeAdapter(Annotated[Spec, Field(discriminator="kind")])
+
+
+def _message(e: ValidationError) -> tuple[str, str | None]:
+    """The first problem of a validation error as (message, dotted field); of a union's
+    alternatives ('search' or a list of layouts) the one that got furthest into the value."""
+    errs = e.errors()
+    same = [x for x in errs if tuple(x["loc"][:2]) == tuple(errs[0]["loc"][:2])]
+    err = max(same, key=lambda x: len(x["loc"]))
+    loc = [str(p) for p in err.get("loc", ())]
+    if loc and loc[0] in ("train", "serve"):  # the discriminator's tag
+        loc = loc[1:]
+    loc = [p for p in loc if not p.startswith(("list[", "literal[", "function-"))]
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "extra_forbidden":
+        msg = "is not a known field"
+    elif err.get("type") == "missing":
+        msg = "is required"
+    elif err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        msg, loc = "must be 'train' or 'serve'", ["kind"]
+    elif "input" in err:
+        got = repr(err["input"])
+        msg += f". Got {got if len(got) <= 60 else got[:57] + '...'} instead"
+    return msg, ".".join(loc) or None
+
+
+def parse_spec(data: object, label: str = "<spec>") -> Spec:
+    """A spec from parsed YAML/JSON data.
+
+    Parameters
+    ----------
+    data : object
+        The parsed document (a mapping).
+    label : str, default='<spec>'
+        How to name the source in messages.
+
+    Returns
+    -------
+    TrainSpec or ServeSpec
+
+    Raises
+    ------
+    CatalogError
+        Naming ``label`` and the first field that is wrong.
+
+    Examples
+    --------
+    >>> s = parse_spec({"kind": "train", "chips": ["h100"], "models": ["llama-3.1-8b"],
+    ...                 "chip_counts": [8], "shapes": [{"seq_len": 4096, "global_batch": 64}]})
+    >>> s.layouts, s.samples
+    ('search', 0)
+    """
+    if not isinstance(data, dict):
+        raise CatalogError(label, "must be a mapping of sweep fields (kind, chips, models, ...)")
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as e:
+        msg, field = _message(e)
+        raise CatalogError(label, msg, field=field) from None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and check a spec file (safe YAML, no aliases). See `parse_spec`."""
+    path = Path(path)
+    return parse_spec(read_yaml(path), str(path))
+
+
+def to_dict(spec: Spec) -> dict:
+    """The spec with every default filled in, as plain JSON data."""
+    return spec.model_dump(mode="json")
+
+
+def spec_hash(spec: Spec) -> str:
+    """SHA-256 of the spec's canonical JSON: two specs that mean the same have the same hash.
+
+    >>> a = parse_spec({"kind": "train", "chips": ["h100"], "models": ["llama-3.1-8b"],
+    ...                 "chip_counts": [8], "shapes": [{"seq_len": 4096, "global_batch": 64}]})
+    >>> spec_hash(a) == spec_hash(a.model_copy(update={"seed": 0})), len(spec_hash(a))
+    (True, 64)
+    """
+    text = json.dumps(to_dict(spec), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -50,6 +50,43 @@ def test_910c_costs_fall_as_yield_rises_and_missing_inputs_are_named(cat):
     assert lo.cost_per_chip_usd <= hi.cost_per_chip_usd
 
 
+def test_910c_break_even_yield_at_the_catalog_price_matches_a_hand_computation(cat):
+    # The inputs the catalog holds for the 910C (checked here, so a data change forces a new hand sum):
+    #   price           U[21,354, 28,571] US$ -> midpoint 24,962.5 (FT CM384 / 384; WSJ $2 bn / 70,000)
+    #   wafer (SMIC N+2) U[13,000, 15,000] US$ -> 14,000
+    #   HBM2E           U[10, 15] US$/GB x 128 GB -> 12.5 x 128 = 1,600 US$
+    #   gross dies      665.61 mm2 die, 300 mm wafer, 3 mm edge, 0.1 mm scribe: pitch (25.80 + 0.1)^2
+    #                   = 670.78 mm2; pi 147^2 / 670.78 - pi 294 / sqrt(2 x 670.78) = 101.21 - 25.22
+    #                   -> floor 75
+    #   2 dies per package; packaging, test, rest of the BOM missing (0); assembly yield missing (1)
+    # Cost = a / y + b with a = 2 x 14,000 / 75 = 373.33 and b = 1,600, so the break-even yield is
+    #   y* = a / (price - b) = 373.33 / (24,962.5 - 1,600) = 373.33 / 23,362.5 = 0.01598 (1.6%).
+    # chip_cost reports quantiles of y* over the sampled inputs; the median of 4,000 draws sits within
+    # 0.2% of the point computation for seeds 0-5, so the tolerance is 1% (relative).
+    c, inputs = cat.chip("910c"), cat.chip_cost("910c")
+    assert (c.price_usd.low, c.price_usd.high, c.price_usd.mode) == (21354, 28571, None)
+    assert (inputs.hbm_price_usd_per_gb.low, inputs.hbm_price_usd_per_gb.high) == (10, 15)
+    assert cat.node(c.process_node).wafer_price_usd.bounds == (13000, 15000)
+    assert c.compute_die_area_mm2.point == 665.61 and c.memory_capacity_gb.point == 128
+    assert inputs.packaging_usd is None and inputs.test_usd is None and inputs.other_usd is None
+    assert inputs.assembly_yield is None
+    hand = (2 * 14000 / 75) / ((21354 + 28571) / 2 - 12.5 * 128)
+    assert hand == pytest.approx(0.01598, abs=1e-5)
+
+    df = chip_cost(cat, "910c", samples=4000, seed=0)
+    for _, part in df.groupby("case"):
+        q = part.set_index("quantile")
+        assert q.loc["P50", "break_even_yield"] == pytest.approx(hand, rel=0.01)
+        # every quantile lies between the corner cases: cheapest wafer and HBM at the top price,
+        # dearest wafer and HBM at the bottom price
+        lo = (2 * 13000 / 75) / (28571 - 15 * 128)          # 0.01301
+        hi = (2 * 15000 / 75) / (21354 - 10 * 128)          # 0.01993
+        assert lo <= q.loc["P10", "break_even_yield"] <= q.loc["P90", "break_even_yield"] <= hi
+        # the price is a catalog input now, so the margin is computed (and positive at these costs)
+        assert 0 < q.loc["P50", "gross_margin"] < 1
+        assert 21354 <= q.loc["P10", "price_usd"] <= q.loc["P90", "price_usd"] <= 28571
+
+
 def test_chip_without_cost_inputs(cat):
     with pytest.raises(InputError, match="chip_costs"):
         chip_cost(cat, "mi300x")

@@ -122,3 +122,18 @@ def test_models_show_reads_any_config_json(tmp_path):
 def test_compare_needs_two_chips():
     r = run("chips", "compare", "h100")
     assert r.exit_code == 2
+
+
+def test_chip_cost_of_the_910c_shows_margin_and_break_even_at_the_sourced_price():
+    r = run("econ", "chip-cost", "huawei-ascend-910c")
+    assert r.exit_code == 0, r.output
+    assert "price n/a" not in r.output and "P10-P90" in r.output
+    rows = [line for line in r.output.splitlines() if "│ P50 │" in line]
+    assert len(rows) == 3 and not any("n/a" in line for line in rows)     # margin and break-even for each yield
+    assert "1.6%" in rows[0]          # break-even yield, see test_econ's hand computation
+    assert "ft-cm384-price-2025-04" in r.output and "wsj-910c-orders-2024-08" in r.output
+    data = json.loads(run("econ", "chip-cost", "910c", "--format", "json").output)
+    assert data["price_sources"] == ["ft-cm384-price-2025-04", "wsj-910c-orders-2024-08"]
+    assert all(row["break_even_yield"] is not None for row in data["rows"])
+    given = json.loads(run("econ", "chip-cost", "910c", "--price", "20000", "--format", "json").output)
+    assert given["price_sources"] == [] and {row["price_usd"] for row in given["rows"]} == {20000.0}

@@ -81,30 +81,42 @@ def chip_cost_cmd(
         from chipgap.report.econ_charts import cost_vs_yield_chart
 
         save_figure(chart, lambda: cost_vs_yield_chart(cat, chip))
+    c = cat.chip(df.chip.iloc[0])
+    price_q = c.price_usd if price is None else None     # a --price given on the command line has no source
     if fmt is Format.json:
         inputs = cat.chip_cost(df.chip.iloc[0])
         return print_json({"chip": df.chip.iloc[0], "cost_inputs": inputs.id,
                            "sources": sorted({s for q in _quantities(inputs) for s in q.source}),
+                           "price_sources": list(price_q.source) if price_q else [],
                            "rows": df.to_dict("records")})
     if fmt is Format.csv:
         return print_csv(df)
     cols = ["die_yield", "dies_cost_usd", "memory_usd", "packaging_usd", "cost_per_chip_usd",
             "gross_margin", "break_even_yield"]
     rows = [[r["case"], r["quantile"], *(_fmt(c, r[c]) for c in cols)] for r in df.to_dict("records")]
-    price = df.price_usd.iloc[1]
+    p10, p90 = df.price_usd.iloc[0], df.price_usd.iloc[2]
+    shown = (_fmt("price_usd", p10) if p10 == p90 or p10 is None
+             else f"{_fmt('price_usd', p10)}-{_fmt('price_usd', p90)} P10-P90")
+    missing = df.missing.iloc[0]
+    caption = "P10/P50/P90 of each column over the ranged inputs; yields of unstated basis are read per die"
+    if missing:
+        caption += (f"; not public, counted as 0 (cost is a lower bound, so margin is an upper bound and the "
+                    f"break-even yield a lower bound): {missing}")
+    if price_q is not None:
+        caption += f"; price: {', '.join(price_q.source)} ({price_q.confidence})"
+    elif price is not None:
+        caption += "; price: given with --price"
     print_table(rows, ["reported yield", "", "die yield", "dies", "memory", "packaging", "cost/chip",
                        "margin", "break-even yield"],
-                title=f"Unit cost of {df.chip.iloc[0]}, USD (price {_fmt('price_usd', price)})",
-                caption="P10/P50/P90 of each column over the ranged inputs; yields of unstated "
-                        "basis are read per die" +
-                        (f"; not public, counted as 0 (cost is a lower bound): {df.missing.iloc[0]}"
-                         if df.missing.iloc[0] else ""), numeric_from=2)
+                title=f"Unit cost of {df.chip.iloc[0]}, USD (price {shown})", caption=caption, numeric_from=2)
 
 
 def _fmt(col: str, v: float | None) -> str:
     if v is None:
         return "n/a"
-    return f"{v:.0%}" if col in ("die_yield", "gross_margin", "break_even_yield") else num(v)
+    if col == "break_even_yield":
+        return f"{v:.1%}" if v < 0.1 else f"{v:.0%}"     # low break-evens would all round to 1-2%
+    return f"{v:.0%}" if col in ("die_yield", "gross_margin") else num(v)
 
 
 def _quantities(inputs: ChipCost) -> list[Quantity]:

@@ -121,11 +121,29 @@ def _c5(sec):  # noqa: ANN001, ANN202
 
 def _c6(sec):  # noqa: ANN001, ANN202
     c20, c40 = _n(sec, "unit-cost", "cost.yield20.p50"), _n(sec, "unit-cost", "cost.yield40.p50")
-    return _cv(6, f"Lower-bound cost per 910C (dies + HBM) US${num(c20)} at 20% yield, US${num(c40)} at 40%. "
-                  "No sourced price, packaging or test cost: profitability cannot be checked.",
-               "cannot be computed from sourced data",
-               "Reported yields (20% Nov 2024, ~40% Feb 2025) are press reports; die area assumed equal to "
-               "the measured 910B die.", "unit-cost")
+    be, be90 = _n(sec, "unit-cost", "cost.break_even.p50"), _n(sec, "unit-cost", "cost.break_even.p90")
+    margin = _n(sec, "unit-cost", "cost.margin_latest.p50")
+    evidence = f"Lower-bound cost per 910C (dies + HBM) US${num(c20)} at 20% yield, US${num(c40)} at 40%. "
+    assumptions = ("Reported yields (20% Nov 2024, ~40% Feb 2025) are press reports; die area assumed equal to "
+                   "the measured 910B die.")
+    if math.isnan(be):
+        return _cv(6, evidence + "No sourced price, packaging or test cost: profitability cannot be checked.",
+                   "cannot be computed from sourced data", assumptions, "unit-cost")
+    # The break-even yield is a lower bound (missing cost items count as zero): one above 40% means even
+    # the known costs are not covered at 40%, which refutes the claim; one below it covers only the
+    # known unit costs, not the missing ones nor the line's fixed costs, so the claim is at most partly
+    # supported.
+    evidence += (f"At the press-implied price the gross margin is at most {margin:.0%} and the break-even die "
+                 f"yield at least {be:.1%} (P90 {be90:.1%})")
+    if be > 0.4:
+        return _cv(6, evidence + ": even the known costs are not covered at 40%.", "not supported",
+                   assumptions, "unit-cost")
+    evidence += (": the known unit costs are covered at 40%" +
+                 (", and were at 20% too, so the yield gain alone does not explain a first profit" if be90 < 0.2
+                  else "") + "; packaging, test and fixed costs have no source.")
+    return _cv(6, evidence, "partly supported",
+               assumptions + " The price is implied from press reports (FT CloudMatrix 384 price, WSJ order "
+               "value), not a list price.", "unit-cost")
 
 
 def _c7(sec):  # noqa: ANN001, ANN202

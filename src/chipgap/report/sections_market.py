@@ -104,9 +104,18 @@ def unit_cost(ctx: Context) -> Section:
     missing = df.missing.iloc[0]
     if missing:
         s.missing.append(f"cost items without a source: {missing}")
-    if df.price_usd.isna().all():
-        s.missing.append("a sourced 910C price: press estimates (US$20-28k) were not checked against their "
-                         "originals, so margin and break-even yield are not computed")
+    # Margin at the latest achieved (not target) yield, and the break-even yield, which does not depend
+    # on the yield case. Both lean on a cost that lacks the missing items: margin is an upper bound,
+    # the break-even yield a lower bound.
+    reported = [case for case in dict.fromkeys(df.case) if not case.endswith("(target)")]
+    latest = df[df.case == reported[-1]].set_index("quantile") if reported else None
+    for name, col in (("margin_latest", "gross_margin"), ("break_even", "break_even_yield")):
+        for q in ("P10", "P50", "P90"):
+            v = latest.loc[q, col] if latest is not None else None
+            s.numbers[f"cost.{name}.{q.lower()}"] = float(v) if v is not None else float("nan")
+    price_q = c.price_usd
+    if df.price_usd.isna().all() or price_q is None:
+        s.missing.append("a sourced 910C price, so margin and break-even yield are not computed")
     from chipgap.report.econ_charts import cost_vs_yield_chart
     s.charts.append(Chart.from_figure("cost-vs-yield.png", "910C cost per chip against die yield",
                                       cost_vs_yield_chart(cat, cid)))
@@ -114,9 +123,28 @@ def unit_cost(ctx: Context) -> Section:
     if lo and hi:
         s.paragraphs.append(
             f"Going from the reported 20% to 40% yield takes the wafer-and-HBM cost of a 910C from about "
-            f"US${num(lo)} to US${num(hi)}: the dies halve in cost, HBM does not move. Whether that makes the "
-            "line profitable turns on the price and on packaging, test and R&D costs, which no checked "
-            "source gives.")
+            f"US${num(lo)} to US${num(hi)}: the dies halve in cost, HBM does not move.")
+    if price_q is not None and latest is not None:
+        s.cite(price_q.source)
+        n = s.numbers
+        s.tables.append(Table(f"Price, margin and break-even yield of the 910C (at {reported[-1]})",
+                              ["price (US$)", "gross margin (upper bound)", "break-even die yield (lower bound)"],
+                              [[q_cell(price_q),
+                                cell(f"{n['cost.margin_latest.p50']:.0%} ({n['cost.margin_latest.p10']:.0%}-"
+                                     f"{n['cost.margin_latest.p90']:.0%})"),
+                                cell(f"{n['cost.break_even.p50']:.1%} ({n['cost.break_even.p10']:.1%}-"
+                                     f"{n['cost.break_even.p90']:.1%})")]],
+                              "P50 (P10-P90). The price is implied by press reports, not quoted: FT's CloudMatrix "
+                              "384 price over its 384 chips (all-in) to WSJ's early-order value over 70,000 chips."))
+        s.paragraphs.append(
+            f"At that press-implied price the known unit costs are a small part of the price: the gross margin "
+            f"is at most about {n['cost.margin_latest.p50']:.0%}, and the chip covers its dies and HBM at a die "
+            f"yield of only {n['cost.break_even.p50']:.1%}. Both are bounds, not estimates: packaging, test, "
+            "assembly losses and the rest of the bill of materials have no source and count as zero, and R&D "
+            "and other fixed costs of the line are outside a unit cost altogether.")
+    else:
+        s.paragraphs.append("Whether that makes the line profitable turns on the price and on packaging, test and "
+                            "R&D costs, which no checked source gives.")
     return s
 
 

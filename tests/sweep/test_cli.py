@@ -98,3 +98,15 @@ def test_query_table_csv_and_errors(swept, tmp_path):
 def test_help_names_the_view():
     r = run("sweep", "query", "--help")
     assert r.exit_code == 0 and "'results'" in r.output
+
+
+def test_query_is_read_only_and_confined_to_the_sweep(swept, tmp_path):
+    target = tmp_path / "written.csv"
+    r = run("sweep", "query", swept, f"COPY (SELECT 1) TO '{target}'")
+    assert r.exit_code == 2 and "one SELECT" in r.output and not target.exists()
+    r = run("sweep", "query", swept, "SELECT 1; SELECT 2")
+    assert r.exit_code == 2
+    r = run("sweep", "query", swept, "SELECT * FROM read_csv('/etc/passwd')")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    r = run("sweep", "query", swept, "EXPLAIN SELECT count(*) FROM results")
+    assert r.exit_code == 0

@@ -14,6 +14,7 @@ from chipgap.errors import InputError
 from chipgap.sweep import store
 
 VIEW = "results"
+READ_ONLY = ("SELECT", "EXPLAIN")
 
 
 def _files(out: str | Path) -> list[Path]:
@@ -62,7 +63,8 @@ def query(out: str | Path, sql: str) -> pd.DataFrame:
     Raises
     ------
     InputError
-        When ``out`` is not a sweep folder or the SQL fails (DuckDB's message, one line).
+        When ``out`` is not a sweep folder, the SQL is not one read-only statement, or it fails
+        (DuckDB's message, one line). The query can read only the sweep's folder.
     """
     import duckdb
 
@@ -70,7 +72,15 @@ def query(out: str | Path, sql: str) -> pd.DataFrame:
     con = duckdb.connect(":memory:")
     listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     con.execute(f"CREATE VIEW {VIEW} AS SELECT * FROM read_parquet([{listing}])")
+    # read-only and confined: the query may read the sweep's folder and nothing else, and write nothing
+    folder = str(Path(out).resolve()).replace("'", "''")
+    con.execute(f"SET allowed_directories = ['{folder}']")
+    con.execute("SET enable_external_access = false")
     try:
+        statements = con.extract_statements(sql)
+        if len(statements) != 1 or statements[0].type.name not in READ_ONLY:
+            raise InputError("SQL", "one SELECT (or EXPLAIN) statement over the view 'results'",
+                             sql if len(sql) <= 80 else sql[:77] + "...")
         return con.execute(sql).df()
     except duckdb.Error as e:
         raise InputError("SQL", "a query DuckDB can run over the view 'results'",

@@ -245,13 +245,14 @@ def clustering(ctx: Context) -> Section:
                           "Counts double from one scale-up domain until the best layout reaches the H100 "
                           "cluster's rate; a fixed global batch caps data parallelism, so past some size "
                           "more chips stop helping."))
-    cm, nvl = s.numbers["system.huawei-cloudmatrix-384.pflops"], s.numbers["system.nvidia-gb200-nvl72.pflops"]
+    a, b = cat.system("huawei-cloudmatrix-384"), cat.system("nvidia-gb200-nvl72")
+    cm, nvl = s.numbers[f"system.{a.id}.pflops"], s.numbers[f"system.{b.id}.pflops"]
     s.paragraphs.append(
         f"A CloudMatrix 384 holds {num(cm)} dense BF16 PFLOPS against an NVL72's {num(nvl)}: "
-        f"{ratio(cm / nvl)} the compute from {ratio(384 / 72)} the chips, at "
-        f"{num(s.numbers['system.huawei-cloudmatrix-384.power_kw'])} kW (all-in) against "
-        f"{num(s.numbers['system.nvidia-gb200-nvl72.power_kw'])} kW (IT). Clustering buys system-level throughput "
-        "with more chips and more power; per chip and per watt the gap stays.")
+        f"{ratio(cm / nvl)} the compute from {ratio(a.chip_count.point / b.chip_count.point)} the chips, at "
+        f"{num(s.numbers[f'system.{a.id}.power_kw'])} kW ({a.power_basis}) against "
+        f"{num(s.numbers[f'system.{b.id}.power_kw'])} kW ({b.power_basis}). Clustering buys system-level "
+        "throughput with more chips and more power; per chip and per watt the gap stays.")
     return s
 
 

@@ -179,11 +179,12 @@ def _serving_dense(ctx: Context, s: Section) -> None:
 
 def _serving_moe(ctx: Context, s: Section) -> None:
     cat, q = ctx.catalog, cx.SERVE_MOE
-    rows = []
+    rows, fronts = [], {}
     for cid, (n, precision) in cx.MOE_INSTANCES.items():
         setup = infer.serving_setup(cat, q["model"], cid, n, weight_precision=precision)
-        top = infer.best(infer.serve(setup, q["input_len"], q["output_len"], tpot_ms=q["tpot_ms"],
-                                     phase="decode"), 1)
+        every = infer.serve(setup, q["input_len"], q["output_len"], tpot_ms=q["tpot_ms"], phase="decode")
+        fronts[f"{n} x {cat.chip(cid).name}"] = every
+        top = infer.best(every, 1)
         if top.empty:
             s.missing.append(f"{q['model']} decode on {n} x {cid}: no layout meets the TPOT")
             continue
@@ -198,6 +199,11 @@ def _serving_moe(ctx: Context, s: Section) -> None:
                            "% attention", "% experts", "% EP all-to-all", "% TP comm"], rows,
                           "Shares of one decode step. The 910C instance spans 160 packages of a CloudMatrix "
                           "384 (one UB domain); H800/H20 instances cross 18 servers over the network."))
+    from chipgap.report.pareto_chart import pareto_chart
+    s.charts.append(Chart.from_figure("deepseek-r1-pareto.png", f"{q['model']} decode: throughput against latency",
+                                      pareto_chart(fronts, q["tpot_ms"]),
+                                      "Every layout and batch the model accepts (points) and each instance's "
+                                      "Pareto front (lines); point estimates of the specs."))
 
 
 def clustering(ctx: Context) -> Section:

@@ -3,12 +3,14 @@
 import json
 import textwrap
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 import chipgap
 from chipgap.analyses.supply import supply
 from chipgap.cli import app
+from chipgap.errors import InputError
 
 SCENARIO = """
 supply:
@@ -70,3 +72,32 @@ def test_cli_supply_json_contract():
     data = json.loads(r.stdout)
     assert data["chips"] > 0 and data["h100_equivalents"] > 0
     assert data["binding_constraint"].split()[0] in ("wafers", "hbm", "packaging")
+
+
+def test_halving_a_node_halves_its_wafer_bound_lines():
+    """With common random numbers, a line bound by wafers in every sample keeps exactly half its chips."""
+    from chipgap.analyses.supply import shock_effect, shocked, supply
+
+    cat = chipgap.load_catalog()
+    sc = shocked(cat, "china-2025-base", "node:smic-n2", 0.5)
+    w = {ln.chip: ln.wafers_per_year for ln in sc.lines}
+    base = {ln.chip: ln.wafers_per_year for ln in cat.supply("china-2025-base").lines}
+    assert w["huawei-ascend-910c"].point == pytest.approx(base["huawei-ascend-910c"].point / 2)
+    assert w["huawei-ascend-910b"] == base["huawei-ascend-910b"]          # 910B is on another node
+    before, after = supply(cat, "china-2025-base", 1000), supply(cat, sc, 1000)
+    line = lambda df: df[(df.line == "huawei-ascend-910c")].set_index("quantile").chips  # noqa: E731
+    assert "wafers (100%" in before.binding_constraint.iloc[0]
+    assert np.allclose(line(after), line(before) / 2)
+    e = shock_effect(cat, "china-2026-base", "foundry:smic", 0.0, 500)
+    dom = e[(e.total == "domestic") & (e["quantile"] == "P50")].iloc[0]
+    assert dom.chips_after == 0 and dom.chips_before > 0
+
+
+def test_shock_errors():
+    from chipgap.analyses.supply import shocked
+
+    cat = chipgap.load_catalog()
+    with pytest.raises(InputError, match="hbm-cutoff"):
+        shocked(cat, "china-2026-base", "no-hbm-imports")
+    with pytest.raises(InputError, match="remaining"):
+        shocked(cat, "china-2026-base", "node:smic-n2", 1.5)

@@ -8,11 +8,23 @@ picklable (``__reduce__``) so that they cross process and Ray boundaries intact.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ChipgapError(Exception):
     """Base class of every error chipgap raises on purpose."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines from a hostile id, say) written as escapes.
+
+    >>> one_line("entry 'a\\nb'")
+    "entry 'a\\\\nb'"
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class CatalogError(ValueError, ChipgapError):
@@ -40,7 +52,7 @@ class CatalogError(ValueError, ChipgapError):
             where += f": entry '{self.entry}'"
         if self.field:
             where += f": field '{self.field}'"
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
     def __reduce__(self):
         return (type(self), (self.file, self.message, self.entry, self.field))
@@ -78,7 +90,7 @@ class UnknownIdError(KeyError, ChipgapError):
             msg += f" Run '{LIST_COMMANDS[self.kind]}' to see the known ids."
         else:
             msg += f" The catalog holds {len(self._known)} {self.kind} ids."
-        return msg
+        return one_line(msg)
 
     def __reduce__(self):
         return (type(self), (self.kind, self.given, self._known))

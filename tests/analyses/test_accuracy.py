@@ -65,11 +65,15 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
     df = predict_serving_runs(cat)
     s = summary(df)
     assert s.loc["holdout", "cases"] >= 20
-    assert s.loc["holdout", "median_abs_error_pct"] <= 15.0
-    # The worst (CloudMatrix384 decode at 1k/1k, +79 %: the Ascend 910C is an unseen chip and
-    # each of its dies is a separate device, which the model does not yet represent) guards
-    # against regressions; the target is 35 %.
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 90.0
+    assert s.loc["holdout", "median_abs_error_pct"] <= 10.0
+    # The worst (SGLang 0.3's offline Llama 70B, +58 %: engine overheads the model leaves out)
+    # guards against regressions; the target is 35 %.
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 65.0
+    # The 910C's dies are devices (each holds its own copy of the attention weights under data-
+    # parallel attention): CloudMatrix384 decode at its 50 ms and 15 ms points lands within 10 %
+    # of the paper, on a chip the fit has never seen.
+    for run in ("cm384-r1-decode-tpot50", "cm384-r1-decode-tpot15"):
+        assert abs(df.set_index("run").loc[run].error_pct) <= 10
     # DeepSeek-style decode (MLA absorbed in the latent space, EP over 144 H800s, two-batch
     # overlap) lands within 10 % of DeepSeek's own 1,850 tokens/s per GPU.
     row = df.set_index("run").loc["dsv3-day6-h800-decode"]

@@ -36,3 +36,21 @@ def test_pareto_front_is_monotone(cat):
     assert len(front) > 3
     assert front.tpot_ms.is_monotonic_increasing
     assert front.tokens_per_s_per_chip.is_monotonic_increasing
+
+
+def test_a_910c_package_is_two_devices(catalog):
+    """Each die is an NPU: half the package's compute, memory and links, a domain of 768 dies,
+    and weights replicated per die under data-parallel attention."""
+    from chipgap.analyses.infer import serve, serving_setup
+
+    s = serving_setup(catalog, "llama-3.1-8b", "910c", 1)
+    assert s.devices == 2 and s.serving.chips == 2
+    assert s.hardware.memory_bw_gbps == 1600 and s.hardware.memory_gb == 64 and s.hardware.domain == 768
+    assert s.hardware.peak_tflops == pytest.approx(376)
+    split = serve(s, 1024, 1, batch=2, tp=2, dp=1, phase="decode").iloc[0]
+    replicated = serve(s, 1024, 1, batch=2, tp=1, dp=2, phase="decode").iloc[0]
+    weights = 8_030_261_248 * 2 / 1e9        # Llama 3.1 8B in bf16, once per copy
+    assert split.memory_gb_per_chip == pytest.approx(weights, rel=0.02)
+    assert replicated.memory_gb_per_chip == pytest.approx(2 * weights, rel=0.02)
+    # per package: two devices' sequences over one package
+    assert replicated.tokens_per_s_per_chip == pytest.approx(replicated.tokens_per_s)

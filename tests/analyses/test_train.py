@@ -74,3 +74,14 @@ def test_chips_needed_stops_at_the_first_count_that_reaches_the_rate(cat):
     assert (df.chips % 8 == 0).all() and df.tokens_per_s.is_monotonic_increasing
     half = df.chips.iloc[-1] // 2
     assert half < 8 or df[df.chips == half].tokens_per_s.iloc[0] < target
+
+
+def test_training_lays_out_over_910c_dies_and_reports_per_package(cat):
+    s = setup(cat, "llama-3.1-8b", "910c", 64, 4096, 256)
+    assert s.devices == 2 and s.job.chips == 128 and s.hardware.domain == 768
+    best, _ = search(s, top=1)
+    row = best.iloc[0]
+    assert row.tp * row.pp * row.dp * row.cp == 128
+    # MFU is per die against a die's peak; TFLOPS and memory per chip are per package
+    assert row.tflops_per_chip == pytest.approx(row.mfu * 752.0)
+    assert row.memory_gb <= 128 * 0.9 + 1e-9

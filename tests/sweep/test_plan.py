@@ -71,9 +71,9 @@ def test_sample_k_is_the_samplers_kth_draw(catalog):
     plan, grid = plan_of(catalog, chips=["910c"], chip_counts=[16])
     df = rows_of(plan, grid)
     hw, _ = hardware(catalog, "910c", draw=Sampler(20, 3))
-    s = setup(catalog, "llama-3.1-8b", "910c", 16, 4096, 256)
-    out = train_step(s.job, hw, s.efficiency, tp=2, pp=1, dp=8, cp=1, ep=1, vpp=1, mbs=1, zero=3,
-                     recompute=0)
+    s = setup(catalog, "llama-3.1-8b", "910c", 16, 4096, 256)  # 16 packages = 32 devices
+    out = train_step(s.job, hw.per_device(s.devices), s.efficiency, tp=2, pp=1, dp=16, cp=1, ep=1, vpp=1,
+                     mbs=1, zero=3, recompute=0)
     second = df[df.tp == 2].sort_values("sample")
     assert second["sample"].tolist() == list(range(20))
     np.testing.assert_allclose(second.tokens_per_s, out["tokens_per_s"], rtol=1e-12)

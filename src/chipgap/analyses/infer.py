@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chipgap.analyses.train import hardware, resolve_workload
+from chipgap.analyses.train import devices_per_chip, hardware, resolve_workload
 from chipgap.catalog.catalog import Catalog
 from chipgap.errors import InputError
 from chipgap.models import inference as inf
@@ -35,6 +35,9 @@ class ServingSetup:
     chip: str
     system: str | None
     assumptions: tuple[str, ...]
+    devices: int = 1
+    """Devices per chip: the instance, layouts and hardware count devices (an Ascend 910C
+    package is two dies, each its own NPU); per-chip results count packages."""
 
 
 def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, system: str | None = None,
@@ -62,8 +65,11 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
     eff, basis = efficiency_for(c.id)
     notes.append(f"efficiency: {basis}")
     w = resolve_workload(catalog, model)
-    return ServingSetup(inf.Serving(w, int(chips), weight_precision, kv_precision, mtp_accept, ep_overlap),
-                        hw, eff, c.id, sys_id, tuple(notes))
+    d = devices_per_chip(catalog, c.id)
+    if d > 1:
+        notes.append(f"each package is {d} devices; layouts count devices")
+    return ServingSetup(inf.Serving(w, int(chips) * d, weight_precision, kv_precision, mtp_accept, ep_overlap),
+                        hw.per_device(d), eff, c.id, sys_id, tuple(notes), d)
 
 
 def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001
@@ -115,8 +121,8 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, o
         tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["batch"],
                              input_len)["tokens_per_s"]
     out = {"ttft_ms": one["prefill_s"] * 1e3, "tpot_ms": dec["tpot_s"] * 1e3,
-           "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / s.serving.chips,
-           "memory_gb_per_chip": end["memory_gb"], "fits": end["fits"], "reason": end["reason"],
+           "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / (s.serving.chips / s.devices),
+           "memory_gb_per_chip": end["memory_gb"] * s.devices, "fits": end["fits"], "reason": end["reason"],
            **{k: dec[k] for k in DECODE_BREAKDOWN}}
     shape = np.broadcast_shapes(*(np.shape(v) for v in out.values()))
     return {k: np.broadcast_to(v, shape) for k, v in out.items()}

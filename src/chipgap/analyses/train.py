@@ -38,6 +38,24 @@ class Setup:
     chip: str
     system: str | None
     efficiency_basis: str
+    devices: int = 1
+    """Devices per chip: the job, layouts and hardware count devices (an Ascend 910C package
+    is two), results per chip count packages (see `to_chip_units`)."""
+
+
+PER_DEVICE_KEYS = ("tflops_per_chip", "memory_gb", "mem_weights_gb", "mem_grads_gb", "mem_optimizer_gb",
+                   "mem_activations_gb", "mem_logits_gb")
+
+
+def devices_per_chip(catalog: Catalog, chip: str) -> int:
+    """How many devices software sees in one package of ``chip`` (1 unless the catalog says)."""
+    q = catalog.chip(chip).devices_per_package
+    return int(round(q.point)) if q is not None else 1
+
+
+def to_chip_units(out: Mapping[str, Any], devices: int) -> dict[str, Any]:
+    """`train_step` results per device turned into results per chip (package)."""
+    return {k: (v * devices if k in PER_DEVICE_KEYS else v) for k, v in out.items()}
 
 
 def resolve_workload(catalog: Catalog, model: str) -> Workload:
@@ -118,11 +136,12 @@ def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, glo
     w = resolve_workload(catalog, model)
     hw, sys_id = hardware(catalog, chip, system, scaleout_gbps)
     chip_id = catalog.resolve("chip", chip)
+    d = devices_per_chip(catalog, chip_id)
     eff, basis = efficiency_for(chip_id)
-    job = Job(w, int(chips), int(seq_len), int(global_batch), precision,
+    job = Job(w, int(chips) * d, int(seq_len), int(global_batch), precision,
               flash_attention=flash_attention, ep_overlap=ep_overlap, dp_overlap=dp_overlap,
               tp_overlap=tp_overlap)
-    return Setup(job, hw, eff, chip_id, sys_id, basis)
+    return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d)
 
 
 def _reason_text(mask: int) -> str:
@@ -132,8 +151,9 @@ def _reason_text(mask: int) -> str:
 def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
     """Evaluate layouts (a mapping of `LAYOUT_KEYS` to scalars or equal-length arrays).
 
-    ``recompute`` may be given by name ('none', 'selective', 'full'). Returns one row per
-    layout with the layout, results, time breakdown, memory breakdown and ``reason``.
+    ``recompute`` may be given by name ('none', 'selective', 'full'). Layout degrees count
+    devices (``s.job.chips`` of them). Returns one row per layout with the layout, results
+    (per chip: a package), time breakdown, memory breakdown and ``reason``.
     """
     lay = {k: layouts.get(k, 1 if k not in ("zero", "recompute") else 0) for k in LAYOUT_KEYS}
     if isinstance(lay["recompute"], str):
@@ -141,7 +161,7 @@ def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
             raise InputError("recompute", "none, selective or full", lay["recompute"])
         lay["recompute"] = RECOMPUTE[lay["recompute"]]
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in lay.items()}
-    out = train_step_blocked(s.job, s.hardware, s.efficiency, **arrays)
+    out = to_chip_units(train_step_blocked(s.job, s.hardware, s.efficiency, **arrays), s.devices)
     n = np.broadcast(*arrays.values()).size
     df = pd.DataFrame({k: np.broadcast_to(v, (n,)) for k, v in arrays.items()})
     for key in (*RESULT_KEYS, *BREAKDOWN_KEYS, *MEMORY_KEYS):

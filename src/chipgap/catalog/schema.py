@@ -168,6 +168,7 @@ class Chip(Record):
     suppliers: tuple[Supplier, ...] = ()
 
     compute_die_count: PositiveCount = None
+    devices_per_package: PositiveCount = None
     compute_die_area_mm2: Positive = None
     io_die_area_mm2: Positive = None
     transistors_billion: Positive = None

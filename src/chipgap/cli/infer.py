@@ -15,7 +15,7 @@ from chipgap.cli.output import (Format, console, num, print_csv, print_json, pri
                                 save_figure, spread_json)
 
 Opt = typer.Option
-Lay = "Layout of one serving instance (default: searched)"
+Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
 BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s")
 
 

@@ -15,7 +15,7 @@ from chipgap.cli.output import (Format, console, num, print_csv, print_json, pri
                                 spread_json)
 
 Opt = typer.Option
-Par = "Parallel layout (with --search: ignored)"
+Par = "Parallel layout, in devices (an Ascend 910C package is 2; with --search: ignored)"
 SPREAD_METRICS = ("tokens_per_s", "tflops_per_chip", "mfu", "step_time_s")
 
 
@@ -62,7 +62,7 @@ def train(
     if do_search:
         df, every = search(s, top)
     else:
-        layout = dict(tp=tp, pp=pp, dp=dp or max(chips // (tp * pp * cp), 1), cp=cp, ep=ep,
+        layout = dict(tp=tp, pp=pp, dp=dp or max(s.job.chips // (tp * pp * cp), 1), cp=cp, ep=ep,
                       vpp=vpp, mbs=mbs, zero=zero, recompute=recompute)
         df, every = evaluate(s, layout), None
     inputs = {"model": s.job.workload.id, "chip": s.chip, "system": s.system, "chips": chips,

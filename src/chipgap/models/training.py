@@ -69,6 +69,15 @@ class Hardware:
     scaleout_gbps: float | np.ndarray
     domain: float | np.ndarray
 
+    def per_device(self, devices: int) -> Hardware:
+        """One of the ``devices`` a package shows software (an Ascend 910C's two dies): each has
+        its share of the compute, memory and links, and a domain holds ``devices`` times more."""
+        if devices == 1:
+            return self
+        d = float(devices)
+        return Hardware(self.peak_tflops / d, self.peak_fp8_tflops / d, self.memory_bw_gbps / d,
+                        self.memory_gb / d, self.scaleup_gbps / d, self.scaleout_gbps / d, self.domain * d)
+
 
 @dataclass(frozen=True)
 class Efficiency:

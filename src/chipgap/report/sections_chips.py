@@ -112,7 +112,8 @@ def workloads(ctx: Context) -> Section:
         per_chip[cid] = df
         sm = summarize(df, ("tokens_per_s", "mfu", "tflops_per_chip"))
         best = df.iloc[0]
-        layout = f"TP{best.tp} PP{best.pp} DP{best.dp}" + (f" CP{best.cp}" if best.cp > 1 else "")
+        layout = f"TP{best.tp} PP{best.pp} DP{best.dp}" + (f" CP{best.cp}" if best.cp > 1 else "") \
+            + (" over dies" if train.devices_per_chip(cat, cid) > 1 else "")
         for m in ("tokens_per_s", "mfu", "tflops_per_chip"):
             for q in ("p10", "p50", "p90"):
                 s.numbers[f"train.{cid}.{m}.{q}"] = float(sm.loc[m, q])
@@ -169,7 +170,8 @@ def _serving_dense(ctx: Context, s: Section) -> None:
         for m in ("tokens_per_s_per_chip", "tpot_ms"):
             for p in ("p10", "p50", "p90"):
                 s.numbers[f"serve.{cid}.{m}.{p}"] = float(sm.loc[m, p])
-        rows.append([chip_cell(cat, cid), cell(f"TP{df.tp.iloc[0]} DP{df.dp.iloc[0]}, batch {df.batch.iloc[0]}"),
+        over = " over dies" if train.devices_per_chip(cat, cid) > 1 else ""
+        rows.append([chip_cell(cat, cid), cell(f"TP{df.tp.iloc[0]} DP{df.dp.iloc[0]}{over}, batch {df.batch.iloc[0]}"),
                      *(cell(sm.loc[m, "p50"], (), sm.loc[m, "p10"], sm.loc[m, "p90"])
                        for m in ("tokens_per_s_per_chip", "tpot_ms", "ttft_ms"))])
     s.tables.append(Table(f"Serving {q['model']} on {q['chips']} chips ({q['input_len']:,} in, "
@@ -191,14 +193,17 @@ def _serving_moe(ctx: Context, s: Section) -> None:
         b = top.iloc[0]
         s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
         step = sum(b[k] for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"))
-        rows.append([chip_cell(cat, cid), cell(f"{n} chips, {precision}, EP{b.ep} DP{b.dp}"),
+        d = setup.devices
+        rows.append([chip_cell(cat, cid), cell(f"{n} chips{f' ({n * d} dies)' if d > 1 else ''}, {precision}, "
+                                              f"EP{b.ep} DP{b.dp}"),
                      cell(float(b.tokens_per_s_per_chip)), cell(float(b.tpot_ms)), cell(int(b.batch)),
                      *(cell(100 * b[k] / step) for k in ("attention_s", "experts_s", "ep_comm_s", "tp_comm_s"))])
     s.tables.append(Table(f"{q['model']} decode, {q['input_len']:,}-token context, TPOT under {q['tpot_ms']:g} ms",
                           ["chip", "instance", "tokens/s per chip", "TPOT ms", "sequences",
                            "% attention", "% experts", "% EP all-to-all", "% TP comm"], rows,
-                          "Shares of one decode step. The 910C instance spans 160 packages of a CloudMatrix "
-                          "384 (one UB domain); H800/H20 instances cross 18 servers over the network."))
+                          "Shares of one decode step. The 910C instance spans 160 packages (320 dies, each its own "
+                          "device with its own copy of the attention weights) of a CloudMatrix 384, one UB domain; "
+                          "H800/H20 instances cross 18 servers over the network."))
     from chipgap.report.pareto_chart import pareto_chart
     s.charts.append(Chart.from_figure("deepseek-r1-pareto.png", f"{q['model']} decode: throughput against latency",
                                       pareto_chart(fronts, q["tpot_ms"]),

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from chipgap.analyses import infer as infer_mod
-from chipgap.analyses.train import BREAKDOWN_KEYS, MEMORY_KEYS
+from chipgap.analyses.train import BREAKDOWN_KEYS, MEMORY_KEYS, to_chip_units
 from chipgap.models import inference, tco
 from chipgap.models.training import REASONS, Hardware, train_step
 from chipgap.sweep.grid import SERVE_LAYOUT_KEYS, TRAIN_LAYOUT_KEYS, Case, CaseGrid
@@ -78,7 +78,8 @@ def _train(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
     local = np.arange(lo, hi, dtype=np.int64)
     li, si = local // grid.samples, local % grid.samples
     layout = {k: lay[k][li] for k in TRAIN_LAYOUT_KEYS}
-    out = train_step(s.job, _sampled(grid.hardware(case.pair), s.hardware, si), s.efficiency, **layout)
+    out = to_chip_units(train_step(s.job, _sampled(grid.hardware(case.pair), s.hardware, si),
+                                   s.efficiency, **layout), s.devices)
     n = local.size
     cols = {**_inputs(plan, grid, case, local, si), "seq_len": np.full(n, case.shape[0]),
             "global_batch": np.full(n, case.shape[1]), **layout,

@@ -101,10 +101,10 @@ class CaseGrid:
         """The case's `Setup` (training) or `ServingSetup`: the base with its counts and shape."""
         b = self.base(case.pair, case.model)
         if isinstance(self.spec, TrainSpec):
-            job = dataclasses.replace(b.job, chips=case.chips, seq_len=case.shape[0],
+            job = dataclasses.replace(b.job, chips=case.chips * b.devices, seq_len=case.shape[0],
                                       global_batch=case.shape[1])
             return dataclasses.replace(b, job=job)
-        return dataclasses.replace(b, serving=dataclasses.replace(b.serving, chips=case.chips))
+        return dataclasses.replace(b, serving=dataclasses.replace(b.serving, chips=case.chips * b.devices))
 
     def layouts(self, case: Case) -> dict[str, np.ndarray]:
         """The case's layouts as int64 arrays of shape (layout,), shared by every case with the
@@ -132,13 +132,13 @@ class CaseGrid:
         if isinstance(sp, TrainSpec):
             if sp.layouts == "search":
                 return train_mod.layout_grid(s)
-            return {k: np.array([_train_value(x, k, chips) for x in sp.layouts], dtype=np.int64)
+            return {k: np.array([_train_value(x, k, s.job.chips) for x in sp.layouts], dtype=np.int64)
                     for k in TRAIN_LAYOUT_KEYS}
         if sp.layouts == "search":
             lay = infer_mod.instance_layouts(s)
             return {k: np.asarray(lay[k], dtype=np.int64) for k in SERVE_LAYOUT_KEYS}
         moe = s.serving.workload.is_moe
-        return {k: np.array([_serve_value(x, k, chips, moe) for x in sp.layouts], dtype=np.int64)
+        return {k: np.array([_serve_value(x, k, s.serving.chips, moe) for x in sp.layouts], dtype=np.int64)
                 for k in SERVE_LAYOUT_KEYS}
 
     def rows(self, case: Case) -> int:
@@ -158,10 +158,11 @@ class CaseGrid:
             memory = None
             if isinstance(self.spec, ServeSpec) and c.memory_capacity_gb is None:
                 memory = self.base(pair, 0).hardware.memory_gb
-            self._hw[pair], _ = train_mod.hardware(
+            hw, _ = train_mod.hardware(
                 self.catalog, chip, system, memory_gb=memory,
                 require_compute=isinstance(self.spec, TrainSpec) or c.kind != "cpu",
                 draw=Sampler(self.spec.samples, self.spec.seed))
+            self._hw[pair] = hw.per_device(self.base(pair, 0).devices)
         return self._hw[pair]
 
     def usd_per_chip_hour(self, pair: int) -> float:

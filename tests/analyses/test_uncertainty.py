@@ -3,6 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from chipgap.analyses import infer, train
 from chipgap.analyses.uncertainty import probability, serve_samples, summarize, train_samples
@@ -63,3 +66,19 @@ def test_a_fixed_layout_under_samples(catalog):
     with pytest.raises(InputError, match="layout"):
         train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=10,
                       layout=dict(tp=8, pp=1, dp=3))
+
+
+finite = st.floats(-1e9, 1e9, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=arrays(float, 30, elements=finite), b=arrays(float, 30, elements=finite))
+def test_a_claim_and_its_converse_add_up_to_one(a, b):
+    assert probability(a, b) + float(np.mean(b > a)) == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=arrays(float, st.integers(1, 200), elements=finite))
+def test_quantiles_are_ordered_and_inside_the_samples(x):
+    s = summarize({"x": x}).loc["x"]
+    assert x.min() <= s.p10 <= s.p50 <= s.p90 <= x.max()

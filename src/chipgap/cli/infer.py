@@ -70,7 +70,8 @@ def infer(
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               "phase": phase.value, "input_len": input_len, "output_len": output_len,
               "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
-              "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "assumptions": list(s.assumptions)}
+              "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
+              "assumptions": list(s.assumptions)}
     spread = None
     if samples and not rows.empty:
         draws = serve_samples(get_catalog(ctx), model, chip, chips, input_len, output_len, system, phase.value,

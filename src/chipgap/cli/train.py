@@ -67,7 +67,7 @@ def train(
         df, every = evaluate(s, layout), None
     inputs = {"model": s.job.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               "seq_len": seq_len, "global_batch": global_batch, "precision": precision,
-              "efficiency_basis": s.efficiency_basis}
+              "efficiency_basis": s.efficiency_basis, "devices_per_chip": s.devices}
     rows = [_result(r, tokens) for r in df.to_dict("records")]
     spread = None
     if samples:

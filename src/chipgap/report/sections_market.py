@@ -62,10 +62,10 @@ def ascend_910d(ctx: Context) -> Section:
     train_q = next((r for r in result.results if r.question.id == "train-llama-70b"), None)
     if train_q is not None and {"huawei-ascend-910d", "nvidia-h100-sxm"} <= set(train_q.samples):
         from chipgap.report.range_charts import claim_distribution_chart
-        ratio = train_q.samples["huawei-ascend-910d"].tokens_per_s.to_numpy() / \
+        rel = train_q.samples["huawei-ascend-910d"].tokens_per_s.to_numpy() / \
             train_q.samples["nvidia-h100-sxm"].tokens_per_s.to_numpy()
         s.charts.append(Chart.from_figure("910d-vs-h100.png", "910D over H100, training throughput",
-                                          claim_distribution_chart(ratio, "910D / H100, Llama 3.1 70B training",
+                                          claim_distribution_chart(rel, "910D / H100, Llama 3.1 70B training",
                                                                    "tokens/s ratio (scenario samples)")))
     p = s.numbers.get("claim.train-llama-70b.probability", np.nan)
     s.paragraphs.append(

@@ -199,23 +199,59 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
         ``dp_exposed_s``, ``optimizer_s``), ``fits`` (bool) and ``reason`` (bit mask of
         `REASONS`, 0 when the layout is valid and fits).
     """
-    w, s, N, B = job.workload, float(job.seq_len), job.chips, job.global_batch
-    tp, pp, dp, cp, ep, vpp, mbs, zero, recompute = np.broadcast_arrays(
-        *(np.asarray(x) for x in (tp, pp, dp, cp, ep, vpp, mbs, zero, recompute)))
-    lw = layer_work(w)
-    # degrees below 1 are flagged as invalid below; clamp them so the arithmetic stays finite
-    f_tp, f_pp, f_dp, f_cp, f_ep = (np.maximum(x, 1).astype(float) for x in (tp, pp, dp, cp, ep))
-    vpp, mbs = np.maximum(vpp, 1), np.maximum(mbs, 1)
-    d, V, L = float(w.d_model), float(w.vocab_size), float(w.n_layers)
+    L = _Layout(job, *np.broadcast_arrays(*(np.asarray(x) for x in (tp, pp, dp, cp, ep, vpp, mbs, zero,
+                                                                      recompute))))
+    lw = layer_work(job.workload)
+    c = _layer_compute(job, hw, eff, lw, L)
+    m = _layer_comm(job, hw, eff, lw, L, c)
+    pipe = _pipeline(job, hw, eff, L, c, m)
+    dpo = _data_parallel(job, hw, eff, lw, L, c, m)
+    mem = _memory(job, lw, L, c, dpo)
+    step = L.micro * pipe["stage"] + pipe["bubble"] + dpo["dp_exposed"] + dpo["optimizer"]
+    fits = mem["total"] <= hw.memory_gb * 1e9 * eff.memory_usable
+    reason = _reasons(job, hw, L, step) | ~fits * 64
 
-    micro = B / (f_dp * mbs)                               # micro-batches per step
-    layers = np.ceil(L / f_pp)                             # layers on the busiest stage
-    T = mbs * s / f_cp                                     # tokens per chip per micro-batch
+    w, s, N = job.workload, float(job.seq_len), job.chips
+    tokens = job.global_batch * s
+    tokens_per_s = tokens / step
+    model_flops = model_flops_per_token(w, s) * tokens_per_s / N
+    hw_flops = model_flops * _hfu_factor(L.recompute, lw, s, w)
+    return {
+        "step_time_s": step, "tokens_per_s": tokens_per_s, "tflops_per_chip": model_flops / 1e12,
+        "mfu": model_flops / (hw.peak_tflops * 1e12), "hfu": hw_flops / (hw.peak_tflops * 1e12),
+        "memory_gb": mem["total"] / 1e9, "mem_weights_gb": mem["weights"] / 1e9,
+        "mem_grads_gb": mem["grads"] / 1e9, "mem_optimizer_gb": mem["optimizer"] / 1e9,
+        "mem_activations_gb": mem["activations"] / 1e9, "mem_logits_gb": mem["logits"] / 1e9,
+        "compute_s": pipe["compute_total"], "tp_comm_s": L.micro * L.layers * m["tp"],
+        "cp_comm_s": L.micro * L.layers * m["cp"], "ep_comm_s": L.micro * L.layers * m["ep"],
+        "pp_comm_s": L.micro * pipe["p2p"], "bubble_s": pipe["bubble"], "dp_exposed_s": dpo["dp_exposed"],
+        "dp_comm_s": dpo["dp_comm"], "optimizer_s": dpo["optimizer"],
+        "fits": fits, "reason": reason,
+    }
+
+
+class _Layout:
+    """A layout's degrees (raw, for the feasibility tests), their clamped float forms (degrees
+    below 1 are flagged as invalid; clamping keeps the arithmetic finite) and what follows from
+    them: micro-batches per step, layers on the busiest stage, tokens per chip per micro-batch."""
+
+    def __init__(self, job: Job, tp, pp, dp, cp, ep, vpp, mbs, zero, recompute):  # noqa: ANN001
+        self.tp, self.pp, self.dp, self.cp, self.ep = tp, pp, dp, cp, ep
+        self.zero, self.recompute = zero, recompute
+        self.f_tp, self.f_pp, self.f_dp, self.f_cp, self.f_ep = (np.maximum(x, 1).astype(float)
+                                                                  for x in (tp, pp, dp, cp, ep))
+        self.vpp, self.mbs = np.maximum(vpp, 1), np.maximum(mbs, 1)
+        self.micro = job.global_batch / (self.f_dp * self.mbs)
+        self.layers = np.ceil(float(job.workload.n_layers) / self.f_pp)
+        self.T = self.mbs * float(job.seq_len) / self.f_cp
+
+
+def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> dict:  # noqa: ANN001
+    """Forward, backward and recompute time of one layer for one micro-batch."""
+    w, s, T, f_tp, f_ep = job.workload, float(job.seq_len), L.T, L.f_tp, L.f_ep
     fp8 = job.precision == "fp8" and np.all(np.isfinite(hw.peak_fp8_tflops))
     gemm_peak = hw.peak_fp8_tflops if fp8 else hw.peak_tflops
     expert_split = np.where(f_ep > 1, 1.0, f_tp)             # experts are TP-split only without EP
-
-    # --- compute per layer, forward, one micro-batch --------------------------------------
     dense_flops = 2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
     expert_flops = 2 * T * lw.moe_fraction * lw.experts_per_token * lw.expert_params / f_tp
     expert_calls = 3 * lw.moe_fraction * np.maximum(lw.routed_experts / f_ep, 1)  # one GEMM trio per local expert
@@ -228,7 +264,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * attn_eff)
     # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-
     # maxed and read back: ~12 bytes per score forward, twice that backward.
-    scores = mbs * (w.n_heads / f_tp) * s * s / f_cp / 2
+    scores = L.mbs * (w.n_heads / f_tp) * s * s / L.f_cp / 2
     t_scores = 0.0 if job.flash_attention else 12 * scores / (hw.memory_bw_gbps * 1e9 * eff.memory)
     weight_bytes = BYTES_WEIGHT * ((lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
                                    + lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * expert_split))
@@ -239,54 +275,71 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     t_stream = (elem_bytes + cast_bytes + weight_bytes) / bw
     t_fwd = t_dense + t_expert + t_attn + t_scores + t_stream + eff.layer_overhead_s
     t_bwd = 2 * (t_dense + t_expert + t_attn + t_scores + t_stream) + eff.layer_overhead_s
-    t_recomp = np.where(recompute == 2, t_fwd, np.where(recompute == 1, t_attn + t_scores, 0.0))
+    t_recomp = np.where(L.recompute == 2, t_fwd, np.where(L.recompute == 1, t_attn + t_scores, 0.0))
+    return {"fp8": fp8, "dense": t_dense, "attn": t_attn, "scores": scores, "bw": bw, "fwd": t_fwd,
+            "bwd": t_bwd, "recomp": t_recomp, "expert_split": expert_split}
 
-    # --- communication per layer, one micro-batch ------------------------------------------
+
+def _layer_comm(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict) -> dict:  # noqa: ANN001
+    """Exposed tensor-, context- and expert-parallel communication of one layer, one micro-batch."""
+    w, T, d, f_tp, f_cp, f_ep = job.workload, L.T, float(job.workload.d_model), L.f_tp, L.f_cp, L.f_ep
     t_tp = 8 * comm.all_gather_s(T * d * BYTES_ACT, f_tp, *fabric(f_tp, hw, eff))
-    t_tp = np.where(recompute == 2, t_tp * 1.5, t_tp)      # the recomputed forward gathers again
+    t_tp = np.where(L.recompute == 2, t_tp * 1.5, t_tp)    # the recomputed forward gathers again
     if job.tp_overlap:
-        t_tp = np.maximum(t_tp - 3 * t_dense, 0.0)
+        t_tp = np.maximum(t_tp - 3 * c["dense"], 0.0)
     t_cp_raw = 3 * comm.all_gather_s(f_cp * T * lw.kv_elems * BYTES_ACT / f_tp, f_cp, *fabric(f_tp * f_cp, hw, eff))
-    t_cp = np.maximum(t_cp_raw - 3 * t_attn, 0.0)          # ring attention overlaps its compute
+    t_cp = np.maximum(t_cp_raw - 3 * c["attn"], 0.0)        # ring attention overlaps its compute
     # Token copies each chip sends; group-limited routing caps the copies that leave a domain.
     crosses = f_tp * f_cp * f_ep > hw.domain
     groups = w.routing_groups_per_token or lw.experts_per_token
     copies = np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
     routed = T / f_tp * copies * d
     ep_fabric = fabric(f_tp * f_cp * f_ep, hw, eff)
-    t_ep = lw.moe_fraction * 2 * (comm.all_to_all_s(routed * (1.0 if fp8 else BYTES_ACT), f_ep, *ep_fabric)
+    t_ep = lw.moe_fraction * 2 * (comm.all_to_all_s(routed * (1.0 if c["fp8"] else BYTES_ACT), f_ep, *ep_fabric)
                                   + comm.all_to_all_s(routed * BYTES_ACT, f_ep, *ep_fabric))
     if job.ep_overlap:
-        t_ep = np.maximum(t_ep - (t_fwd + t_bwd), 0.0)
-    layer_time = t_fwd + t_bwd + t_recomp + t_tp + t_cp + t_ep
+        t_ep = np.maximum(t_ep - (c["fwd"] + c["bwd"]), 0.0)
+    return {"tp": t_tp, "cp": t_cp, "ep": t_ep}
 
-    # --- pipeline ---------------------------------------------------------------------------
+
+def _pipeline(job: Job, hw: Hardware, eff: Efficiency, L: _Layout, c: dict, m: dict) -> dict:
+    """A pipeline stage's time per micro-batch (with the LM head and point-to-point sends), the
+    bubble, and the compute of a whole step."""
+    w, T, d, V = job.workload, L.T, float(job.workload.d_model), float(job.workload.vocab_size)
+    layer_time = c["fwd"] + c["bwd"] + c["recomp"] + m["tp"] + m["cp"] + m["ep"]
     # The LM head stays in bf16 even in fp8 training (Transformer Engine casts only the
     # transformer layers' linears), and the loss streams fp32 logits.
-    head_flops = 3 * 2 * T * head_params(w) / f_tp
-    t_head = gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / f_tp / bw
-    stage = layers * layer_time + t_head
-    t_p2p = np.where(f_pp > 1, 2 * vpp * comm.p2p_s(T * d * BYTES_ACT / f_tp, *fabric(f_tp * f_cp * f_dp * f_pp, hw, eff)), 0.0)
+    head_flops = 3 * 2 * T * head_params(w) / L.f_tp
+    t_head = gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / L.f_tp / c["bw"]
+    stage = L.layers * layer_time + t_head
+    span = L.f_tp * L.f_cp * L.f_dp * L.f_pp
+    t_p2p = np.where(L.f_pp > 1, 2 * L.vpp * comm.p2p_s(T * d * BYTES_ACT / L.f_tp, *fabric(span, hw, eff)), 0.0)
     stage = stage + t_p2p
-    bubble = (f_pp - 1) / vpp * stage
-    compute_total = micro * (layers * (t_fwd + t_bwd + t_recomp) + t_head)
+    bubble = (L.f_pp - 1) / L.vpp * stage
+    compute_total = L.micro * (L.layers * (c["fwd"] + c["bwd"] + c["recomp"]) + t_head)
+    return {"stage": stage, "p2p": t_p2p, "bubble": bubble, "compute_total": compute_total}
 
-    # --- data parallelism and optimizer -----------------------------------------------------
+
+def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict, m: dict) -> dict:  # noqa: ANN001
+    """Parameters per chip, the gradient and weight collectives, what of them stays exposed, and
+    the optimizer step."""
+    w, f_tp, f_dp, f_cp, f_ep, layers = job.workload, L.f_tp, L.f_dp, L.f_cp, L.f_ep, L.layers
     # the busiest stage holds the LM head, and with one stage the (untied) embedding too
-    ends = head_params(w) / f_tp * np.where((f_pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
+    ends = head_params(w) / f_tp * np.where((L.f_pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
     dense_dev = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp + ends
-    expert_dev = layers * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * expert_split)
+    expert_dev = layers * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * c["expert_split"])
     params_dev = dense_dev + expert_dev
     edp = np.maximum(f_dp * f_cp / f_ep, 1.0)              # replicas of each expert
     dp_fabric = fabric(f_tp * f_dp * f_cp, hw, eff)
     rs = comm.reduce_scatter_s(dense_dev * BYTES_GRAD, f_dp * f_cp, *dp_fabric) \
         + comm.reduce_scatter_s(expert_dev * BYTES_GRAD, edp, *dp_fabric)
     ag = comm.all_gather_s(params_dev * BYTES_WEIGHT, f_dp * f_cp, *dp_fabric)
+    zero = L.zero
     dp_comm = rs + ag + np.where(zero == 3, ag, 0.0)      # FSDP gathers weights again for backward
     # overlap windows: the last backward and first forward passes, with their exposed comms
-    layer_comm = t_tp + t_cp + t_ep
-    last_bwd = layers * (t_bwd + t_recomp + 2 * layer_comm / 3)
-    first_fwd = layers * (t_fwd + layer_comm / 3)
+    layer_comm = m["tp"] + m["cp"] + m["ep"]
+    last_bwd = layers * (c["bwd"] + c["recomp"] + 2 * layer_comm / 3)
+    first_fwd = layers * (c["fwd"] + layer_comm / 3)
     if job.dp_overlap:  # ZeRO-0 all-reduces during backward; ZeRO-1+ gathers during forward
         all_reduce = np.maximum(rs + ag - last_bwd, 0)
         sharded = np.maximum(rs - last_bwd, 0) + np.maximum(ag * (1 + (zero == 3)) - first_fwd, 0)
@@ -294,54 +347,46 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     else:
         dp_exposed = dp_comm
     shard = np.where(zero >= 1, f_dp * f_cp, 1.0)
-    optimizer = params_dev / shard * BYTES_OPTIM_STEP / bw
+    optimizer = params_dev / shard * BYTES_OPTIM_STEP / c["bw"]
+    return {"params": params_dev, "shard": shard, "dp_comm": dp_comm, "dp_exposed": dp_exposed,
+            "optimizer": optimizer}
 
-    step = micro * stage + bubble + dp_exposed + optimizer
 
-    # --- memory -----------------------------------------------------------------------------
+def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN001
+    """Bytes per chip: weights, gradients, optimizer states, activations in flight, logits."""
+    w, T, d, V = job.workload, L.T, float(job.workload.d_model), float(job.workload.vocab_size)
+    f_tp, f_pp, f_dp, f_cp, zero, recompute = L.f_tp, L.f_pp, L.f_dp, L.f_cp, L.zero, L.recompute
     act_layer = T * BYTES_ACT * np.where(recompute == 2, d, lw.act_elems) / f_tp
-    in_flight = np.minimum(micro, f_pp) * np.where(vpp > 1, 1 + (f_pp - 1) / (f_pp * vpp), 1.0)
+    in_flight = np.minimum(L.micro, f_pp) * np.where(L.vpp > 1, 1 + (f_pp - 1) / (f_pp * L.vpp), 1.0)
     one_layer_working = T * BYTES_ACT * lw.act_elems / f_tp     # the layer being recomputed
     # unfused attention keeps the scores (fp16) and dropout mask (1 byte) unless recomputed
-    kept_scores = 0.0 if job.flash_attention else 3.0 * scores * (recompute == 0)
-    mem_act = in_flight * layers * (act_layer + kept_scores) \
+    kept_scores = 0.0 if job.flash_attention else 3.0 * c["scores"] * (recompute == 0)
+    activations = in_flight * L.layers * (act_layer + kept_scores) \
         + np.where(recompute == 2, one_layer_working, 0.0)
-    mem_logits = T * V * 4.0 / f_tp                          # fp32 logits for the loss
-    mem_w = params_dev * (BYTES_WEIGHT + (1.0 if fp8 else 0.0)) / np.where(zero >= 3, f_dp * f_cp, 1.0)
-    mem_g = params_dev * BYTES_GRAD / np.where(zero >= 2, f_dp * f_cp, 1.0)
-    mem_o = params_dev * BYTES_OPTIM / shard
-    mem_total = mem_w + mem_g + mem_o + mem_act + mem_logits
+    logits = T * V * 4.0 / f_tp                              # fp32 logits for the loss
+    params = dpo["params"]
+    weights = params * (BYTES_WEIGHT + (1.0 if c["fp8"] else 0.0)) / np.where(zero >= 3, f_dp * f_cp, 1.0)
+    grads = params * BYTES_GRAD / np.where(zero >= 2, f_dp * f_cp, 1.0)
+    optimizer = params * BYTES_OPTIM / dpo["shard"]
+    total = weights + grads + optimizer + activations + logits
+    return {"weights": weights, "grads": grads, "optimizer": optimizer, "activations": activations,
+            "logits": logits, "total": total}
 
-    # --- feasibility ------------------------------------------------------------------------
-    heads = w.n_heads
+
+def _reasons(job: Job, hw: Hardware, L: _Layout, step: np.ndarray) -> np.ndarray:
+    """Bits of `REASONS` for layouts that cannot exist (memory is tested by the caller)."""
+    w, N, B, Ln = job.workload, job.chips, job.global_batch, float(job.workload.n_layers)
+    tp, pp, dp, cp, ep = L.tp, L.pp, L.dp, L.cp, L.ep
     reason = np.zeros(np.shape(step), dtype=np.int64)
     reason |= ((tp * pp * dp * cp != N) | (tp < 1) | (pp < 1) | (dp < 1) | (cp < 1) | (ep < 1)) * 1
-    reason |= ((hw.domain % f_tp != 0) | (f_tp > hw.domain) | (heads % f_tp != 0)) * 2
-    reason |= (pp * vpp > L) * 4
-    reason |= ((B % (f_dp * mbs) != 0) | (mbs > B)) * 8
-    reason |= (job.seq_len % f_cp != 0) * 16
+    reason |= ((hw.domain % L.f_tp != 0) | (L.f_tp > hw.domain) | (w.n_heads % L.f_tp != 0)) * 2
+    reason |= (pp * L.vpp > Ln) * 4
+    reason |= ((B % (L.f_dp * L.mbs) != 0) | (L.mbs > B)) * 8
+    reason |= (job.seq_len % L.f_cp != 0) * 16
     bad_ep = (ep > 1) & ((not w.is_moe) | ((w.n_routed_experts % np.maximum(ep, 1)) != 0)
                          | (((dp * cp) % ep) != 0))
     reason |= bad_ep * 32
-    fits = mem_total <= hw.memory_gb * 1e9 * eff.memory_usable
-    reason |= ~fits * 64
-
-    tokens = B * s
-    tokens_per_s = tokens / step
-    model_flops = model_flops_per_token(w, s) * tokens_per_s / N
-    hw_flops = model_flops * _hfu_factor(recompute, lw, s, w)
-    return {
-        "step_time_s": step, "tokens_per_s": tokens_per_s, "tflops_per_chip": model_flops / 1e12,
-        "mfu": model_flops / (hw.peak_tflops * 1e12), "hfu": hw_flops / (hw.peak_tflops * 1e12),
-        "memory_gb": mem_total / 1e9, "mem_weights_gb": mem_w / 1e9, "mem_grads_gb": mem_g / 1e9,
-        "mem_optimizer_gb": mem_o / 1e9, "mem_activations_gb": mem_act / 1e9,
-        "mem_logits_gb": mem_logits / 1e9,
-        "compute_s": compute_total, "tp_comm_s": micro * layers * t_tp,
-        "cp_comm_s": micro * layers * t_cp, "ep_comm_s": micro * layers * t_ep,
-        "pp_comm_s": micro * t_p2p, "bubble_s": bubble, "dp_exposed_s": dp_exposed,
-        "dp_comm_s": dp_comm, "optimizer_s": optimizer,
-        "fits": fits, "reason": reason,
-    }
+    return reason
 
 
 def _hfu_factor(recompute, lw, s, w):  # noqa: ANN001, ANN202

@@ -200,3 +200,13 @@ def test_headless_chromium_opens_it_without_console_errors(html, tmp_path):
     im = Image.open(shot)
     assert im.size == (1200, 2000)
     assert sum(1 for h in im.convert("L").histogram() if h) > 50  # something was drawn, not a blank page
+
+
+def test_accuracy_section_reports_the_held_out_errors(report, catalog):
+    from chipgap.analyses.accuracy import predict_runs, predict_serving_runs, summary
+
+    got = report.section("accuracy").numbers
+    assert got["training.holdout.worst_abs_error_pct"] == summary(predict_runs(catalog)).loc[
+        "holdout", "worst_abs_error_pct"]
+    assert got["serving.holdout.median_abs_error_pct"] == summary(predict_serving_runs(catalog)).loc[
+        "holdout", "median_abs_error_pct"]

@@ -31,6 +31,7 @@ SECTION_BUILDERS: list[tuple[str, Callable[[Context], Section | None]]] = [
     ("supply", market.supply_section),
     ("cpus", chips.cpus),
     ("exposure", market.exposure),
+    ("accuracy", chips.model_accuracy),
     ("scenario", market.user_scenario),
 ]
 """Sections in report order; workloads come before clustering and TCO, which reuse its results."""

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from chipgap.analyses import infer, train
-from chipgap.analyses.accuracy import predict
+from chipgap.analyses.accuracy import predict, predict_runs, predict_serving_runs, summary
 from chipgap.analyses.export import classify_chips, headroom
 from chipgap.analyses.uncertainty import serve_samples, summarize, train_samples
 from chipgap.errors import ChipgapError
@@ -297,4 +297,36 @@ def cpus(ctx: Context) -> Section:
         f"On a Zhaoxin KH-40000 socket the 7B distilled R1 decodes one stream at about {num(z)} tokens/s with "
         "4-bit weights: usable for one reader, far from a serving platform. The Zhaoxin's compute peak is not "
         "public, so its batched figures are memory-bound upper limits.")
+    return s
+
+
+def model_accuracy(ctx: Context) -> Section:
+    s = Section("accuracy", None, "How far the performance numbers can be trusted",
+                "How close does the model come to published runs it was not fitted on?")
+    cat = ctx.catalog
+    for kind, df in (("training", predict_runs(cat)), ("serving", predict_serving_runs(cat))):
+        held = df[df.split == "holdout"].assign(abs_error=lambda d: d.error_pct.abs())
+        for run in held.itertuples():
+            s.cite(cat.get("run" if kind == "training" else "serving_run", run.run).source)
+        summ = summary(df)
+        for split in ("calibration", "holdout"):
+            if split in summ.index:
+                s.numbers[f"{kind}.{split}.median_abs_error_pct"] = float(summ.loc[split, "median_abs_error_pct"])
+                s.numbers[f"{kind}.{split}.worst_abs_error_pct"] = float(summ.loc[split, "worst_abs_error_pct"])
+        rows = [[cell(r.run, cat.get("run" if kind == "training" else "serving_run", r.run).source),
+                 cell(cat.chip(r.chip).name), cell(r.workload), cell(r.metric.replace("_", " ")),
+                 cell(float(r.measured)), cell(float(r.predicted)), cell(f"{r.error_pct:+.0f}%")]
+                for r in held.sort_values("abs_error").itertuples()]
+        s.tables.append(Table(f"Held-out {kind} runs (never seen by the fit), best first",
+                              ["run", "chip", "model", "metric", "published", "predicted", "error"], rows))
+    n = s.numbers
+    ascend_fitted = any(cat.chip(r.chip).vendor == "huawei" for r in cat.runs.values() if r.split == "calibration")
+    s.paragraphs.append(
+        f"The efficiency constants are fitted on calibration runs only. On held-out training runs the median "
+        f"error is {n['training.holdout.median_abs_error_pct']:.0f}% and the worst "
+        f"{n['training.holdout.worst_abs_error_pct']:.0f}%; on held-out serving runs "
+        f"{n['serving.holdout.median_abs_error_pct']:.0f}% and {n['serving.holdout.worst_abs_error_pct']:.0f}%. "
+        + ("No Ascend run is in the calibration set: Ascend numbers in this report use the mean of the calibrated "
+           "chips' efficiencies, and the Ascend rows below show how that prior fares. " if not ascend_fitted else "")
+        + "The P10-P90 ranges elsewhere carry the specs' uncertainty only, not this model error.")
     return s

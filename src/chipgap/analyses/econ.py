@@ -15,7 +15,7 @@ from chipgap.catalog.quantity import Quantity
 from chipgap.errors import InputError
 from chipgap.models import tco as tco_model
 from chipgap.models import wafer
-from chipgap.models.sampling import sample_quantity
+from chipgap.models.sampling import Sampler
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -83,8 +83,8 @@ def check_die(die_area_mm2: float, wafer_mm: float, edge_mm: float, scribe_mm: f
         raise InputError("alpha", "a positive clustering parameter", alpha)
 
 
-def _sample(q: Quantity | None, n: int, rng: np.random.Generator, default: float = np.nan) -> np.ndarray:
-    return np.full(n, default) if q is None else sample_quantity(q, n, rng)
+def _sample(q: Quantity | None, key: str, draw: Sampler, default: float = np.nan) -> np.ndarray:
+    return np.full(draw.n, default) if q is None else draw(q, key)
 
 
 def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
@@ -100,19 +100,20 @@ def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
     wafer_q = inputs.wafer_price_usd or (node.wafer_price_usd if node else None)
     if wafer_q is None:
         raise InputError("chip", "a chip whose wafer price the catalog holds (node or chip_costs)", c.id)
-    rng = np.random.default_rng(seed)
-    area = sample_quantity(c.compute_die_area_mm2, n, rng)
+    draw = Sampler(n, seed)
+    area = draw(c.compute_die_area_mm2, f"{c.id}.compute_die_area_mm2")
     wafer_mm = node.wafer_diameter_mm.point if node and node.wafer_diameter_mm else 300.0
     capacity = c.memory_capacity_gb.point if c.memory_capacity_gb else 0.0
-    k = {"dies": np.round(_sample(c.compute_die_count, n, rng, 1.0)),
+    wafer_key = f"{inputs.id}.wafer_price_usd" if inputs.wafer_price_usd else f"{node.id}.wafer_price_usd"
+    k = {"dies": np.round(_sample(c.compute_die_count, f"{c.id}.compute_die_count", draw, 1.0)),
          "gross": wafer.gross_dies_per_wafer(area, wafer_mm, 3.0, 0.1),
-         "wafer_price": sample_quantity(wafer_q, n, rng),
-         "memory": _sample(inputs.hbm_price_usd_per_gb, n, rng, 0.0) * capacity,
-         "packaging": _sample(inputs.packaging_usd, n, rng, 0.0),
-         "test": _sample(inputs.test_usd, n, rng, 0.0),
-         "other": _sample(inputs.other_usd, n, rng, 0.0),
-         "assembly": _sample(inputs.assembly_yield, n, rng, 1.0),
-         "price": np.full(n, price_usd) if price_usd is not None else _sample(c.price_usd, n, rng)}
+         "wafer_price": draw(wafer_q, wafer_key),
+         "memory": _sample(inputs.hbm_price_usd_per_gb, f"{inputs.id}.hbm_price_usd_per_gb", draw, 0.0) * capacity,
+         "packaging": _sample(inputs.packaging_usd, f"{inputs.id}.packaging_usd", draw, 0.0),
+         "test": _sample(inputs.test_usd, f"{inputs.id}.test_usd", draw, 0.0),
+         "other": _sample(inputs.other_usd, f"{inputs.id}.other_usd", draw, 0.0),
+         "assembly": _sample(inputs.assembly_yield, f"{inputs.id}.assembly_yield", draw, 1.0),
+         "price": np.full(n, price_usd) if price_usd is not None else _sample(c.price_usd, f"{c.id}.price_usd", draw)}
     return c, inputs, k
 
 
@@ -175,7 +176,7 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
     if die_yield is not None and not 0 < die_yield <= 1:
         raise InputError("die_yield", "a fraction in (0, 1]", die_yield)
     c, inputs, k = _cost_inputs(catalog, chip, price_usd, samples, seed)
-    n, rng = samples, np.random.default_rng(seed + 1)
+    n, draw = samples, Sampler(samples, seed)
     wafer_price, gross, dies, memory, packaging, test, other, assembly, price = (
         k[x] for x in ("wafer_price", "gross", "dies", "memory", "packaging", "test", "other",
                        "assembly", "price"))
@@ -189,7 +190,7 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
               + (" (target)" if r.kind == "target" else ""), r) for r in inputs.yields]
     rows = []
     for label, report in cases + ([("given", None)] if die_yield is not None else []):
-        y = np.full(n, die_yield) if report is None else sample_quantity(report.value, n, rng)
+        y = np.full(n, die_yield) if report is None else draw(report.value, f"{inputs.id}.yield.{label}")
         if report is not None and report.basis == "package":
             y = y ** (1.0 / dies)
         die_cost = wafer.cost_per_good_die(wafer_price, gross, y)
@@ -252,30 +253,29 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
         raise InputError("pue", "a ratio of at least 1", pue)
     s = catalog.system(system)
     chip = catalog.chip(s.chip)
-    rng = np.random.default_rng(seed)
-    n = samples
-    count = sample_quantity(s.chip_count, n, rng)
+    draw, n = Sampler(samples, seed), samples
+    count = draw(s.chip_count, f"{s.id}.chip_count")
     if s.price_usd is not None:
-        capex = sample_quantity(s.price_usd, n, rng) / count
+        capex = draw(s.price_usd, f"{s.id}.price_usd") / count
     elif chip.price_usd is not None:
-        capex = sample_quantity(chip.price_usd, n, rng)
+        capex = draw(chip.price_usd, f"{chip.id}.price_usd")
     else:
         raise InputError("system", "a system or chip whose price the catalog holds", s.id)
     if s.power_kw is not None:
-        power = sample_quantity(s.power_kw, n, rng) / count
+        power = draw(s.power_kw, f"{s.id}.power_kw") / count
     elif chip.tdp_w is not None:
-        power = sample_quantity(chip.tdp_w, n, rng) / 1e3 * sample_quantity(
-            catalog.assumption("server-power-per-chip-tdp"), n, rng)
+        power = draw(chip.tdp_w, f"{chip.id}.tdp_w") / 1e3 * draw(
+            catalog.assumption("server-power-per-chip-tdp"), "assumption.server-power-per-chip-tdp")
     else:
         raise InputError("system", "a system or chip whose power the catalog holds", s.id)
 
     def given(value: float | None, default: str) -> np.ndarray:
-        return np.full(n, value) if value is not None else sample_quantity(catalog.assumption(default), n, rng)
+        return np.full(n, value) if value is not None else draw(catalog.assumption(default), f"assumption.{default}")
 
     price = given(electricity_usd_per_kwh, f"electricity-usd-per-kwh-{region}")
     facility = given(pue, "pue-ai-datacenter" if region == "us" else "pue-china-new-large-dc")
     life = given(life_years, "server-life-years")
-    avg = sample_quantity(catalog.assumption("average-power-fraction"), n, rng)
+    avg = draw(catalog.assumption("average-power-fraction"), "assumption.average-power-fraction")
     cost = tco_model.cost_per_chip_hour(capex, life, power, avg, facility, price, utilization)
     parts = {"capex_per_chip_usd": capex, "power_kw_per_chip": power,
              "usd_per_chip_hour": cost["total_usd"], "capex_usd_per_chip_hour": cost["capex_usd"],

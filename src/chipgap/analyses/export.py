@@ -18,7 +18,7 @@ from chipgap.catalog.export_rules import METRIC_UNITS, ExportRule
 from chipgap.catalog.schema import BIT_LENGTH, PRECISIONS, Chip
 from chipgap.errors import InputError
 from chipgap.models import export as ex
-from chipgap.models.sampling import sample_quantity
+from chipgap.models.sampling import Sampler
 
 BITS = np.array([BIT_LENGTH[p] for p in PRECISIONS], dtype=float)
 
@@ -64,25 +64,26 @@ def chip_metrics(catalog: Catalog, chips: Sequence[Chip], which: str = "point") 
             "area_mm2": area}
 
 
-def chip_metric_samples(catalog: Catalog, chips: Sequence[Chip], n: int,
-                        rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Monte-Carlo samples of the export metrics, arrays of shape (chip, sample)."""
-    peaks = np.stack([np.stack([sample_quantity(getattr(c, f), n, rng) for f in PRECISIONS.values()],
+def chip_metric_samples(catalog: Catalog, chips: Sequence[Chip], draw: Sampler) -> dict[str, np.ndarray]:
+    """Monte-Carlo samples of the export metrics, arrays of shape (chip, sample); each chip's
+    specs are drawn on their own keyed streams (``draw``), as every other analysis draws them."""
+    peaks = np.stack([np.stack([draw(getattr(c, f), f"{c.id}.{f}") for f in PRECISIONS.values()],
                                axis=-1) for c in chips])  # (chip, sample, precision)
     tpp = ex.tpp(peaks, BITS)
-    area = np.stack([_sample_area(catalog, c, n, rng) for c in chips])
+    area = np.stack([_sample_area(catalog, c, draw) for c in chips])
     fixed = chip_metrics(catalog, chips)
     return {"tpp": tpp, "performance_density": tpp / area,
-            **{k: np.repeat(fixed[k][:, None], n, axis=1)
+            **{k: np.repeat(fixed[k][:, None], draw.n, axis=1)
                for k in ("io_bw_gbps_bidir", "memory_bw_gbps", "scaleup_bw_gbps_bidir")}}
 
 
-def _sample_area(catalog: Catalog, chip: Chip, n: int, rng: np.random.Generator) -> np.ndarray:
+def _sample_area(catalog: Catalog, chip: Chip, draw: Sampler) -> np.ndarray:
+    n = draw.n
     if np.isnan(applicable_area_mm2(catalog, chip)):
         return np.full(n, np.nan)
-    count = sample_quantity(chip.compute_die_count, n, rng) if chip.compute_die_count else np.ones(n)
-    io = sample_quantity(chip.io_die_area_mm2, n, rng) if chip.io_die_area_mm2 else np.zeros(n)
-    return np.round(count) * sample_quantity(chip.compute_die_area_mm2, n, rng) + io
+    count = draw(chip.compute_die_count, f"{chip.id}.compute_die_count") if chip.compute_die_count else np.ones(n)
+    io = draw(chip.io_die_area_mm2, f"{chip.id}.io_die_area_mm2") if chip.io_die_area_mm2 else np.zeros(n)
+    return np.round(count) * draw(chip.compute_die_area_mm2, f"{chip.id}.compute_die_area_mm2") + io
 
 
 def _status_name(rule: ExportRule, index: int) -> str:
@@ -143,7 +144,7 @@ def classify_chips(catalog: Catalog, chips: Sequence[str] | None = None,
     recs = [catalog.chip(i) for i in ids]
     rule_list = [catalog.rule(r) for r in rules] if rules else list(catalog.rules.values())
     point, low, high = (chip_metrics(catalog, recs, w) for w in ("point", "low", "high"))
-    sampled = chip_metric_samples(catalog, recs, max(samples, 1), np.random.default_rng(seed))
+    sampled = chip_metric_samples(catalog, recs, Sampler(max(samples, 1), seed))
     market = np.array([c.market for c in recs])
     rows = []
     for rule in rule_list:

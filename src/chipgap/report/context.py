@@ -31,10 +31,10 @@ SERVE_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "n
 
 SERVE_MOE = {"model": "deepseek-r1", "input_len": 4096, "output_len": 1024, "tpot_ms": 50.0}
 """DeepSeek-R1 decode at 4K context under a 50 ms TPOT: the CloudMatrix-384 paper's question."""
-MOE_INSTANCES = {"huawei-ascend-910c": (160, "int8"), "nvidia-h800-sxm": (144, "fp8"),
-                 "nvidia-h20": (144, "fp8"), "nvidia-gb200": (72, "fp8")}
+MOE_INSTANCES = {"huawei-ascend-910c": (160, "int8"), "nvidia-h100-sxm": (144, "fp8"),
+                 "nvidia-h800-sxm": (144, "fp8"), "nvidia-h20": (144, "fp8"), "nvidia-gb200": (72, "fp8")}
 """Decode instance per chip: CM384's EP320 over 160 packages (W8A8, no FP8 on the 910C),
-DeepSeek's 144-GPU decode unit on H800/H20, one NVL72 rack."""
+DeepSeek's 144-GPU decode unit on H100/H800/H20, one NVL72 rack."""
 
 SYSTEMS = ("huawei-cloudmatrix-384", "nvidia-gb200-nvl72", "nvidia-hgx-h100", "nvidia-hgx-h800",
            "nvidia-hgx-h20")

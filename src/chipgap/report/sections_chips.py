@@ -192,6 +192,7 @@ def _serving_moe(ctx: Context, s: Section) -> None:
             continue
         b = top.iloc[0]
         s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
+        ctx.shared.setdefault("moe_rate", {})[cid] = float(b.tokens_per_s_per_chip)
         step = sum(b[k] for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"))
         d = setup.devices
         rows.append([chip_cell(cat, cid), cell(f"{n} chips{f' ({n * d} dies)' if d > 1 else ''}, {precision}, "
@@ -203,7 +204,7 @@ def _serving_moe(ctx: Context, s: Section) -> None:
                            "% attention", "% experts", "% EP all-to-all", "% TP comm"], rows,
                           "Shares of one decode step. The 910C instance spans 160 packages (320 dies, each its own "
                           "device with its own copy of the attention weights) of a CloudMatrix 384, one UB domain; "
-                          "H800/H20 instances cross 18 servers over the network."))
+                          "H100/H800/H20 instances cross 18 servers over the network."))
     from chipgap.report.pareto_chart import pareto_chart
     s.charts.append(Chart.from_figure("deepseek-r1-pareto.png", f"{q['model']} decode: throughput against latency",
                                       pareto_chart(fronts, q["tpot_ms"]),
@@ -228,14 +229,22 @@ def clustering(ctx: Context) -> Section:
         s.numbers[f"system.{sid}.power_kw"] = kw
         s.numbers[f"system.{sid}.train_tokens_per_s"] = tok * n
         s.numbers[f"system.{sid}.tokens_per_kj"] = tok * n / kw if kw == kw else np.nan
+        decode = ctx.shared.get("moe_rate", {}).get(chip.id, np.nan) * n
+        s.numbers[f"system.{sid}.decode_tokens_per_s"] = decode
         s.cite(sys_rec.chip_count.source, sys_rec.power_kw.source if sys_rec.power_kw else ())
-        rows.append([cell(sys_rec.name, chip_cell(cat, chip.id).sources), cell(int(n)), cell(int(sys_rec.scaleup_domain_chips.point)),
-                     cell(pflops), q_cell(sys_rec.power_kw), cell(sys_rec.power_basis or ""),
-                     cell(tok * n), cell(tok * n / kw if kw == kw else None)])
-    s.tables.append(Table(f"Systems: whole-system dense BF16, power and {t['model']} training throughput",
+        rows.append([cell(sys_rec.name, chip_cell(cat, chip.id).sources), cell(int(n)),
+                     cell(int(sys_rec.scaleup_domain_chips.point)), cell(pflops), q_cell(sys_rec.power_kw),
+                     cell(sys_rec.power_basis or ""), cell(tok * n), cell(tok * n / kw if kw == kw else None),
+                     cell(decode if decode == decode else "not computed"),
+                     cell(decode / kw if decode == decode and kw == kw else None)])
+    s.tables.append(Table(f"Systems: whole-system dense BF16, power, {t['model']} training and "
+                          f"{cx.SERVE_MOE['model']} decode throughput",
                           ["system", "chips", "scale-up domain", "BF16 PFLOPS", "power kW", "power basis",
-                           "training tokens/s", "tokens per kJ"], rows,
-                          "Training throughput is the system's share of a 1,024-chip job of systems of this kind. "
+                           "training tokens/s", "training tokens per kJ", "decode tokens/s",
+                           "decode tokens per kJ"], rows,
+                          "Training throughput is the system's share of a 1,024-chip job of systems of this kind; "
+                          "decode throughput is the system's chips at the per-chip rate of the DeepSeek-R1 "
+                          "instances above (4K context, TPOT under 50 ms). "
                           "Power bases differ: 'all-in' includes CPUs, switches, optics and cooling, 'it' the "
                           "IT load, 'accelerators' only the GPUs, so tokens per kJ compare like with like only "
                           "within a basis."))

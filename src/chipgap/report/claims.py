@@ -103,8 +103,12 @@ def _c4(sec):  # noqa: ANN001, ANN202
         return _cv(4, "inputs missing", "cannot be computed from sourced data", "", "clustering")
     verdict = "partly supported" if cm >= nvl and not per_kj_cm >= per_kj_nvl else \
         "supported" if cm >= nvl else "not supported"
+    dec_cm = _n(sec, "clustering", "system.huawei-cloudmatrix-384.decode_tokens_per_s")
+    dec_nvl = _n(sec, "clustering", "system.nvidia-gb200-nvl72.decode_tokens_per_s")
+    decode = "" if math.isnan(dec_cm) or math.isnan(dec_nvl) else \
+        f" and decodes DeepSeek-R1 at {ratio(dec_cm / dec_nvl)} the NVL72's rate"
     return _cv(4, f"A CloudMatrix 384 trains {ratio(cm / nvl)} as many tokens/s as a GB200 NVL72 at "
-                  f"{ratio(per_kj_cm / per_kj_nvl)} the tokens per kJ (all-in vs IT power); matching "
+                  f"{ratio(per_kj_cm / per_kj_nvl)} the tokens per kJ (all-in vs IT power){decode}; matching "
                   f"{cx.MATCH_H100S:,} H100s takes {num(match)} 910Cs.", verdict,
                "System power bases differ (CM384 all-in, NVL72 IT), which flatters the NVL72's per-kJ figure; "
                "chips-needed counts double from one scale-up domain.", "clustering")

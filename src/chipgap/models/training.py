@@ -354,7 +354,7 @@ def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: d
 
 def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN001
     """Bytes per chip: weights, gradients, optimizer states, activations in flight, logits."""
-    w, T, d, V = job.workload, L.T, float(job.workload.d_model), float(job.workload.vocab_size)
+    T, d, V = L.T, float(job.workload.d_model), float(job.workload.vocab_size)
     f_tp, f_pp, f_dp, f_cp, zero, recompute = L.f_tp, L.f_pp, L.f_dp, L.f_cp, L.zero, L.recompute
     act_layer = T * BYTES_ACT * np.where(recompute == 2, d, lw.act_elems) / f_tp
     in_flight = np.minimum(L.micro, f_pp) * np.where(L.vpp > 1, 1 + (f_pp - 1) / (f_pp * L.vpp), 1.0)

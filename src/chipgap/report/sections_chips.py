@@ -35,8 +35,7 @@ def spec_gap(ctx: Context) -> Section:
                           "Ranges are point (low-high) where sources disagree; 'est.' marks an estimate, "
                           "'rumour' a single unconfirmed report. Scale-up bandwidth is one direction."))
     a, h = cat.chip("huawei-ascend-910c"), cat.chip("nvidia-h100-sxm")
-    for f, label in (("bf16_dense_tflops", "BF16 peak"), ("memory_bw_gbps", "memory bandwidth"),
-                     ("memory_capacity_gb", "memory capacity"), ("scaleup_bw_gbps_unidir", "scale-up bandwidth")):
+    for f in ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gb", "scaleup_bw_gbps_unidir"):
         qa, qh = getattr(a, f), getattr(h, f)
         s.numbers[f"ratio.{f}"] = qa.point / qh.point
         s.numbers[f"ratio.{f}.low"] = qa.bounds[0] / qh.bounds[1]

@@ -180,7 +180,7 @@ def tco(ctx: Context) -> Section:
                           f"instances, TPOT under {q['tpot_ms']:g} ms)",
                           ["system", "system price US$", "capital per chip US$", "US$ per chip-hour",
                            "tokens/s per chip", "US$ per million tokens"], rows,
-                          f"Electricity and PUE at the catalog's China defaults; straight-line depreciation "
+                          "Electricity and PUE at the catalog's China defaults; straight-line depreciation "
                           "over the server life; network and buildings excluded; full utilisation."))
     cm = s.numbers.get("tco.huawei-cloudmatrix-384.usd_per_million_tokens")
     h = s.numbers.get("tco.nvidia-hgx-h100.usd_per_million_tokens")

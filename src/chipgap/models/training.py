@@ -356,7 +356,10 @@ def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN0
     """Bytes per chip: weights, gradients, optimizer states, activations in flight, logits."""
     T, d, V = L.T, float(job.workload.d_model), float(job.workload.vocab_size)
     f_tp, f_pp, f_dp, f_cp, zero, recompute = L.f_tp, L.f_pp, L.f_dp, L.f_cp, L.zero, L.recompute
-    act_layer = T * BYTES_ACT * np.where(recompute == 2, d, lw.act_elems) / f_tp
+    # fp8 training keeps the fp8 copies of GEMM inputs for the weight gradients, not bf16 ones
+    # (Transformer Engine; DeepSeek-V3 report section 3.3.3): one byte for those elements
+    kept = BYTES_ACT * lw.act_elems - ((BYTES_ACT - 1.0) * lw.gemm_input_elems if c["fp8"] else 0.0)
+    act_layer = T * np.where(recompute == 2, BYTES_ACT * d, kept) / f_tp
     in_flight = np.minimum(L.micro, f_pp) * np.where(L.vpp > 1, 1 + (f_pp - 1) / (f_pp * L.vpp), 1.0)
     one_layer_working = T * BYTES_ACT * lw.act_elems / f_tp     # the layer being recomputed
     # unfused attention keeps the scores (fp16) and dropout mask (1 byte) unless recomputed

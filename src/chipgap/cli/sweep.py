@@ -72,6 +72,8 @@ def query_cmd(
 ) -> None:
     """Query a sweep's rows with SQL (DuckDB); the rows are the view named 'results'.
 
+    One read-only statement (SELECT or EXPLAIN); the query can read the sweep's folder only.
+
     Columns: the inputs (chip, system, model, chips, seq_len and global_batch or input_len and output_len,
     the layout, batch, sample; sample -1 is the point estimate),
     the outputs (tokens_per_s, mfu, step_time_s, memory_gb, ttft_ms, tpot_ms, ...),

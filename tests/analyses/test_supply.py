@@ -101,3 +101,14 @@ def test_shock_errors():
         shocked(cat, "china-2026-base", "no-hbm-imports")
     with pytest.raises(InputError, match="remaining"):
         shocked(cat, "china-2026-base", "node:smic-n2", 1.5)
+
+
+def test_a_second_source_foundry_does_not_cut_a_line():
+    """TSMC made some 910C dies (a die bank), but the 910C line's wafers are SMIC N+2 wafers."""
+    from chipgap.analyses.supply import shocked
+
+    cat = chipgap.load_catalog()
+    base = cat.supply("china-2026-base")
+    assert tuple(shocked(cat, "china-2026-base", "foundry:tsmc", 0.0).lines) == tuple(base.lines)
+    cut = shocked(cat, "china-2026-base", "foundry:smic", 0.0)
+    assert all(ln.wafers_per_year.point == 0 for ln in cut.lines)

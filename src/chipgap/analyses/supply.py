@@ -158,7 +158,16 @@ def shocked(catalog: Catalog, scenario: str, shock_name: str, remaining: float =
         raise InputError("shock", "foundry:COMPANY or node:NODE (for HBM, use an -hbm-cutoff supply scenario)",
                          shock_name)
     sc = catalog.supply(scenario)
-    hit = set(shock(catalog, shock_name, sc.country).chip)
+    kind, _, target = shock_name.partition(":")
+    # a line's wafers are of its chip's process node: a foundry shock reaches the lines whose node
+    # that foundry runs (a second-source supplier entry, like TSMC dies in a 910C die bank, is not
+    # in the line's wafers)
+    on = {c: catalog.chip(c).process_node for c in set(shock(catalog, shock_name, sc.country).chip)}
+    if kind == "foundry":
+        company = catalog.resolve("company", target)
+        hit = {c for c, n in on.items() if n and catalog.node(n).foundry == company}
+    else:
+        hit = set(on)
     note = f"{shock_name} keeps {remaining:.0%} of its wafers (shock)"
 
     def cut(line):  # noqa: ANN001, ANN202
@@ -167,7 +176,7 @@ def shocked(catalog: Catalog, scenario: str, shock_name: str, remaining: float =
             update={"value": 0.0, "low": None, "high": None, "mode": None, "dist": None, "note": note})
         return line.model_copy(update={"wafers_per_year": q})
 
-    lines = [cut(ln) if ln.chip in hit else ln for ln in sc.lines]
+    lines = tuple(cut(ln) if ln.chip in hit else ln for ln in sc.lines)
     return sc.model_copy(update={"id": f"{sc.id}+{shock_name}", "name": f"{sc.name}, {note}", "lines": lines})
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -25,6 +26,25 @@ def one_line(text: str) -> str:
     "entry 'a\\\\nb'"
     """
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def validation_message(err: Mapping[str, Any]) -> str:
+    """One pydantic problem (an item of ``ValidationError.errors()``) as the sentence a user acts
+    on: what is wrong and, for a bad value, what was given.
+
+    >>> validation_message({"type": "greater_than", "msg": "Input should be greater than 0", "input": -3})
+    'Input should be greater than 0. Got -3 instead'
+    """
+    kind = err.get("type")
+    if kind == "extra_forbidden":
+        return "is not a known field (check the spelling and the unit in the name)"
+    if kind == "missing":
+        return "is required"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if "input" in err and kind != "value_error":
+        got = repr(err["input"])
+        msg += f". Got {got if len(got) <= 80 else got[:77] + '...'} instead"
+    return msg
 
 
 class CatalogError(ValueError, ChipgapError):

@@ -87,6 +87,7 @@ questions:
     (("chips: [huawei-ascend-910c]", "chips: [no-such-chip]"), "chips.0"),
     (("ask: spec", "ask: dance"), "questions.0"),
     (("sources: [cm384-paper]", "sources: [no-such-source]"), "sources.0"),
+    (("fields: [bf16_dense_tflops]", "fields: [bf16_tflops]"), "fields.0"),
 ])
 def test_bad_scenarios_name_the_field(tmp_path, change, field):
     p = _write(tmp_path, GOOD.replace(*change))

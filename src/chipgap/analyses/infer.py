@@ -6,6 +6,7 @@ and batch sizes as arrays with `chipgap.models.inference`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.errors import InputError
 from chipgap.models import inference as inf
 from chipgap.models.calibration import efficiency_for
+from chipgap.models.sampling import Draw
 from chipgap.models.training import Efficiency, Hardware
 
 PREFILL_CHUNK_TOKENS = 8192
@@ -70,6 +72,16 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
         notes.append(f"each package is {d} devices; layouts count devices")
     return ServingSetup(inf.Serving(w, int(chips) * d, weight_precision, kv_precision, mtp_accept, ep_overlap),
                         hw.per_device(d), eff, c.id, sys_id, tuple(notes), d)
+
+
+def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
+    """``s`` with its chip's and system's specs drawn by ``draw`` (a
+    `chipgap.models.sampling.Sampler`: fields of shape (n,)), per device; all else unchanged
+    (an assumed CPU memory stays as assumed)."""
+    c = catalog.chip(s.chip)
+    memory = s.hardware.memory_gb * s.devices if c.memory_capacity_gb is None else None
+    hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw)
+    return dataclasses.replace(s, hardware=hw.per_device(s.devices))
 
 
 def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001

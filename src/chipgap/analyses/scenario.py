@@ -19,6 +19,7 @@ from chipgap.analyses.uncertainty import (SERVE_METRICS, TRAIN_METRICS, probabil
                                           summarize, train_samples)
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.load import Overlay, load_catalog
+from chipgap.catalog.schema import Chip, quantity_fields
 from chipgap.catalog.scenario import (ChipCostQuestion, Claim, Question, Scenario, ServeQuestion,
                                       ShockQuestion, SpecQuestion, SupplyQuestion, TrainQuestion,
                                       read_scenario)
@@ -79,6 +80,10 @@ def _check_ids(cat: Catalog, file: str, q: Question) -> None:
         check("workload", q.model, "model")
     for i, s in enumerate(getattr(q, "scenarios", ())):
         check("scenario", s, f"scenarios.{i}")
+    for i, f in enumerate(getattr(q, "fields", ())):
+        if f not in quantity_fields(Chip):
+            raise CatalogError(file, "is not a chip quantity field (e.g. bf16_dense_tflops, memory_bw_gbps; "
+                                     "see 'chipgap chips show ID --format json')", entry=q.id, field=f"fields.{i}")
     claim: Claim | None = getattr(q, "claim", None)
     if claim is not None:
         for side in ("a", "b"):
@@ -156,9 +161,7 @@ def _specs(catalog: Catalog, q: SpecQuestion, samples: int, seed: int) -> Questi
     for chip in q.chips:
         c = catalog.chip(chip)
         values = {}
-        for f in q.fields:
-            if not hasattr(c, f):
-                raise CatalogError(q.id, "is not a chip field", field=f"fields ({f})")
+        for f in q.fields:  # checked by scenario_catalog
             values[f] = draw(getattr(c, f), f"{c.id}.{f}")
         per_chip[chip] = pd.DataFrame(values)
         s = summarize(values)

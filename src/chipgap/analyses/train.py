@@ -6,6 +6,7 @@ valid parallel split, calls `chipgap.models.training.train_step` once, and retur
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,8 @@ class Setup:
     devices: int = 1
     """Devices per chip: the job, layouts and hardware count devices (an Ascend 910C package
     is two), results per chip count packages (see `to_chip_units`)."""
+    scaleout_gbps: float | None = None
+    """The scale-out bandwidth the question gave in place of the catalog's, if any."""
 
 
 PER_DEVICE_KEYS = ("tflops_per_chip", "memory_gb", "mem_weights_gb", "mem_grads_gb", "mem_optimizer_gb",
@@ -141,7 +144,14 @@ def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, glo
     job = Job(w, int(chips) * d, int(seq_len), int(global_batch), precision,
               flash_attention=flash_attention, ep_overlap=ep_overlap, dp_overlap=dp_overlap,
               tp_overlap=tp_overlap)
-    return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d)
+    return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d, scaleout_gbps)
+
+
+def sampled(catalog: Catalog, s: Setup, draw: Draw) -> Setup:
+    """``s`` with its chip's and system's specs drawn by ``draw`` (a
+    `chipgap.models.sampling.Sampler`: fields of shape (n,)), per device; all else unchanged."""
+    hw, _ = hardware(catalog, s.chip, s.system, s.scaleout_gbps, draw=draw)
+    return dataclasses.replace(s, hardware=hw.per_device(s.devices))
 
 
 def _reason_text(mask: int) -> str:

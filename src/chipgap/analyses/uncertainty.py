@@ -12,7 +12,6 @@ not the model's own error (``benchmarks/accuracy.py`` reports that separately).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -103,10 +102,10 @@ def train_samples(catalog: Catalog, model: str, chip: str, chips: int, seq_len: 
         best, _ = train_mod.search(s, top=top_layouts)
     if best.empty:
         raise InputError("chips", f"a chip count at which {s.job.workload.id} fits on {s.chip}", chips)
-    hw, _ = train_mod.hardware(catalog, s.chip, s.system, draw=Sampler(samples, seed))
+    hw = train_mod.sampled(catalog, s, Sampler(samples, seed)).hardware
     lay = {k: best[k].to_numpy()[:, None] for k in train_mod.LAYOUT_KEYS}
-    out = train_mod.to_chip_units(train_step(s.job, hw.per_device(s.devices), s.efficiency, **lay), s.devices)
-    out = {k: v for k, v in out.items() if k not in ("fits", "reason")} | {"reason": out["reason"]}
+    out = train_mod.to_chip_units(train_step(s.job, hw, s.efficiency, **lay), s.devices)
+    out.pop("fits")  # a sample's layout is valid, fit included, where its reason is 0
     return _best_per_sample(out, np.broadcast_to(out["tokens_per_s"], np.shape(out["reason"])),
                             out["reason"] == 0, lay)
 
@@ -138,11 +137,7 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
     if top.empty:
         raise InputError("chips", f"an instance size at which {s.serving.workload.id} fits on "
                                   f"{s.chip} and meets the SLOs", chips)
-    c = catalog.chip(s.chip)
-    hw, _ = train_mod.hardware(catalog, s.chip, s.system,
-                               memory_gb=s.hardware.memory_gb if c.memory_capacity_gb is None else None,
-                               require_compute=c.kind != "cpu", draw=Sampler(samples, seed))
-    sampled = dataclasses.replace(s, hardware=hw.per_device(s.devices))
+    sampled = infer_mod.sampled(catalog, s, Sampler(samples, seed))
     grid = {k: top[k].to_numpy()[:, None] for k in ("tp", "pp", "ep", "dp", "batch")}
     out = infer_mod.serve_arrays(sampled, grid, input_len, output_len, phase)
     ok = out["reason"] == 0

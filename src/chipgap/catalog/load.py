@@ -27,7 +27,7 @@ from chipgap.catalog.schema import (Assumption, Chip, Company, ProcessNode, Sour
                                     expand_quantities, quantity_fields)
 from chipgap.catalog.workload import Workload, read_config_file, workload_from_config
 from chipgap.catalog.yamlio import read_yaml
-from chipgap.errors import CatalogError
+from chipgap.errors import CatalogError, validation_message
 
 ENV_VAR = "CHIPGAP_CATALOG"
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -176,14 +176,7 @@ def _from_validation(label: str, key: str, e: ValidationError) -> CatalogError:
     errs = e.errors()
     err = errs[0]
     loc = [str(p) for p in err.get("loc", ())]
-    msg = err.get("msg", "invalid").removeprefix("Value error, ")
-    if err.get("type") == "extra_forbidden":
-        msg = "is not a known field (check the spelling and the unit in the name)"
-    elif err.get("type") == "missing":
-        msg = "is required"
-    elif "input" in err and err.get("type") not in ("value_error",):
-        got = repr(err["input"])
-        msg += f". Got {got if len(got) <= 80 else got[:77] + '...'} instead"
+    msg = validation_message(err)
     if len(errs) > 1:
         msg += f" (and {len(errs) - 1} more problem{'s' * (len(errs) > 2)} in this entry)"
     return CatalogError(label, msg, entry=key, field=".".join(loc) or None)

@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chipgap.catalog.yamlio import read_yaml
-from chipgap.errors import CatalogError
+from chipgap.errors import CatalogError, validation_message
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1, le=1 << 20)]
@@ -192,12 +192,4 @@ def read_scenario(name_or_path: str | Path) -> Scenario:
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err.get("loc", ()))
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = "is not a known field"
-        elif err.get("type") == "missing":
-            msg = "is required"
-        elif "input" in err:
-            got = repr(err["input"])
-            msg += f". Got {got if len(got) <= 80 else got[:77] + '...'} instead"
-        raise CatalogError(label, msg, field=where or None) from None
+        raise CatalogError(label, validation_message(err), field=where or None) from None

@@ -55,14 +55,6 @@ class Context:
     catalog_dir: Any = None
     shared: dict[str, Any] = field(default_factory=dict)
 
-    def name(self, chip_or_system: str) -> str:
-        for kind in ("chip", "system"):
-            try:
-                return self.catalog.get(kind, chip_or_system).name
-            except Exception:  # noqa: BLE001 - not that kind; try the next
-                continue
-        return chip_or_system
-
 
 MODEL_FIELDS = ("bf16_dense_tflops", "fp8_dense_tflops", "int8_dense_tops", "memory_bw_gbps",
                 "memory_capacity_gb", "scaleup_bw_gbps_bidir", "scaleout_bw_gbps_unidir")

@@ -38,8 +38,7 @@ def _scenario_tables(result: ScenarioResult, s: Section, samples: int) -> None:
                                     cell(x.binding_constraint)] for x in p50.itertuples()]))
         else:
             s.tables.append(Table(title, list(map(str, t.columns)),
-                                  [[cell(v if isinstance(v, (int, float)) else str(v)) for v in row]
-                                   for row in t.itertuples(index=False)]))
+                                  [[cell(v) for v in row] for row in t.itertuples(index=False)]))
     claims = result.claims()
     if len(claims):
         s.tables.append(Table("Claims", ["claim", "probability", "A (P50)", "B (P50)"],

@@ -153,16 +153,9 @@ class CaseGrid:
         if self.spec.samples == 0:
             return None
         if pair not in self._hw:
-            chip, system = self.pairs[pair]
-            c = self.catalog.chip(chip)
-            memory = None
-            if isinstance(self.spec, ServeSpec) and c.memory_capacity_gb is None:
-                memory = self.base(pair, 0).hardware.memory_gb
-            hw, _ = train_mod.hardware(
-                self.catalog, chip, system, memory_gb=memory,
-                require_compute=isinstance(self.spec, TrainSpec) or c.kind != "cpu",
-                draw=Sampler(self.spec.samples, self.spec.seed))
-            self._hw[pair] = hw.per_device(self.base(pair, 0).devices)
+            mod = train_mod if isinstance(self.spec, TrainSpec) else infer_mod
+            draw = Sampler(self.spec.samples, self.spec.seed)
+            self._hw[pair] = mod.sampled(self.catalog, self.base(pair, 0), draw).hardware
         return self._hw[pair]
 
     def usd_per_chip_hour(self, pair: int) -> float:

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chipgap.catalog.yamlio import read_yaml
-from chipgap.errors import CatalogError
+from chipgap.errors import CatalogError, validation_message
 
 Count = Annotated[int, Field(ge=1, strict=True)]
 Ids = Annotated[list[str], Field(min_length=1)]
@@ -122,16 +122,10 @@ def _message(e: ValidationError) -> tuple[str, str | None]:
     if loc and loc[0] in ("train", "serve"):  # the discriminator's tag
         loc = loc[1:]
     loc = [p for p in loc if not p.startswith(("list[", "literal[", "function-"))]
-    msg = err.get("msg", "invalid")
-    if err.get("type") == "extra_forbidden":
-        msg = "is not a known field"
-    elif err.get("type") == "missing":
-        msg = "is required"
-    elif err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+    if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
         msg, loc = "must be 'train' or 'serve'", ["kind"]
-    elif "input" in err:
-        got = repr(err["input"])
-        msg += f". Got {got if len(got) <= 60 else got[:57] + '...'} instead"
+    else:
+        msg = validation_message(err)
     return msg, ".".join(loc) or None
 
 

@@ -15,14 +15,13 @@ chunk's row count; the manifest's ``done`` list is a summary of that, rewritten 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chipgap import __version__
+from chipgap.atomic import write_atomically
 from chipgap.errors import InputError
 from chipgap.sweep.plan import Plan
 from chipgap.sweep.spec import spec_hash, to_dict
@@ -41,18 +40,6 @@ def chunk_files(out: Path) -> list[Path]:
     return sorted(Path(out).glob("chunk-*.parquet"))
 
 
-def _atomic_write(path: Path, write) -> None:  # noqa: ANN001
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def to_parquet(table: pa.Table) -> bytes:
     """A chunk's table encoded as a Parquet file (zstd), in memory."""
     sink = pa.BufferOutputStream()
@@ -67,7 +54,7 @@ def write_chunk(out: Path, chunk: int, data: pa.Table | bytes) -> Path:
     """
     path = chunk_path(out, chunk)
     data = to_parquet(data) if isinstance(data, pa.Table) else data
-    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+    write_atomically(path, data)
     return path
 
 
@@ -96,7 +83,7 @@ def manifest(plan: Plan, done: list[int], catalog_dir: str | None) -> dict:
 def write_manifest(out: Path, content: dict) -> None:
     """Write ``DIR/manifest.json`` atomically."""
     text = json.dumps(content, indent=1)
-    _atomic_write(Path(out) / MANIFEST, lambda tmp: Path(tmp).write_text(text + "\n"))
+    write_atomically(Path(out) / MANIFEST, (text + "\n").encode())
 
 
 def read_manifest(out: Path) -> dict:

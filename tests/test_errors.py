@@ -5,8 +5,8 @@ from chipgap.errors import CatalogError, ChipgapError, UnknownIdError
 
 def test_catalog_error_names_file_entry_field_in_one_line():
     e = CatalogError("chips/x.yaml", "must be a positive number. Got -1 instead",
-                     entry="huawei-ascend-910c", field="memory_capacity_gb")
-    assert str(e) == ("chips/x.yaml: entry 'huawei-ascend-910c': field 'memory_capacity_gb': "
+                     entry="huawei-ascend-910c", field="memory_capacity_gib")
+    assert str(e) == ("chips/x.yaml: entry 'huawei-ascend-910c': field 'memory_capacity_gib': "
                       "must be a positive number. Got -1 instead")
     assert isinstance(e, ValueError) and isinstance(e, ChipgapError)
 

@@ -78,3 +78,18 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
     # overlap) lands within 10 % of DeepSeek's own 1,850 tokens/s per GPU.
     row = df.set_index("run").loc["dsv3-day6-h800-decode"]
     assert abs(row.error_pct) <= 10
+
+
+def test_an_interleaved_schedule_without_its_depth_tries_only_virtual_stages(cat):
+    from chipgap.analyses.accuracy import _layouts
+    from chipgap.catalog.runs import Layout
+
+    run = cat.runs["llama3-t4-8192-8k"]
+    assert run.layout.interleaved and run.layout.vpp is None
+    assert set(_layouts(run)["vpp"]) == {2, 3, 4, 6, 8}
+    plain = run.model_copy(update={"layout": run.layout.model_copy(update={"interleaved": None})})
+    assert set(_layouts(plain)["vpp"]) == {1, 2, 3, 4, 6, 8}
+    for bad in ({"pp": 1, "interleaved": True}, {"pp": 4, "vpp": 2, "interleaved": False},
+                {"pp": 4, "vpp": 1, "interleaved": True}):
+        with pytest.raises(ValueError, match="interleaved"):
+            Layout(**bad)

@@ -67,7 +67,7 @@ def test_910c_break_even_yield_at_the_catalog_price_matches_a_hand_computation(c
     assert (c.price_usd.low, c.price_usd.high, c.price_usd.mode) == (21354, 28571, None)
     assert (inputs.hbm_price_usd_per_gb.low, inputs.hbm_price_usd_per_gb.high) == (10, 15)
     assert cat.node(c.process_node).wafer_price_usd.bounds == (13000, 15000)
-    assert c.compute_die_area_mm2.point == 665.61 and c.memory_capacity_gb.point == 128
+    assert c.compute_die_area_mm2.point == 665.61 and c.memory_capacity_gib.point == 128
     assert inputs.packaging_usd is None and inputs.test_usd is None and inputs.other_usd is None
     assert inputs.assembly_yield is None
     hand = (2 * 14000 / 75) / ((21354 + 28571) / 2 - 12.5 * 128)

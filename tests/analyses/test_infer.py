@@ -45,7 +45,7 @@ def test_a_910c_package_is_two_devices(catalog):
 
     s = serving_setup(catalog, "llama-3.1-8b", "910c", 1)
     assert s.devices == 2 and s.serving.chips == 2
-    assert s.hardware.memory_bw_gbps == 1600 and s.hardware.memory_gb == 64 and s.hardware.domain == 768
+    assert s.hardware.memory_bw_gbps == 1600 and s.hardware.memory_gb == pytest.approx(64 * 2**30 / 1e9) and s.hardware.domain == 768
     assert s.hardware.peak_tflops == pytest.approx(376)
     split = serve(s, 1024, 1, batch=2, tp=2, dp=1, phase="decode").iloc[0]
     replicated = serve(s, 1024, 1, batch=2, tp=1, dp=2, phase="decode").iloc[0]

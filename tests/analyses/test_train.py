@@ -20,7 +20,8 @@ def test_hardware_comes_from_the_chip_and_its_usual_system(cat):
     assert system == "nvidia-hgx-h800" and hw.domain == 8
     assert hw.scaleup_gbps == 200 and hw.peak_tflops == pytest.approx(989.4)  # NVLink cut to 400 bidir
     hw, system = hardware(cat, "910c")
-    assert system == "huawei-cloudmatrix-384" and hw.domain == 384 and hw.memory_gb == 128
+    assert system == "huawei-cloudmatrix-384" and hw.domain == 384
+    assert hw.memory_gb == pytest.approx(137.438953472)  # 128 GiB: a memory maker's GB is 2**30 bytes
 
 
 def test_search_finds_only_valid_layouts_and_beats_a_naive_one(cat):
@@ -84,4 +85,4 @@ def test_training_lays_out_over_910c_dies_and_reports_per_package(cat):
     assert row.tp * row.pp * row.dp * row.cp == 128
     # MFU is per die against a die's peak; TFLOPS and memory per chip are per package
     assert row.tflops_per_chip == pytest.approx(row.mfu * 752.0)
-    assert row.memory_gb <= 128 * 0.9 + 1e-9
+    assert row.memory_gb <= 128 * 2**30 / 1e9 * 0.9 + 1e-9

@@ -18,7 +18,7 @@ def test_h100_sxm_against_the_nvidia_datasheet(cat):
     h = cat.chip("nvidia-h100-sxm")
     assert h.bf16_dense_tflops.value == pytest.approx(989.4)
     assert h.fp8_dense_tflops.value == pytest.approx(1978.9, abs=0.2)
-    assert h.memory_capacity_gb.value == 80 and h.memory_bw_gbps.value == 3350
+    assert h.memory_capacity_gib.value == 80 and h.memory_bw_gbps.value == 3350
     assert h.scaleup_bw_gbps_bidir.value == 900 and h.scaleup_bw_gbps_unidir.value == 450
     assert h.tdp_w.value == 700 and h.bf16_dense_tflops.confidence == "official"
 
@@ -26,7 +26,7 @@ def test_h100_sxm_against_the_nvidia_datasheet(cat):
 def test_910c_is_two_dies_with_128_gb(cat):
     c = cat.chip("910c")
     assert c.id == "huawei-ascend-910c"
-    assert c.compute_die_count.value == 2 and c.memory_capacity_gb.value == 128
+    assert c.compute_die_count.value == 2 and c.memory_capacity_gib.value == 128
     lo, hi = c.bf16_dense_tflops.bounds
     assert lo <= 752 and hi >= 780  # CloudMatrix paper 2 x 376 .. SemiAnalysis 780
 
@@ -34,7 +34,7 @@ def test_910c_is_two_dies_with_128_gb(cat):
 def test_china_specific_parts_are_cut_where_reported(cat):
     h20, h100 = cat.chip("h20"), cat.chip("h100")
     assert h20.bf16_dense_tflops.value == pytest.approx(148)          # vs 989.4 on H100
-    assert h20.memory_bw_gbps.value == 4000 and h20.memory_capacity_gb.value == 96
+    assert h20.memory_bw_gbps.value == 4000 and h20.memory_capacity_gib.value == 96
     for cut in ("nvidia-a800-sxm", "nvidia-h800-sxm"):                 # NVLink cut to 400 GB/s
         assert cat.chip(cut).scaleup_bw_gbps_bidir.point == 400
     assert cat.chip("h800").bf16_dense_tflops.value == h100.bf16_dense_tflops.value

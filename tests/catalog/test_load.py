@@ -23,7 +23,7 @@ chips:
     aliases: [x1]
     defaults: {source: my-note, confidence: rumor}
     bf16_dense_tflops: [400, 600]
-    memory_capacity_gb: {value: 96, confidence: estimate}
+    memory_capacity_gib: {value: 96, confidence: estimate}
     scaleup_bw_gbps_bidir: 400
 """
 
@@ -37,7 +37,7 @@ def test_user_entries_are_added_with_defaults_applied(tmp_path):
     cat = load_catalog(folder(tmp_path))
     x1 = cat.chip("X1")
     assert x1.bf16_dense_tflops.bounds == (400, 600) and x1.bf16_dense_tflops.confidence == "rumor"
-    assert x1.memory_capacity_gb.confidence == "estimate" and x1.memory_capacity_gb.source == ("my-note",)
+    assert x1.memory_capacity_gib.confidence == "estimate" and x1.memory_capacity_gib.source == ("my-note",)
     assert x1.scaleup_bw_gbps_unidir.value == 200  # derived from bidir
     assert cat.origin("chip", "x1") == f"{tmp_path.as_posix()}/mine.yaml"
 

@@ -43,7 +43,7 @@ def test_compare_json_echoes_inputs_and_gives_ratios():
     data = json.loads(r.stdout)
     assert data["chips"] == ["huawei-ascend-910c", "nvidia-h100-sxm"]
     assert data["baseline"] == "nvidia-h100-sxm"
-    mem = next(x for x in data["rows"] if x["spec"] == "memory_capacity_gb" and x["chip"] == "huawei-ascend-910c")
+    mem = next(x for x in data["rows"] if x["spec"] == "memory_capacity_gib" and x["chip"] == "huawei-ascend-910c")
     assert mem["ratio_point"] == pytest.approx(128 / 80)
 
 

@@ -81,7 +81,8 @@ def _comparison(run: TrainingRun | ServingRun, value: float, fits: bool, basis: 
 def _layouts(run: TrainingRun) -> dict[str, np.ndarray]:
     """The run's layout, with every field it did not report spread over its usual settings."""
     lay = run.layout
-    options = {"vpp": [lay.vpp] if lay.vpp else ([1, 2, 3, 4, 6, 8] if lay.pp > 1 else [1]),
+    vpps = {None: [1, 2, 3, 4, 6, 8], True: [2, 3, 4, 6, 8], False: [1]}[lay.interleaved]
+    options = {"vpp": [lay.vpp] if lay.vpp else (vpps if lay.pp > 1 else [1]),
                "mbs": [lay.mbs] if lay.mbs else [1, 2, 4, 8],
                "zero": [lay.zero] if lay.zero is not None else [0, 1, 2, 3],
                "recompute": [RECOMPUTE[lay.recompute]] if lay.recompute else [0, 1, 2]}

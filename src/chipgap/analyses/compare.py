@@ -24,7 +24,7 @@ SPECS: dict[str, tuple[str, str]] = {
     "fp8_dense_tflops": ("FP8 dense", "TFLOPS"),
     "int8_dense_tops": ("INT8 dense", "TOPS"),
     "fp4_dense_tflops": ("FP4 dense", "TFLOPS"),
-    "memory_capacity_gb": ("memory", "GB"),
+    "memory_capacity_gib": ("memory", "GiB"),
     "memory_bw_gbps": ("memory bandwidth", "GB/s"),
     "scaleup_bw_gbps_unidir": ("scale-up link", "GB/s each way"),
     "scaleout_bw_gbps_unidir": ("scale-out NIC", "GB/s each way"),

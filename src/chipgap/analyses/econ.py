@@ -103,7 +103,7 @@ def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
     draw = Sampler(n, seed)
     area = draw(c.compute_die_area_mm2, f"{c.id}.compute_die_area_mm2")
     wafer_mm = node.wafer_diameter_mm.point if node and node.wafer_diameter_mm else 300.0
-    capacity = c.memory_capacity_gb.point if c.memory_capacity_gb else 0.0
+    capacity = c.memory_capacity_gib.point if c.memory_capacity_gib else 0.0
     wafer_key = f"{inputs.id}.wafer_price_usd" if inputs.wafer_price_usd else f"{node.id}.wafer_price_usd"
     k = {"dies": np.round(_sample(c.compute_die_count, f"{c.id}.compute_die_count", draw, 1.0)),
          "gross": wafer.gross_dies_per_wafer(area, wafer_mm, 3.0, 0.1),

@@ -57,7 +57,7 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
         raise InputError("mtp_accept", "an acceptance rate in [0, 1]", mtp_accept)
     c = catalog.chip(chip)
     notes = []
-    if c.kind == "cpu" and c.memory_capacity_gb is None:
+    if c.kind == "cpu" and c.memory_capacity_gib is None:
         memory_gb = memory_gb or CPU_MEMORY_GB
         notes.append(f"{memory_gb:g} GB of DRAM assumed per socket")
     hw, sys_id = hardware(catalog, c.id, system, memory_gb=memory_gb, require_compute=c.kind != "cpu")
@@ -79,7 +79,7 @@ def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
     `chipgap.models.sampling.Sampler`: fields of shape (n,)), per device; all else unchanged
     (an assumed CPU memory stays as assumed)."""
     c = catalog.chip(s.chip)
-    memory = s.hardware.memory_gb * s.devices if c.memory_capacity_gb is None else None
+    memory = s.hardware.memory_gb * s.devices if c.memory_capacity_gib is None else None
     hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw)
     return dataclasses.replace(s, hardware=hw.per_device(s.devices))
 

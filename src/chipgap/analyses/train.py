@@ -21,6 +21,8 @@ from chipgap.models.calibration import efficiency_for
 from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
 
+GB_PER_GIB = 2**30 / 1e9
+"""A memory maker's "GB" (the catalog's GiB) in the 10^9-byte GB the models compute in."""
 LAYOUT_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero", "recompute")
 RESULT_KEYS = ("step_time_s", "tokens_per_s", "tflops_per_chip", "mfu", "hfu", "memory_gb", "fits")
 BREAKDOWN_KEYS = ("compute_s", "bubble_s", "tp_comm_s", "cp_comm_s", "ep_comm_s", "pp_comm_s",
@@ -75,7 +77,8 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
              draw: Draw = point) -> tuple[Hardware, str | None]:
     """`Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
 
-    ``scaleout_gbps`` and ``memory_gb`` override the catalog (a cluster's NICs; a CPU's DRAM).
+    ``scaleout_gbps`` and ``memory_gb`` override the catalog (a cluster's NICs; a CPU's DRAM, in
+    10^9-byte GB). The catalog's capacity counts GiB, as memory makers do; `Hardware` holds GB.
     With ``require_compute=False`` a chip without a bf16 peak gets its fp32 peak, or NaN
     (compute unknown: only memory-bound times can be computed). ``draw`` turns each catalog
     quantity into a number: the point estimate by default, or a `chipgap.models.sampling.Sampler`
@@ -93,8 +96,8 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
     if sys_rec is not None and sys_rec.chip != c.id:
         raise InputError("system", f"a system built from {c.id}", sys_rec.id)
     needed = ("bf16_dense_tflops",) if require_compute else ()
-    for field in (*needed, "memory_bw_gbps", "memory_capacity_gb"):
-        if getattr(c, field) is None and not (field == "memory_capacity_gb" and memory_gb):
+    for field in (*needed, "memory_bw_gbps", "memory_capacity_gib"):
+        if getattr(c, field) is None and not (field == "memory_capacity_gib" and memory_gb):
             raise InputError("chip", f"a chip whose {field} the catalog holds", c.id)
 
     def pick(*pairs):  # noqa: ANN001, ANN202
@@ -118,7 +121,7 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
                (c, "fp32_dense_tflops"))
     return Hardware(peak_tflops=bf16, peak_fp8_tflops=fp8,
                     memory_bw_gbps=pick((c, "memory_bw_gbps")),
-                    memory_gb=memory_gb or pick((c, "memory_capacity_gb")),
+                    memory_gb=memory_gb or pick((c, "memory_capacity_gib")) * GB_PER_GIB,
                     scaleup_gbps=up, scaleout_gbps=out, domain=domain), (sys_rec.id if sys_rec else None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chipgap.catalog.quantity import Positive, PositiveQuantity
 from chipgap.catalog.schema import Record, Slug, Text
@@ -21,9 +21,10 @@ class Layout(BaseModel):
     """How a training job is split: tensor, pipeline, data, context and expert parallelism.
 
     ``zero`` is the ZeRO stage of data parallelism (3 = FSDP); ``vpp`` the virtual pipeline
-    stages per device (interleaved 1F1B); ``mbs`` the micro-batch size in sequences.
-    Unreported fields are None: the accuracy check then takes the best setting that fits, as the
-    run's engineers would have tuned it.
+    stages per device (interleaved 1F1B); ``interleaved`` says whether the schedule interleaved
+    when the source says so but not ``vpp`` (true: vpp > 1); ``mbs`` the micro-batch size in
+    sequences. Unreported fields are None: the accuracy check then takes the best setting that
+    fits, as the run's engineers would have tuned it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -34,10 +35,19 @@ class Layout(BaseModel):
     cp: Count = 1
     ep: Count = 1
     vpp: Count | None = None
+    interleaved: bool | None = None
     mbs: Count | None = None
     zero: Literal[0, 1, 2, 3] | None = None
     recompute: Literal["none", "selective", "full"] | None = None
     sequence_parallel: bool | None = None
+
+    @model_validator(mode="after")
+    def _schedule_agrees(self) -> Layout:
+        if self.interleaved and self.pp == 1:
+            raise ValueError("interleaved needs pp > 1")
+        if self.vpp is not None and self.interleaved is not None and self.interleaved != (self.vpp > 1):
+            raise ValueError(f"interleaved: {str(self.interleaved).lower()} contradicts vpp {self.vpp}")
+        return self
 
 
 class TrainingRun(Record):

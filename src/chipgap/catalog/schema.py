@@ -183,7 +183,7 @@ class Chip(Record):
     fp4_dense_tflops: Positive = None
 
     memory_type: Text | None = None
-    memory_capacity_gb: Positive = None
+    memory_capacity_gib: Positive = None
     memory_bw_gbps: Positive = None
     hbm_stacks: PositiveCount = None
 

@@ -19,7 +19,7 @@ app = typer.Typer(no_args_is_help=True)
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 LIST_COLUMNS = {"bf16_dense_tflops": "BF16 TFLOPS", "fp8_dense_tflops": "FP8 TFLOPS",
-                "memory_capacity_gb": "mem GB", "memory_bw_gbps": "mem GB/s",
+                "memory_capacity_gib": "mem GiB", "memory_bw_gbps": "mem GB/s",
                 "scaleup_bw_gbps_unidir": "link GB/s each way", "tdp_w": "TDP W"}
 
 

@@ -57,7 +57,7 @@ class Context:
 
 
 MODEL_FIELDS = ("bf16_dense_tflops", "fp8_dense_tflops", "int8_dense_tops", "memory_bw_gbps",
-                "memory_capacity_gb", "scaleup_bw_gbps_bidir", "scaleout_bw_gbps_unidir")
+                "memory_capacity_gib", "scaleup_bw_gbps_bidir", "scaleout_bw_gbps_unidir")
 """Chip fields the performance model reads (see `chipgap.analyses.train.hardware`)."""
 
 

@@ -19,7 +19,7 @@ from chipgap.text import num, ratio
 PANGU_RUN = "pangu-ultra-135b-8192npu"
 """The published Ascend training run (held out of the fit): how well the model does on Ascend."""
 SPEC_FIELDS = (("bf16_dense_tflops", "BF16 TFLOPS"), ("fp8_dense_tflops", "FP8 TFLOPS"),
-               ("memory_capacity_gb", "memory GB"), ("memory_bw_gbps", "memory GB/s"),
+               ("memory_capacity_gib", "memory GiB"), ("memory_bw_gbps", "memory GB/s"),
                ("scaleup_bw_gbps_unidir", "scale-up GB/s each way"), ("tdp_w", "TDP W"))
 
 
@@ -35,7 +35,7 @@ def spec_gap(ctx: Context) -> Section:
                           "Ranges are point (low-high) where sources disagree; 'est.' marks an estimate, "
                           "'rumour' a single unconfirmed report. Scale-up bandwidth is one direction."))
     a, h = cat.chip("huawei-ascend-910c"), cat.chip("nvidia-h100-sxm")
-    for f in ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gb", "scaleup_bw_gbps_unidir"):
+    for f in ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gib", "scaleup_bw_gbps_unidir"):
         qa, qh = getattr(a, f), getattr(h, f)
         s.numbers[f"ratio.{f}"] = qa.point / qh.point
         s.numbers[f"ratio.{f}.low"] = qa.bounds[0] / qh.bounds[1]
@@ -45,7 +45,7 @@ def spec_gap(ctx: Context) -> Section:
         f"The 910C has {ratio(s.numbers['ratio.bf16_dense_tflops'])} the H100's dense BF16 peak "
         f"({s.numbers['ratio.bf16_dense_tflops.low']:.2f}-{s.numbers['ratio.bf16_dense_tflops.high']:.2f} "
         f"over the sources' range), {ratio(s.numbers['ratio.memory_bw_gbps'])} its memory bandwidth, "
-        f"{ratio(s.numbers['ratio.memory_capacity_gb'])} its memory and "
+        f"{ratio(s.numbers['ratio.memory_capacity_gib'])} its memory and "
         f"{ratio(s.numbers['ratio.scaleup_bw_gbps_unidir'])} its scale-up bandwidth. It has no FP8 units, "
         "so FP8 training and serving run at its BF16 (or INT8) rate. It is two dies in one package; "
         "per die it is about 0.38x an H100.")

@@ -45,6 +45,11 @@ def test_bad_precision_exit_2():
     assert r.exit_code == 2 and "weight_precision" in r.output
 
 
+def test_a_cache_hit_longer_than_the_prompt_exits_2():
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--input-len", 100, "--cached-len", 100)
+    assert r.exit_code == 2 and "cached_len" in r.output and "Traceback" not in r.output
+
+
 def test_pareto_chart_is_written_once(tmp_path):
     out = tmp_path / "front.png"
     args = ["infer", "-m", "llama-3.1-8b", "-c", "h100", "--precision", "fp8", "--chart", out]

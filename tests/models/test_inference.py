@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import chipgap
 from chipgap.analyses.infer import serve, serving_setup
-from chipgap.models.inference import Serving, decode_step, kv_bytes_per_token, weights_bytes_per_chip
+from chipgap.models.inference import Serving, decode_step, kv_bytes_per_token, prefill, weights_bytes_per_chip
 from chipgap.models.training import Efficiency, Hardware
 
 from chipgap.catalog.workload import workload_from_config
@@ -34,7 +34,7 @@ def test_cpu_decode_is_bound_by_dram_hand_computed(cat):
     # LM head 152064 x 3584 = 544,997,376 -> 7,070,351,360 weights x 2 bytes = 14.141 GB, and the
     # KV cache 1,024 x 28 x 1,024 x 2 bytes = 58.7 MB. DRAM: 8 x DDR4-3200 = 204.8 GB/s at the
     # model's 0.8 streaming efficiency -> 14.199 GB / 163.84 GB/s = 86.7 ms per token, plus the
-    # fixed cost per layer (28 x 61 us ~ 1.7 ms with the shipped constants).
+    # fixed cost per layer (28 x 91 us ~ 2.6 ms with the shipped constants).
     s = serving_setup(cat, "deepseek-r1-distill-qwen-7b", "zhaoxin-kh-40000")
     row = serve(s, 1024, 1, batch=1, phase="decode").iloc[0]
     expected_s = (7_070_351_360 * 2 + 1024 * 28 * 1024 * 2) / (204.8e9 * s.efficiency.memory) \
@@ -86,3 +86,29 @@ def test_slo_search_respects_the_slos(cat):
     ok = df[df.meets_slo]
     assert len(ok) and (ok.tpot_ms <= 30).all() and (ok.ttft_ms <= 1000).all() and ok.fits.all()
     assert (ok.tp * ok.pp * ok.dp == 8).all()
+
+
+def test_a_cached_prefix_is_attended_to_but_not_computed_hand_computed():
+    # Llama 3.1 70B on one H100, 4 prompts of 3,000 tokens of which 2,000 hit the prefix cache.
+    # Against 4 fresh prompts of 1,000 tokens, everything but attention is the same work; each
+    # of the 4,000 computed tokens also attends to the 2,000 cached ones: causal attention per
+    # token and context token is 4 x d = 32,768 FLOP per layer (QK^T and AV), so the extra is
+    # 80 layers x 4,000 x 2,000 x 32,768 = 2.097e13 FLOP at peak x gemm_max x attention.
+    s = Serving(L70, chips=1, weight_precision="bf16")
+    cached = prefill(s, H100, EFF, 1, 1, 1, 1, 4, 3000, cached=2000)
+    fresh = prefill(s, H100, EFF, 1, 1, 1, 1, 4, 1000)
+    extra = 80 * 4000 * 2000 * 4 * 8192 / (989.4e12 * EFF.gemm_max * EFF.attention)
+    assert float(cached["prefill_s"] - fresh["prefill_s"]) == pytest.approx(extra, rel=1e-9)
+    # the metric counts computed tokens: 4,000 in both
+    assert float(cached["tokens_per_s"]) == pytest.approx(4000 / float(cached["prefill_s"]))
+    assert float(prefill(s, H100, EFF, 1, 1, 1, 1, 4, 3000, cached=0)["prefill_s"]) == \
+        float(prefill(s, H100, EFF, 1, 1, 1, 1, 4, 3000)["prefill_s"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(prompt=st.integers(2, 32768), share=st.floats(0, 1, exclude_max=True))
+def test_a_cached_prefix_never_lengthens_the_first_token(prompt, share):
+    s = Serving(L70, chips=1, weight_precision="bf16")
+    cached = int(share * prompt)
+    hit = prefill(s, H100, EFF, 1, 1, 1, 1, 1, prompt, cached=cached)["prefill_s"]
+    assert float(hit) <= float(prefill(s, H100, EFF, 1, 1, 1, 1, 1, prompt)["prefill_s"]) * (1 + 1e-12)

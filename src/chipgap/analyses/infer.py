@@ -111,7 +111,7 @@ DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s"
 
 
 def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, output_len: int,
-                 phase: str = "serve") -> dict[str, np.ndarray]:
+                 phase: str = "serve", cached_len: int = 0) -> dict[str, np.ndarray]:
     """The kernel of `serve`: metrics for ``grid`` (tp, pp, ep, dp, batch; arrays that broadcast
     with each other and with the hardware's sample axis), as arrays; ``reason`` is a bit mask."""
     args = (grid["tp"], grid["pp"], grid["ep"], grid["dp"])
@@ -121,9 +121,9 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, o
     # their generation (paged KV cache), so the mean context; a decode pool at input_len
     last = input_len if phase in ("decode", "prefill") else ctx
     end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, grid["batch"], last)
-    chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / input_len), 1)
-    pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len)
-    one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len)
+    chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / (input_len - cached_len)), 1)
+    pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
+    one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
     per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
     if phase == "serve":
         tokens = 1.0 / (dec["tpot_s"] / grid["batch"] + per_request_prefill / output_len)
@@ -131,7 +131,7 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, o
         tokens = dec["tokens_per_s"]
     else:
         tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["batch"],
-                             input_len)["tokens_per_s"]
+                             input_len, cached_len)["tokens_per_s"]
     out = {"ttft_ms": one["prefill_s"] * 1e3, "tpot_ms": dec["tpot_s"] * 1e3,
            "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / (s.serving.chips / s.devices),
            "memory_gb_per_chip": end["memory_gb"] * s.devices, "fits": end["fits"], "reason": end["reason"],
@@ -142,7 +142,7 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, o
 
 def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None, pp=None, ep=None,
           dp=None, ttft_ms: float | None = None, tpot_ms: float | None = None,
-          phase: str = "serve") -> pd.DataFrame:  # noqa: ANN001
+          phase: str = "serve", cached_len: int = 0) -> pd.DataFrame:  # noqa: ANN001
     """Serving of requests of ``input_len`` prompt and ``output_len`` generated tokens.
 
     Evaluates every layout (or the one given) at every batch (or ``batch``) in one array pass.
@@ -154,9 +154,11 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
       `PREFILL_CHUNK_TOKENS`;
     - 'decode' (a disaggregated decode pool): generated tokens per second, ``B / TPOT``, with
       every sequence at a KV context of ``input_len``;
-    - 'prefill' (a prefill pool): prompt tokens per second with B prompts per pass.
+    - 'prefill' (a prefill pool): computed prompt tokens per second with B prompts per pass.
 
-    TTFT is the prefill of one prompt on the instance (no queueing).
+    The first ``cached_len`` tokens of every prompt are a prefix-cache hit: not computed, but
+    attended to and held in memory. TTFT is the prefill of one prompt on the instance (no
+    queueing).
 
     Returns
     -------
@@ -170,12 +172,15 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     for name, v in (("input_len", input_len), ("output_len", output_len)):
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise InputError(name, "a whole number of tokens, at least 1", v)
+    if not isinstance(cached_len, (int, np.integer)) or not 0 <= cached_len < input_len:
+        raise InputError("cached_len", f"a whole number of tokens from 0 to {input_len - 1} (below input_len)",
+                         cached_len)
     lay = _layouts(s, tp, pp, ep, dp)
     batches = np.atleast_1d(batch) if batch else BATCHES
     n_lay = lay["tp"].size
     grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
     grid["batch"] = np.tile(batches, n_lay)
-    out = serve_arrays(s, grid, input_len, output_len, phase)
+    out = serve_arrays(s, grid, input_len, output_len, phase, cached_len)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
     df["fits"] = df["fits"].astype(bool)

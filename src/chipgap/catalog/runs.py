@@ -105,6 +105,8 @@ class ServingRun(Record):
     for offline max-throughput runs (the batch memory allows). ``phase`` says what was timed:
     ``prefill`` or ``decode`` alone (disaggregated serving) or ``serve`` (both, offline).
     ``ep_overlap``: the engine overlaps expert all-to-all with compute (two-batch overlap).
+    ``cached_len``: prompt tokens per request that hit the prefix cache (attended to, not
+    computed); ``prefill_tokens_per_s_per_chip`` then counts the computed prompt tokens.
     """
 
     kind: Literal["serving"] = "serving"
@@ -115,6 +117,7 @@ class ServingRun(Record):
     phase: Literal["prefill", "decode", "serve"]
     input_len: Count
     output_len: Count
+    cached_len: Annotated[int, Field(strict=True, ge=0)] = 0
     batch: Count | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
@@ -129,3 +132,9 @@ class ServingRun(Record):
     source: tuple[Slug, ...] = Field(min_length=1)
     location: Annotated[str, StringConstraints(max_length=300)]
     framework: Text | None = None
+
+    @model_validator(mode="after")
+    def _cache_within_prompt(self) -> ServingRun:
+        if self.cached_len >= self.input_len:
+            raise ValueError(f"cached_len {self.cached_len} must be below input_len {self.input_len}")
+        return self

@@ -34,6 +34,9 @@ def infer(
     phase: Annotated[Phase, Opt(help="prefill, decode or serve (offline, both phases).")] = Phase.serve,
     input_len: Annotated[int, Opt("--input-len", min=1, help="Prompt tokens (decode: KV context).")] = 1024,
     output_len: Annotated[int, Opt("--output-len", min=1, help="Generated tokens per request.")] = 1024,
+    cached_len: Annotated[int, Opt("--cached-len", min=0,
+                                   help="Prompt tokens already in the KV cache (prefix-cache hit): "
+                                        "attended to, not computed.")] = 0,
     batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
     precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
     kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
@@ -63,12 +66,12 @@ def infer(
     """
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
                       mtp_accept, memory_gb, ep_overlap)
-    df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value)
+    df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value, cached_len)
     rows = best(df, top)
     if chart is not None:
         _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
-              "phase": phase.value, "input_len": input_len, "output_len": output_len,
+              "phase": phase.value, "input_len": input_len, "output_len": output_len, "cached_len": cached_len,
               "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
               "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
               "assumptions": list(s.assumptions)}
@@ -76,7 +79,7 @@ def infer(
     if samples and not rows.empty:
         draws = serve_samples(get_catalog(ctx), model, chip, chips, input_len, output_len, system, phase.value,
                               ttft_ms, tpot_ms, precision, kv_precision, mtp_accept, samples, seed,
-                              batch=batch, memory_gb=memory_gb, ep_overlap=ep_overlap,
+                              batch=batch, memory_gb=memory_gb, ep_overlap=ep_overlap, cached_len=cached_len,
                               **{k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v})
         spread = summarize(draws, SERVE_METRICS)
     if fmt is Format.json:

@@ -75,3 +75,10 @@ def test_infer_samples_spread_meets_the_slo():
     assert res.exit_code == 0, res.output
     u = json.loads(res.output)["uncertainty"]
     assert u["tpot_ms"]["p90"] <= 50 and u["tokens_per_s_per_chip"]["p50"] > 0
+
+
+def test_an_offline_job_size_is_for_phase_serve_only():
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--phase", "decode", "--requests", 30)
+    assert r.exit_code == 2 and "requests" in r.output and "Traceback" not in r.output
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--requests", 3000, "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["inputs"]["requests"] == 3000

@@ -112,3 +112,29 @@ def test_a_cached_prefix_never_lengthens_the_first_token(prompt, share):
     cached = int(share * prompt)
     hit = prefill(s, H100, EFF, 1, 1, 1, 1, 1, prompt, cached=cached)["prefill_s"]
     assert float(hit) <= float(prefill(s, H100, EFF, 1, 1, 1, 1, 1, prompt)["prefill_s"]) * (1 + 1e-12)
+
+
+def test_an_offline_job_of_whole_waves_runs_at_the_steady_rate_and_a_tail_wave_is_hand_computed(cat):
+    # 3 x 512 requests at batch 512 are three full waves: the steady-state rate exactly. With
+    # 512 + 100 requests the job is one wave at 512 then one at 100:
+    # makespan = 512 p + 1000 tpot(512) + 100 p + 1000 tpot(100), p the prefill per request.
+    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
+    steady = serve(s, 1000, 1000, batch=512).iloc[0]
+    whole = serve(s, 1000, 1000, batch=512, requests=3 * 512).iloc[0]
+    assert whole.tokens_per_s == pytest.approx(steady.tokens_per_s, rel=1e-12)
+    small = serve(s, 1000, 1000, batch=100).iloc[0]
+    # steady rate = 1 / (tpot / 512 + p / 1000): the prefill seconds per request p
+    p = 1000 / steady.tokens_per_s - 1000 * steady.tpot_ms / 1e3 / 512
+    makespan = 512 * p + steady.tpot_ms + 100 * p + small.tpot_ms   # tpot in ms x 1000 tokens = s
+    tail = serve(s, 1000, 1000, batch=512, requests=612).iloc[0]
+    assert tail.tokens_per_s == pytest.approx(612 * 1000 / makespan, rel=1e-9)
+    assert tail.tokens_per_s < steady.tokens_per_s
+
+
+@settings(max_examples=25, deadline=None)
+@given(requests=st.integers(1, 5000), batch=st.sampled_from([1, 16, 64, 256, 1024]))
+def test_an_offline_job_never_beats_the_steady_state(cat, requests, batch):
+    s = serving_setup(cat, "llama-3.1-70b", "h100", 2)
+    job = serve(s, 1000, 500, batch=batch, tp=2, requests=requests).iloc[0]
+    steady = serve(s, 1000, 500, batch=min(batch, requests), tp=2).iloc[0]
+    assert job.tokens_per_s <= steady.tokens_per_s * (1 + 1e-12)

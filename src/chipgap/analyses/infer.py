@@ -111,22 +111,27 @@ DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s"
 
 
 def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, output_len: int,
-                 phase: str = "serve", cached_len: int = 0) -> dict[str, np.ndarray]:
+                 phase: str = "serve", cached_len: int = 0,
+                 requests: int | None = None) -> dict[str, np.ndarray]:
     """The kernel of `serve`: metrics for ``grid`` (tp, pp, ep, dp, batch; arrays that broadcast
     with each other and with the hardware's sample axis), as arrays; ``reason`` is a bit mask."""
     args = (grid["tp"], grid["pp"], grid["ep"], grid["dp"])
+    batch = grid["batch"] if requests is None else np.minimum(grid["batch"], requests)
     ctx = input_len if phase == "decode" else input_len + output_len / 2
-    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, grid["batch"], ctx)
+    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx)
     # memory holds every sequence's context: in steady-state serving sequences are spread over
     # their generation (paged KV cache), so the mean context; a decode pool at input_len
     last = input_len if phase in ("decode", "prefill") else ctx
-    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, grid["batch"], last)
+    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last)
     chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
     one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
     per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
-    if phase == "serve":
-        tokens = 1.0 / (dec["tpot_s"] / grid["batch"] + per_request_prefill / output_len)
+    if phase == "serve" and requests is not None:
+        tokens = requests * output_len / _makespan(s, args, batch, requests, ctx, output_len,
+                                                   per_request_prefill, dec["tpot_s"])
+    elif phase == "serve":
+        tokens = 1.0 / (dec["tpot_s"] / batch + per_request_prefill / output_len)
     elif phase == "decode":
         tokens = dec["tokens_per_s"]
     else:
@@ -140,9 +145,22 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, o
     return {k: np.broadcast_to(v, shape) for k, v in out.items()}
 
 
+def _makespan(s: ServingSetup, args: tuple, batch, requests: int, ctx: float, output_len: int,  # noqa: ANN001
+              per_request_prefill, tpot_s):  # noqa: ANN001, ANN202
+    """Seconds to serve ``requests`` equal requests at most ``batch`` at a time, all queued at
+    once: full waves at ``batch``, then the rest, a smaller batch whose steps use the chips less
+    (an offline benchmark of a fixed request count ends on that tail)."""
+    waves = np.floor(requests / batch)
+    rest = requests - waves * batch
+    tail = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, np.maximum(rest, 1), ctx)["tpot_s"]
+    wave_s = batch * per_request_prefill + output_len * tpot_s
+    rest_s = np.where(rest > 0, rest * per_request_prefill + output_len * tail, 0.0)
+    return waves * wave_s + rest_s
+
+
 def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None, pp=None, ep=None,
           dp=None, ttft_ms: float | None = None, tpot_ms: float | None = None,
-          phase: str = "serve", cached_len: int = 0) -> pd.DataFrame:  # noqa: ANN001
+          phase: str = "serve", cached_len: int = 0, requests: int | None = None) -> pd.DataFrame:  # noqa: ANN001
     """Serving of requests of ``input_len`` prompt and ``output_len`` generated tokens.
 
     Evaluates every layout (or the one given) at every batch (or ``batch``) in one array pass.
@@ -158,7 +176,9 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
 
     The first ``cached_len`` tokens of every prompt are a prefix-cache hit: not computed, but
     attended to and held in memory. TTFT is the prefill of one prompt on the instance (no
-    queueing).
+    queueing). With ``requests`` ('serve' only), an offline job of that many requests, all
+    queued at once, at most ``batch`` in flight: throughput is the job's output tokens over its
+    makespan, the last partial wave included.
 
     Returns
     -------
@@ -172,6 +192,9 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     for name, v in (("input_len", input_len), ("output_len", output_len)):
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise InputError(name, "a whole number of tokens, at least 1", v)
+    if requests is not None and (phase != "serve" or not isinstance(requests, (int, np.integer))
+                                 or requests < 1):
+        raise InputError("requests", "a whole number of requests, at least 1, at phase serve", requests)
     if not isinstance(cached_len, (int, np.integer)) or not 0 <= cached_len < input_len:
         raise InputError("cached_len", f"a whole number of tokens from 0 to {input_len - 1} (below input_len)",
                          cached_len)
@@ -180,7 +203,7 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     n_lay = lay["tp"].size
     grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
     grid["batch"] = np.tile(batches, n_lay)
-    out = serve_arrays(s, grid, input_len, output_len, phase, cached_len)
+    out = serve_arrays(s, grid, input_len, output_len, phase, cached_len, requests)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
     df["fits"] = df["fits"].astype(bool)

@@ -107,6 +107,8 @@ class ServingRun(Record):
     ``ep_overlap``: the engine overlaps expert all-to-all with compute (two-batch overlap).
     ``cached_len``: prompt tokens per request that hit the prefix cache (attended to, not
     computed); ``prefill_tokens_per_s_per_chip`` then counts the computed prompt tokens.
+    ``requests``: an offline ``serve`` run of that many requests, all queued at once (its
+    throughput includes the last, partial wave); None for steady state.
     """
 
     kind: Literal["serving"] = "serving"
@@ -118,6 +120,7 @@ class ServingRun(Record):
     input_len: Count
     output_len: Count
     cached_len: Annotated[int, Field(strict=True, ge=0)] = 0
+    requests: Count | None = None
     batch: Count | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
@@ -137,4 +140,6 @@ class ServingRun(Record):
     def _cache_within_prompt(self) -> ServingRun:
         if self.cached_len >= self.input_len:
             raise ValueError(f"cached_len {self.cached_len} must be below input_len {self.input_len}")
+        if self.requests is not None and self.phase != "serve":
+            raise ValueError("requests applies to phase serve only")
         return self

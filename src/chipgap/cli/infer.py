@@ -37,6 +37,9 @@ def infer(
     cached_len: Annotated[int, Opt("--cached-len", min=0,
                                    help="Prompt tokens already in the KV cache (prefix-cache hit): "
                                         "attended to, not computed.")] = 0,
+    requests: Annotated[int | None, Opt(min=1, help="Offline job of this many requests, queued at once "
+                                                    "(serve): throughput over its makespan, last "
+                                                    "partial wave included. Default: steady state.")] = None,
     batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
     precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
     kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
@@ -66,12 +69,14 @@ def infer(
     """
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
                       mtp_accept, memory_gb, ep_overlap)
-    df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value, cached_len)
+    df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value, cached_len,
+               requests)
     rows = best(df, top)
     if chart is not None:
         _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               "phase": phase.value, "input_len": input_len, "output_len": output_len, "cached_len": cached_len,
+              "requests": requests,
               "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
               "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
               "assumptions": list(s.assumptions)}
@@ -80,6 +85,7 @@ def infer(
         draws = serve_samples(get_catalog(ctx), model, chip, chips, input_len, output_len, system, phase.value,
                               ttft_ms, tpot_ms, precision, kv_precision, mtp_accept, samples, seed,
                               batch=batch, memory_gb=memory_gb, ep_overlap=ep_overlap, cached_len=cached_len,
+                              requests=requests,
                               **{k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v})
         spread = summarize(draws, SERVE_METRICS)
     if fmt is Format.json:

@@ -106,3 +106,29 @@ def test_serve_rows_equal_the_infer_analysis(catalog):
         np.testing.assert_allclose(got[col], ref[col], rtol=1e-12)
     assert got.meets_slo.tolist() == ref.meets_slo.tolist() and got.meets_slo.any()
     assert got.reason.tolist() == ref.reason.tolist()
+
+
+def test_serve_rows_with_a_cache_hit_and_a_job_size_equal_the_analysis(catalog):
+    spec = {"kind": "serve", "chips": ["h100"], "models": ["llama-3.1-8b"], "instance_chips": [1],
+            "lengths": [{"input_len": 2048, "output_len": 256, "cached_len": 1024, "requests": 700}],
+            "batches": [64, 512]}
+    plan, grid = build_plan(parse_spec(spec), catalog)
+    df = rows_of(plan, grid).sort_values("batch").reset_index(drop=True)
+    ref = infer.serve(infer.serving_setup(catalog, "llama-3.1-8b", "h100", 1), 2048, 256,
+                      batch=[64, 512], cached_len=1024, requests=700).sort_values("batch")
+    np.testing.assert_allclose(df.tokens_per_s, ref.tokens_per_s, rtol=1e-12)
+    np.testing.assert_allclose(df.ttft_ms, ref.ttft_ms, rtol=1e-12)
+    assert (df.cached_len == 1024).all() and (df.requests == 700).all()
+
+
+@pytest.mark.parametrize("lengths, phase, field", [
+    ({"input_len": 100, "output_len": 10, "cached_len": 100}, "serve", "cached_len"),
+    ({"input_len": 100, "output_len": 10, "requests": 50}, "decode", "requests"),
+])
+def test_a_spec_with_an_impossible_request_shape_is_refused(lengths, phase, field):
+    from chipgap.errors import CatalogError
+
+    spec = {"kind": "serve", "chips": ["h100"], "models": ["llama-3.1-8b"], "instance_chips": [1],
+            "lengths": [lengths], "phase": phase}
+    with pytest.raises(CatalogError, match=field):
+        parse_spec(spec, "s.yaml")

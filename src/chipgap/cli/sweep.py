@@ -74,7 +74,8 @@ def query_cmd(
 
     One read-only statement (SELECT or EXPLAIN); the query can read the sweep's folder only.
 
-    Columns: the inputs (chip, system, model, chips, seq_len and global_batch or input_len and output_len,
+    Columns: the inputs (chip, system, model, chips, seq_len and global_batch or input_len, output_len,
+    cached_len and requests (0: steady state),
     the layout, batch, sample; sample -1 is the point estimate),
     the outputs (tokens_per_s, mfu, step_time_s, memory_gb, ttft_ms, tpot_ms, ...),
     fits, valid, reason, usd_per_chip_hour and usd_per_million_tokens (NaN where not valid or unpriced).

@@ -35,13 +35,14 @@ TRAIN_SCHEMA = pa.schema(
 """Columns of a training sweep. ``sample`` is -1 for point estimates; ``valid`` is True when the
 layout breaks no rule and fits (``reason`` empty); costs are NaN where not valid."""
 SERVE_SCHEMA = pa.schema(
-    [*_INPUTS, ("input_len", I), ("output_len", I), *[(k, I) for k in SERVE_LAYOUT_KEYS],
+    [*_INPUTS, ("input_len", I), ("output_len", I), ("cached_len", I), ("requests", I),
+     *[(k, I) for k in SERVE_LAYOUT_KEYS],
      ("batch", I), ("sample", I),
      ("ttft_ms", F), ("tpot_ms", F), ("tokens_per_s", F), ("tokens_per_s_per_chip", F),
      ("memory_gb_per_chip", F), ("fits", B), ("valid", B), ("meets_slo", B), ("reason", S),
      *[(k, F) for k in infer_mod.DECODE_BREAKDOWN], *_COST])
-"""Columns of a serving sweep (``chips`` is the instance size); ``meets_slo`` is ``valid`` and
-within the spec's ``ttft_ms``/``tpot_ms``."""
+"""Columns of a serving sweep (``chips`` is the instance size; ``requests`` 0 is the steady
+state); ``meets_slo`` is ``valid`` and within the spec's ``ttft_ms``/``tpot_ms``."""
 RECOMPUTE_NAMES = np.array(["none", "selective", "full"], dtype=object)
 
 
@@ -99,10 +100,12 @@ def _serve(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
     li, bi, si = local // (nb * ns), (local // ns) % nb, local % ns
     arrays = {k: lay[k][li] for k in SERVE_LAYOUT_KEYS} | {"batch": grid.batches[bi]}
     s = dataclasses.replace(s, hardware=_sampled(grid.hardware(case.pair), s.hardware, si))
-    out = infer_mod.serve_arrays(s, arrays, case.shape[0], case.shape[1], sp.phase)
+    input_len, output_len, cached_len, requests = case.shape
+    out = infer_mod.serve_arrays(s, arrays, input_len, output_len, sp.phase, cached_len, requests or None)
     n = local.size
-    cols = {**_inputs(plan, grid, case, local, si), "input_len": np.full(n, case.shape[0]),
-            "output_len": np.full(n, case.shape[1]), **arrays}
+    cols = {**_inputs(plan, grid, case, local, si), "input_len": np.full(n, input_len),
+            "output_len": np.full(n, output_len), "cached_len": np.full(n, cached_len),
+            "requests": np.full(n, requests), **arrays}
     cols.update({k: np.broadcast_to(v, (n,)) for k, v in out.items()})
     cols["valid"] = cols["reason"] == 0
     slo = cols["valid"].copy()

@@ -30,13 +30,14 @@ SERVE_LAYOUT_KEYS = ("tp", "pp", "ep", "dp")
 
 class Case(NamedTuple):
     """One point of the outer axes; ``shape`` is ``(seq_len, global_batch)`` when training,
-    ``(input_len, output_len)`` when serving. ``pair`` and ``model`` are axis indices."""
+    ``(input_len, output_len, cached_len, requests)`` when serving (requests 0: the steady
+    state). ``pair`` and ``model`` are axis indices."""
 
     index: int
     pair: int
     model: int
     chips: int
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
 
 
 def axis_sizes(spec: Spec, n_pairs: int) -> tuple[int, int, int, int]:
@@ -53,7 +54,8 @@ def case_at(spec: Spec, n_pairs: int, index: int) -> Case:
         counts, shape = spec.chip_counts, spec.shapes[s]
         return Case(index, p, m, counts[c], (shape.seq_len, shape.global_batch))
     shape = spec.lengths[s]
-    return Case(index, p, m, spec.instance_chips[c], (shape.input_len, shape.output_len))
+    return Case(index, p, m, spec.instance_chips[c],
+                (shape.input_len, shape.output_len, shape.cached_len, shape.requests or 0))
 
 
 class CaseGrid:

@@ -10,7 +10,8 @@ it) x ``models`` x ``chip_counts`` x ``shapes`` (``seq_len``, ``global_batch`` p
 ``samples`` Monte-Carlo draws of the chips' uncertain specs (0: the point estimate).
 
 Serving axes: ``chips`` x ``models`` x ``instance_chips`` x ``lengths`` (``input_len``,
-``output_len`` pairs) x ``layouts`` x ``batches`` x ``samples``.
+``output_len`` pairs, each with an optional ``cached_len`` and ``requests``) x ``layouts`` x
+``batches`` x ``samples``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, validation_message
@@ -44,10 +45,20 @@ class Shape(_Record):
 
 
 class Lengths(_Record):
-    """One request shape: ``input_len`` prompt tokens and ``output_len`` generated ones."""
+    """One request shape: ``input_len`` prompt tokens, the first ``cached_len`` of them a
+    prefix-cache hit, and ``output_len`` generated ones; ``requests``: an offline job of that
+    many requests queued at once (phase serve; default the steady state)."""
 
     input_len: Count
     output_len: Count
+    cached_len: Annotated[int, Field(ge=0, strict=True)] = 0
+    requests: Count | None = None
+
+    @model_validator(mode="after")
+    def _cache_within_prompt(self) -> Lengths:
+        if self.cached_len >= self.input_len:
+            raise ValueError(f"cached_len {self.cached_len} must be below input_len {self.input_len}")
+        return self
 
 
 class TrainLayout(_Record):
@@ -106,6 +117,12 @@ class ServeSpec(_Common):
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
     ttft_ms: Annotated[float, Field(gt=0)] | None = None
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _jobs_are_served(self) -> ServeSpec:
+        if self.phase != "serve" and any(x.requests is not None for x in self.lengths):
+            raise ValueError("lengths.requests applies to phase serve only")
+        return self
 
 
 Spec = TrainSpec | ServeSpec

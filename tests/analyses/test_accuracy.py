@@ -24,9 +24,12 @@ def test_held_out_median_error_is_within_ten_percent(errors):
     s = summary(errors)
     assert s.loc["holdout", "cases"] >= 12
     assert s.loc["holdout", "median_abs_error_pct"] <= 10.0
-    # The worst held-out case (Llama 3 405B at 128K context, whose FLOP convention Meta does not
-    # publish) is at -34 % today; this guards against regressions, the target is 25 %.
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 40.0
+    # The worst held-out case (Pangu Ultra on the 910B, whose MFU denominator is not published)
+    # is at -28 % today; this guards against regressions, the target is 25 %. Every other
+    # held-out run is within it.
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 30.0
+    others = errors[(errors.split == "holdout") & (errors.run != "pangu-ultra-135b-8192npu")]
+    assert others.error_pct.abs().max() <= 25.0
 
 
 def test_held_out_runs_include_unseen_chips_and_models(cat, errors):

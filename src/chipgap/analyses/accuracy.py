@@ -90,7 +90,7 @@ def _layouts(run: TrainingRun) -> dict[str, np.ndarray]:
     options = {"vpp": [lay.vpp] if lay.vpp else (vpps if lay.pp > 1 else [1]),
                "mbs": [lay.mbs] if lay.mbs else [1, 2, 4, 8],
                "zero": [lay.zero] if lay.zero is not None else [0, 1, 2, 3],
-               "recompute": [RECOMPUTE[lay.recompute]] if lay.recompute else [0, 1, 2]}
+               "recompute": [RECOMPUTE[lay.recompute]] if lay.recompute else list(RECOMPUTE.values())}
     grid = np.meshgrid(*options.values(), indexing="ij")
     out = {k: g.ravel() for k, g in zip(options, grid)}
     return {"tp": lay.tp, "pp": lay.pp, "dp": lay.dp, "cp": lay.cp, "ep": lay.ep, **out}

@@ -164,14 +164,14 @@ def _reason_text(mask: int) -> str:
 def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
     """Evaluate layouts (a mapping of `LAYOUT_KEYS` to scalars or equal-length arrays).
 
-    ``recompute`` may be given by name ('none', 'selective', 'full'). Layout degrees count
+    ``recompute`` may be given by name ('none', 'selective', 'full', 'modules'). Layout degrees count
     devices (``s.job.chips`` of them). Returns one row per layout with the layout, results
     (per chip: a package), time breakdown, memory breakdown and ``reason``.
     """
     lay = {k: layouts.get(k, 1 if k not in ("zero", "recompute") else 0) for k in LAYOUT_KEYS}
     if isinstance(lay["recompute"], str):
         if lay["recompute"] not in RECOMPUTE:
-            raise InputError("recompute", "none, selective or full", lay["recompute"])
+            raise InputError("recompute", "none, selective, full or modules", lay["recompute"])
         lay["recompute"] = RECOMPUTE[lay["recompute"]]
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in lay.items()}
     out = to_chip_units(train_step_blocked(s.job, s.hardware, s.efficiency, **arrays), s.devices)
@@ -196,7 +196,7 @@ def layout_grid(s: Setup, max_mbs: int = 8) -> dict[str, np.ndarray]:
     tp over powers of two within the scale-up domain; pp over divisors of the chip count up to
     the layer count; cp over powers of two dividing the sequence; ep over divisors of the
     routed experts (MoE only); vpp in {1, 2, 3, 4, 6, 8}; micro-batches {1, 2, 4, 8}; ZeRO 0-3;
-    recompute none/selective/full. Data parallelism fills the rest and must be whole.
+    recompute none/selective/full/modules. Data parallelism fills the rest and must be whole.
     """
     w, N = s.job.workload, s.job.chips
     pow2 = 2 ** np.arange(0, 15)
@@ -205,7 +205,7 @@ def layout_grid(s: Setup, max_mbs: int = 8) -> dict[str, np.ndarray]:
     cp = pow2[(pow2 <= N) & (s.job.seq_len % pow2 == 0) & (pow2 <= 64)]
     ep = _divisors(w.n_routed_experts, N) if w.is_moe else np.array([1])
     grids = np.meshgrid(tp, pp, cp, ep, [1, 2, 3, 4, 6, 8], pow2[pow2 <= max_mbs], [0, 1, 2, 3],
-                        [0, 1, 2], indexing="ij")
+                        list(RECOMPUTE.values()), indexing="ij")
     g = dict(zip(("tp", "pp", "cp", "ep", "vpp", "mbs", "zero", "recompute"),
                  (x.ravel() for x in grids)))
     dp = N // (g["tp"] * g["pp"] * g["cp"])

@@ -38,7 +38,7 @@ class Layout(BaseModel):
     interleaved: bool | None = None
     mbs: Count | None = None
     zero: Literal[0, 1, 2, 3] | None = None
-    recompute: Literal["none", "selective", "full"] | None = None
+    recompute: Literal["none", "selective", "full", "modules"] | None = None
     sequence_parallel: bool | None = None
 
     @model_validator(mode="after")

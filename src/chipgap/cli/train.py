@@ -37,7 +37,8 @@ def train(
     vpp: Annotated[int, Opt(min=1, help="Virtual stages per device (interleaved 1F1B).", rich_help_panel=Par)] = 1,
     mbs: Annotated[int, Opt(min=1, help="Micro-batch size, sequences.", rich_help_panel=Par)] = 1,
     zero: Annotated[int, Opt(min=0, max=3, help="ZeRO stage (3 = FSDP).", rich_help_panel=Par)] = 1,
-    recompute: Annotated[str, Opt(help="none, selective or full.", rich_help_panel=Par)] = "none",
+    recompute: Annotated[str, Opt(help="none, selective (attention core), full, or modules (norms, "
+                                       "MLA up-projections, MLP activation).", rich_help_panel=Par)] = "none",
     do_search: Annotated[bool, Opt("--search", help="Search every valid layout instead.")] = False,
     top: Annotated[int, Opt(min=1, max=1000, help="Layouts to show with --search.")] = 5,
     tokens: Annotated[float | None, Opt(min=0, help="Token budget: also print days to train.")] = None,
@@ -113,7 +114,7 @@ def _result(r: dict, tokens: float | None) -> dict:
 
 
 def _layout_text(r: dict) -> str:
-    recompute = {0: "", 1: "sel-recompute", 2: "full-recompute"}[int(r["recompute"])]
+    recompute = {0: "", 1: "sel-recompute", 2: "full-recompute", 3: "mod-recompute"}[int(r["recompute"])]
     parts = [f"{k.upper()}{r[k]}" for k in ("tp", "pp", "dp", "cp", "ep", "vpp") if r[k] > 1 or k == "dp"]
     return " ".join(x for x in (*parts, f"mbs{r['mbs']}", f"Z{r['zero']}", recompute) if x)
 

@@ -29,7 +29,10 @@ from chipgap.catalog.workload import Workload
 from chipgap.models import comm
 from chipgap.models.transformer import head_params, layer_work, model_flops_per_token
 
-RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "modules": 3}
+"""Activation recomputation: none; selective (the attention core, Korthikanti 2022); full (the
+whole layer forward); modules (norms, MLA up-projections and the MLP activation, which are cheap
+to redo and expensive to keep: Megatron-core's --recompute-modules, DeepSeek-V3 section 3.3.3)."""
 BYTES_ACT = 2.0          # bf16 activations
 BYTES_WEIGHT = 2.0       # bf16 working weights (fp8 runs keep them too, plus an fp8 copy)
 BYTES_GRAD = 2.0         # bf16 gradient buffers and reduction (Megatron-core's default)
@@ -187,7 +190,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     tp, pp, dp, cp, ep, vpp, mbs, zero, recompute : array-like of int
         Layouts, broadcast together: tensor, pipeline, data, context and expert parallel
         degrees, virtual stages, micro-batch size (sequences), ZeRO stage (0-3) and
-        recomputation (0 none, 1 selective, 2 full; see `RECOMPUTE`).
+        recomputation (0 none, 1 selective, 2 full, 3 modules; see `RECOMPUTE`).
 
     Returns
     -------
@@ -275,7 +278,10 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     t_stream = (elem_bytes + cast_bytes + weight_bytes) / bw
     t_fwd = t_dense + t_expert + t_attn + t_scores + t_stream + eff.layer_overhead_s
     t_bwd = 2 * (t_dense + t_expert + t_attn + t_scores + t_stream) + eff.layer_overhead_s
-    t_recomp = np.where(L.recompute == 2, t_fwd, np.where(L.recompute == 1, t_attn + t_scores, 0.0))
+    t_modules = gemm_time(2 * T * lw.recompute_params_modules / f_tp, 2.0, gemm_peak, eff, fp8_scale) \
+        + BYTES_ACT * lw.recompute_elems_modules * T / f_tp / bw
+    t_recomp = np.select([L.recompute == 2, L.recompute == 1, L.recompute == 3],
+                         [t_fwd, t_attn + t_scores, t_modules], 0.0)
     return {"fp8": fp8, "dense": t_dense, "attn": t_attn, "scores": scores, "bw": bw, "fwd": t_fwd,
             "bwd": t_bwd, "recomp": t_recomp, "expert_split": expert_split}
 
@@ -359,11 +365,12 @@ def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN0
     # fp8 training keeps the fp8 copies of GEMM inputs for the weight gradients, not bf16 ones
     # (Transformer Engine; DeepSeek-V3 report section 3.3.3): one byte for those elements
     kept = BYTES_ACT * lw.act_elems - ((BYTES_ACT - 1.0) * lw.gemm_input_elems if c["fp8"] else 0.0)
-    act_layer = T * np.where(recompute == 2, BYTES_ACT * d, kept) / f_tp
+    kept_modules = BYTES_ACT * lw.act_elems_modules - ((BYTES_ACT - 1.0) * lw.gemm_kept_modules if c["fp8"] else 0.0)
+    act_layer = T * np.select([recompute == 2, recompute == 3], [BYTES_ACT * d, kept_modules], kept) / f_tp
     in_flight = np.minimum(L.micro, f_pp) * np.where(L.vpp > 1, 1 + (f_pp - 1) / (f_pp * L.vpp), 1.0)
     one_layer_working = T * BYTES_ACT * lw.act_elems / f_tp     # the layer being recomputed
     # unfused attention keeps the scores (fp16) and dropout mask (1 byte) unless recomputed
-    kept_scores = 0.0 if job.flash_attention else 3.0 * c["scores"] * (recompute == 0)
+    kept_scores = 0.0 if job.flash_attention else 3.0 * c["scores"] * ((recompute == 0) | (recompute == 3))
     activations = in_flight * L.layers * (act_layer + kept_scores) \
         + np.where(recompute == 2, one_layer_working, 0.0)
     logits = T * V * 4.0 / f_tp                              # fp32 logits for the loss
@@ -393,11 +400,13 @@ def _reasons(job: Job, hw: Hardware, L: _Layout, step: np.ndarray) -> np.ndarray
 
 
 def _hfu_factor(recompute, lw, s, w):  # noqa: ANN001, ANN202
-    """Hardware FLOPs over model FLOPs: full recompute adds a forward (4/3)."""
+    """Hardware FLOPs over model FLOPs: full recompute adds a forward (4/3); selective the
+    attention core's forward; modules the MLA up-projections' forward."""
     fwd_attn = lw.attn_core_flops_per_ctx * s / 2
     fwd = 2 * lw.active_params + fwd_attn
     selective = 1 + fwd_attn / (3 * fwd)
-    return np.where(recompute == 2, 4.0 / 3.0, np.where(recompute == 1, selective, 1.0))
+    modules = 1 + 2 * lw.recompute_params_modules / (3 * fwd)
+    return np.select([recompute == 2, recompute == 1, recompute == 3], [4.0 / 3.0, selective, modules], 1.0)
 
 
 def train_step_blocked(job: Job, hw: Hardware, eff: Efficiency, block: int = 65536,

@@ -61,6 +61,14 @@ class LayerWork:
         per token in the forward pass (memory-bound work).
     gemm_input_elems : float
         Activation elements entering matrix multiplies per token (cast to fp8 in fp8 training).
+    act_elems_modules, gemm_kept_modules : float
+        What a layer keeps when its norms, MLA up-projections and MLP activation function are
+        recomputed (Megatron-core's recompute modules; DeepSeek-V3 report section 3.3.3): the
+        norm inputs, the MLA latents (or q/k/v), the attention output and the activation's
+        inputs; and how many of those enter a matrix multiply.
+    recompute_params_modules, recompute_elems_modules : float
+        The work of that recomputation per token: up-projection weights (MLA with a compressed
+        query and key-value; 0 otherwise) and elements the norms and activation read and write.
     hidden : float
         ``d_model``: elements per token passed between layers and pipeline stages.
     """
@@ -78,6 +86,10 @@ class LayerWork:
     act_elems: float
     elementwise_elems: float
     gemm_input_elems: float
+    act_elems_modules: float
+    gemm_kept_modules: float
+    recompute_params_modules: float
+    recompute_elems_modules: float
     hidden: float
 
     @property
@@ -100,10 +112,15 @@ def layer_work(w: Workload) -> LayerWork:
         qk, v = w.qk_nope_head_dim + w.qk_rope_head_dim, w.v_head_dim
         kv_elems = w.kv_lora_rank + w.qk_rope_head_dim
         q_out, kv_out = h * qk, h * (w.qk_nope_head_dim + v)
+        # up-projections recomputed from the latents: q only where the query is compressed
+        q_kept = w.q_lora_rank or q_out
+        up_params = w.q_lora_rank * q_out + w.kv_lora_rank * kv_out
+        qkv_kept = q_kept + kv_elems
     else:
         qk = v = w.head_dim
         kv_elems = 2 * w.n_kv_heads * w.head_dim
         q_out, kv_out = h * w.head_dim, kv_elems
+        up_params, qkv_kept = 0, q_out + kv_out
     moe_frac = w.n_moe_layers / w.n_layers
     ff = w.d_ff * (1 - moe_frac)  # dense MLP width averaged over layers
     gate = 3 if w.gated_mlp else 2
@@ -114,6 +131,10 @@ def layer_work(w: Workload) -> LayerWork:
     mlp_width = ff + moe_frac * (w.experts_per_token * w.d_ff_expert + w.d_ff_shared)
     act = 4 * d + q_out + kv_out + h * v + gate * mlp_width
     elementwise = 2 * 2 * d + 2 * 3 * d + 2 * (q_out + kv_out) + gate * mlp_width
+    # recomputing norms and the activation keeps their inputs only: two norm inputs, and the
+    # activation's inputs (gate and up, or the first matmul's output) but not its output
+    act_modules = 2 * d + qkv_kept + h * v + (gate - 1) * mlp_width
+    gemm_kept = h * v + (qkv_kept if up_params else 0)
     return LayerWork(
         attn_proj_params=float(attention_params(w) - 2 * w.head_dim * w.qk_norm),
         attn_core_flops_per_ctx=float(2 * h * (qk + v)),
@@ -129,6 +150,10 @@ def layer_work(w: Workload) -> LayerWork:
         act_elems=float(act),
         elementwise_elems=float(elementwise),
         gemm_input_elems=float(2 * d + h * v + mlp_width),
+        act_elems_modules=float(act_modules),
+        gemm_kept_modules=float(gemm_kept),
+        recompute_params_modules=float(up_params),
+        recompute_elems_modules=float(2 * 2 * d + gate * mlp_width),
         hidden=float(d),
     )
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 from chipgap.analyses import infer as infer_mod
 from chipgap.analyses.train import BREAKDOWN_KEYS, MEMORY_KEYS, to_chip_units
 from chipgap.models import inference, tco
-from chipgap.models.training import REASONS, Hardware, train_step
+from chipgap.models.training import REASONS, RECOMPUTE, Hardware, train_step
 from chipgap.sweep.grid import SERVE_LAYOUT_KEYS, TRAIN_LAYOUT_KEYS, Case, CaseGrid
 from chipgap.sweep.plan import Plan
 from chipgap.sweep.spec import TrainSpec
@@ -43,7 +43,7 @@ SERVE_SCHEMA = pa.schema(
      *[(k, F) for k in infer_mod.DECODE_BREAKDOWN], *_COST])
 """Columns of a serving sweep (``chips`` is the instance size; ``requests`` 0 is the steady
 state); ``meets_slo`` is ``valid`` and within the spec's ``ttft_ms``/``tpot_ms``."""
-RECOMPUTE_NAMES = np.array(["none", "selective", "full"], dtype=object)
+RECOMPUTE_NAMES = np.array(list(RECOMPUTE), dtype=object)
 
 
 def schema(spec) -> pa.Schema:  # noqa: ANN001

@@ -72,7 +72,7 @@ class TrainLayout(_Record):
     vpp: Count = 1
     mbs: Count = 1
     zero: Annotated[int, Field(ge=0, le=3, strict=True)] = 1  # Megatron's distributed optimizer
-    recompute: Literal["none", "selective", "full"] = "none"
+    recompute: Literal["none", "selective", "full", "modules"] = "none"
 
 
 class ServeLayout(_Record):

@@ -19,7 +19,7 @@ from chipgap.models.calibration import EFFICIENCY_FILE
 
 HEADER = ("# Written by benchmarks/calibrate.py from the catalog's calibration runs; do not edit.\n"
           "# gemm_max per calibrated chip; chips in same_silicon share their twin's value; any\n"
-          "# other chip gets the mean (a prior). See chipgap.models.calibration.\n")
+          "# other chip gets the mean of the prior_from chips (a prior). See chipgap.models.calibration.\n")
 
 
 def main() -> int:
@@ -28,6 +28,7 @@ def main() -> int:
         "shared": {k: float(f"{v:.4g}") for k, v in table["shared"].items()},
         "chips": {c: {"gemm_max": float(f"{v['gemm_max']:.4g}")} for c, v in table["chips"].items()},
         "same_silicon": table["same_silicon"],
+        "prior_from": table["prior_from"],
         "fitted_on": table["fitted_on"],
         "rms_log_error": float(f"{table['rms_log_error']:.4g}"),
         "serving_fitted_on": table["serving_fitted_on"],

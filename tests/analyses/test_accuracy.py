@@ -71,6 +71,12 @@ def test_the_fit_never_sees_held_out_runs_and_one_chip_never_moves_another(tmp_p
     for chip in ("nvidia-a100-sxm", "nvidia-h100-sxm"):
         assert refit["chips"][chip] == fresh["chips"][chip]
     assert refit["chips"]["huawei-ascend-910b"]["gemm_max"] > fresh["chips"]["huawei-ascend-910b"]["gemm_max"]
+    # nor the prior of a chip without runs (the mean of the chips the shared constants come from)
+    from chipgap.models.calibration import efficiency_for
+
+    assert efficiency_for("amd-mi300x", refit) == efficiency_for("amd-mi300x", fresh)
+    assert efficiency_for("amd-mi300x", fresh)[0].gemm_max == pytest.approx(
+        (fresh["chips"]["nvidia-a100-sxm"]["gemm_max"] + fresh["chips"]["nvidia-h100-sxm"]["gemm_max"]) / 2)
 
 
 def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):

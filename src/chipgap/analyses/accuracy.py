@@ -46,7 +46,8 @@ SHARED_FROM = ("nvidia-a100-sxm", "nvidia-h100-sxm")
 """Chips whose runs fit the shared constants (with their own ``gemm_max``): the bounds of
 `SHARED` come from NVIDIA kernels (cuBLAS, FlashAttention). Every other calibrated chip then
 gets its own ``gemm_max`` with the shared constants held, so one chip's runs never move another
-chip's predictions (Ascend's software stack cannot bend the H100's attention constant)."""
+chip's predictions (Ascend's software stack cannot bend the H100's attention constant). Chips
+with no calibration run get these chips' mean ``gemm_max`` as a prior, for the same reason."""
 
 
 def predict(catalog: Catalog, run: TrainingRun, table: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -177,6 +178,7 @@ def _fit_training(catalog: Catalog) -> dict[str, Any]:
         res = minimize_scalar(loss, bounds=GEMM_MAX_BOUNDS, method="bounded", options={"xatol": 1e-4})
         table["chips"][chip] = {"gemm_max": float(res.x)}
     errors = [np.log(predict(catalog, r, table)["predicted"] / r.measured.point) for r in runs]
+    table["prior_from"] = [c for c in SHARED_FROM if c in table["chips"]]
     table["fitted_on"] = [r.id for r in runs]
     table["rms_log_error"] = float(np.sqrt(np.mean(np.square(errors))))
     return table

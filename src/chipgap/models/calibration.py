@@ -3,8 +3,9 @@
 ``efficiency.yaml`` beside this module is written by ``benchmarks/calibrate.py`` from the
 catalog's calibration runs only (never the held-out ones). It holds shared constants and a
 ``gemm_max`` per calibrated chip; chips built from the same die with the same software stack
-share a calibrated value (``same_silicon``), and any other chip gets the mean of the
-calibrated chips, a prior that the held-out report measures honestly.
+share a calibrated value (``same_silicon``), and any other chip gets the mean of the chips
+the shared constants were fitted with (``prior_from``; all calibrated chips in an older table),
+a prior that the held-out report measures honestly.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def efficiency_for(chip_id: str, table: dict[str, Any] | None = None) -> tuple[E
     -------
     efficiency : Efficiency
     basis : str
-        'calibrated', 'calibrated on <chip> (same silicon)', 'prior (mean of calibrated
-        chips)' or 'physics default'.
+        'calibrated', 'calibrated on <chip> (same silicon)', 'prior (mean of <chips>)' or
+        'physics default'.
     """
     t = table if table is not None else _table()
     base = Efficiency().replace(**t.get("shared", {}))
@@ -45,7 +46,8 @@ def efficiency_for(chip_id: str, table: dict[str, Any] | None = None) -> tuple[E
         return base.replace(**chips[chip_id]), "calibrated"
     if twin in chips:
         return base.replace(**chips[twin]), f"calibrated on {twin} (same silicon)"
-    if chips:
-        mean = sum(c["gemm_max"] for c in chips.values()) / len(chips)
-        return base.replace(gemm_max=mean), "prior (mean of calibrated chips)"
+    prior = [c for c in t.get("prior_from", chips) if c in chips]
+    if prior:
+        mean = sum(chips[c]["gemm_max"] for c in prior) / len(prior)
+        return base.replace(gemm_max=mean), f"prior (mean of {', '.join(prior)})"
     return base, "physics default"

@@ -138,3 +138,14 @@ def test_an_offline_job_never_beats_the_steady_state(cat, requests, batch):
     job = serve(s, 1000, 500, batch=batch, tp=2, requests=requests).iloc[0]
     steady = serve(s, 1000, 500, batch=min(batch, requests), tp=2).iloc[0]
     assert job.tokens_per_s <= steady.tokens_per_s * (1 + 1e-12)
+
+
+def test_without_expert_parallelism_tensor_parallelism_slices_every_expert(arch):
+    # Qwen3-235B on 8 chips: eight tensor-parallel slices of all 128 experts weigh what 16 whole
+    # experts per chip do; on one chip it is the whole model (~235B parameters in fp8).
+    from .conftest import QWEN3_235B
+
+    s = Serving(arch(QWEN3_235B), chips=8, weight_precision="fp8")
+    sliced, spread = weights_bytes_per_chip(s, 8, 1, 1), weights_bytes_per_chip(s, 8, 1, 8)
+    assert float(sliced) == pytest.approx(float(spread), rel=1e-12)
+    assert float(weights_bytes_per_chip(s, 1, 1, 1)) / 1e9 == pytest.approx(235, rel=0.01)

@@ -94,14 +94,21 @@ def kv_bytes_per_token(w: Workload, kv_precision: str = "bf16") -> float:
     return layer_work(w).kv_elems * w.n_layers * KV_BYTES[kv_precision]
 
 
+def _expert_split(tp, ep):  # noqa: ANN001, ANN202
+    """Ways each routed expert's matrices are cut: by tp when experts are not spread over chips
+    (ep 1: tensor-parallel experts, the default of TensorRT-LLM, vLLM and Megatron), else whole."""
+    return np.where(np.asarray(ep) > 1, 1.0, tp)
+
+
 def weights_bytes_per_chip(s: Serving, tp, pp, ep):  # noqa: ANN001, ANN201
-    """Weights one chip holds: attention and dense parts split by tp and pp, experts by ep."""
+    """Weights one chip holds: attention and dense parts split by tp and pp, experts by ep (or
+    by tp when ep is 1)."""
     w, lw = s.workload, layer_work(s.workload)
     wb = WEIGHT_BYTES[s.weight_precision]
     layers = np.ceil(w.n_layers / pp)
     dense = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp
     experts = w.n_layers * lw.moe_fraction * lw.routed_experts * lw.expert_params \
-        / np.maximum(ep, 1) / pp
+        / np.maximum(ep, 1) / pp / _expert_split(tp, ep)
     # the busiest stage holds the LM head, and with one stage the (untied) embedding too,
     # as in the training model
     ends = head_params(w) / tp * np.where((pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
@@ -152,14 +159,15 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
                          hw.peak_tflops * eff.attention, bw, eff, 1)
     dense = _op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
-    # Routed experts: each chip holds max(E / ep, 1) experts; a step touches those that any of
-    # the instance's tokens routes to.
+    # Routed experts: each chip holds max(E / ep, 1) experts (a 1/tp slice of each when ep is
+    # 1); a step touches those that any of the instance's tokens routes to.
     local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
+    split = _expert_split(tp, ep)
     all_tokens = batch / pp * per_seq_tokens
     touched = 1 - (1 - lw.experts_per_token / max(lw.routed_experts, 1)) ** all_tokens
     expert_tokens = all_tokens * lw.experts_per_token / np.maximum(ep, 1)
-    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params,
-                                         wb * local * touched * lw.expert_params, peak, bw, eff,
+    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
+                                         wb * local * touched * lw.expert_params / split, peak, bw, eff,
                                          3 * local * touched)
     t_layer = attn_proj + attn_core + dense + experts + eff.layer_overhead_s
 
@@ -222,9 +230,10 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     attn = T * (cached + new / 2) * lw.attn_core_flops_per_ctx / tp \
         / (hw.peak_tflops * 1e12 * eff.gemm_max * eff.attention)
     local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
+    split = _expert_split(tp, ep)
     expert_tokens = batch * new * lw.experts_per_token / np.maximum(ep, 1)
-    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params,
-                                         wb * local * lw.expert_params, peak, bw, eff, 3 * local)
+    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
+                                         wb * local * lw.expert_params / split, peak, bw, eff, 3 * local)
     elem = 2.0 * lw.elementwise_elems * T / tp / (bw * 1e9 * eff.memory)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
     t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, *fabric(tp, hw, eff))

@@ -330,13 +330,17 @@ def model_accuracy(ctx: Context) -> Section:
         s.tables.append(Table(f"Held-out {kind} runs (never seen by the fit), best first",
                               ["run", "chip", "model", "metric", "published", "predicted", "error"], rows))
     n = s.numbers
-    ascend_fitted = any(cat.chip(r.chip).vendor == "huawei" for r in cat.runs.values() if r.split == "calibration")
+    ascend_runs = [r for r in cat.runs.values() if r.split == "calibration" and cat.chip(r.chip).vendor == "huawei"]
+    ascend_fitted = bool(ascend_runs)
     s.paragraphs.append(
         f"The efficiency constants are fitted on calibration runs only. On held-out training runs the median "
         f"error is {n['training.holdout.median_abs_error_pct']:.0f}% and the worst "
         f"{n['training.holdout.worst_abs_error_pct']:.0f}%; on held-out serving runs "
         f"{n['serving.holdout.median_abs_error_pct']:.0f}% and {n['serving.holdout.worst_abs_error_pct']:.0f}%. "
         + ("No Ascend run is in the calibration set: Ascend numbers in this report use the mean of the calibrated "
-           "chips' efficiencies, and the Ascend rows below show how that prior fares. " if not ascend_fitted else "")
+           "chips' efficiencies, and the Ascend rows below show how that prior fares. " if not ascend_fitted else
+           f"The Ascend 910B's GEMM efficiency is fitted on {len(ascend_runs)} published Ascend training runs alone "
+           "(the 910C, built from the same die, shares it); the shared constants come from NVIDIA runs, and the "
+           "Ascend rows below show how that carries to Huawei's own held-out results. ")
         + "The P10-P90 ranges elsewhere carry the specs' uncertainty only, not this model error.")
     return s

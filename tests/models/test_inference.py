@@ -34,7 +34,7 @@ def test_cpu_decode_is_bound_by_dram_hand_computed(cat):
     # LM head 152064 x 3584 = 544,997,376 -> 7,070,351,360 weights x 2 bytes = 14.141 GB, and the
     # KV cache 1,024 x 28 x 1,024 x 2 bytes = 58.7 MB. DRAM: 8 x DDR4-3200 = 204.8 GB/s at the
     # model's 0.8 streaming efficiency -> 14.199 GB / 163.84 GB/s = 86.7 ms per token, plus the
-    # fixed cost per layer (28 x 88 us ~ 2.5 ms with the shipped constants).
+    # fixed cost per layer (28 x 31 us ~ 0.9 ms with the shipped constants).
     s = serving_setup(cat, "deepseek-r1-distill-qwen-7b", "zhaoxin-kh-40000")
     row = serve(s, 1024, 1, batch=1, phase="decode").iloc[0]
     expected_s = (7_070_351_360 * 2 + 1024 * 28 * 1024 * 2) / (204.8e9 * s.efficiency.memory) \
@@ -149,3 +149,19 @@ def test_without_expert_parallelism_tensor_parallelism_slices_every_expert(arch)
     sliced, spread = weights_bytes_per_chip(s, 8, 1, 1), weights_bytes_per_chip(s, 8, 1, 8)
     assert float(sliced) == pytest.approx(float(spread), rel=1e-12)
     assert float(weights_bytes_per_chip(s, 1, 1, 1)) / 1e9 == pytest.approx(235, rel=0.01)
+
+
+def test_an_engine_that_reserves_whole_sequences_fits_fewer(cat):
+    # Llama 3.1 8B on one H100 at 1000/1000: paged KV holds each sequence's mean context (1,500
+    # tokens), a GUARANTEED_NO_EVICT engine reserves all 2,000 on admission. KV per token is
+    # 32 layers x 8 heads x 128 x 2 (K, V) x 2 bytes = 131,072 bytes; the weights are the same.
+    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
+    used = serve(s, 1000, 1000, batch=256).iloc[0]
+    full = serve(s, 1000, 1000, batch=256, kv_reserve="full").iloc[0]
+    assert full.memory_gb_per_chip - used.memory_gb_per_chip == pytest.approx(256 * 500 * 131_072 / 1e9, rel=1e-9)
+    assert full.tokens_per_s == used.tokens_per_s        # same work once admitted
+    fits_used = serve(s, 1000, 1000)
+    fits_full = serve(s, 1000, 1000, kv_reserve="full")
+    assert fits_full[fits_full.fits].batch.max() < fits_used[fits_used.fits].batch.max()
+    capped = serve(s, 1000, 1000, max_batch=100)
+    assert capped.batch.max() == 100

@@ -132,3 +132,15 @@ def test_a_spec_with_an_impossible_request_shape_is_refused(lengths, phase, fiel
             "lengths": [lengths], "phase": phase}
     with pytest.raises(CatalogError, match=field):
         parse_spec(spec, "s.yaml")
+
+
+def test_serve_rows_of_an_engine_that_reserves_whole_sequences_equal_the_analysis(catalog):
+    spec = {"kind": "serve", "chips": ["h100"], "models": ["llama-3.1-8b"], "instance_chips": [1],
+            "lengths": [{"input_len": 1000, "output_len": 1000}], "batches": [64, 512],
+            "kv_reserve": "full", "max_batch": 256}
+    plan, grid = build_plan(parse_spec(spec), catalog)
+    df = rows_of(plan, grid).sort_values("batch").reset_index(drop=True)
+    ref = infer.serve(infer.serving_setup(catalog, "llama-3.1-8b", "h100", 1), 1000, 1000,
+                      batch=[64, 256], kv_reserve="full").sort_values("batch")
+    np.testing.assert_allclose(df.tokens_per_s, ref.tokens_per_s, rtol=1e-12)
+    np.testing.assert_allclose(df.memory_gb_per_chip, ref.memory_gb_per_chip, rtol=1e-12)

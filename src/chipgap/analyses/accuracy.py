@@ -113,7 +113,8 @@ def predict_serving(catalog: Catalog, run: ServingRun, table: dict[str, Any] | N
         s = dataclasses.replace(s, efficiency=efficiency_for(s.chip, table)[0])
     lay = run.layout
     df = serve(s, run.input_len, run.output_len, run.batch, lay.tp, lay.pp, lay.ep, lay.dp,
-               tpot_ms=run.tpot_slo_ms, phase=run.phase, cached_len=run.cached_len, requests=run.requests)
+               tpot_ms=run.tpot_slo_ms, phase=run.phase, cached_len=run.cached_len, requests=run.requests,
+               kv_reserve=run.kv_reserve, max_batch=run.max_batch)
     pool = df[df.meets_slo] if df.meets_slo.any() else df[df.reason == ""]
     if pool.empty:
         raise InputError("serving run", f"a layout the model accepts ({df.reason.iloc[0]})", run.id)

@@ -111,17 +111,22 @@ DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s"
 
 
 def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, output_len: int,
-                 phase: str = "serve", cached_len: int = 0,
-                 requests: int | None = None) -> dict[str, np.ndarray]:
+                 phase: str = "serve", cached_len: int = 0, requests: int | None = None,
+                 kv_reserve: str = "used", max_batch: int | None = None) -> dict[str, np.ndarray]:
     """The kernel of `serve`: metrics for ``grid`` (tp, pp, ep, dp, batch; arrays that broadcast
     with each other and with the hardware's sample axis), as arrays; ``reason`` is a bit mask."""
     args = (grid["tp"], grid["pp"], grid["ep"], grid["dp"])
-    batch = grid["batch"] if requests is None else np.minimum(grid["batch"], requests)
+    batch = grid["batch"]
+    for cap in (requests, max_batch):
+        batch = batch if cap is None else np.minimum(batch, cap)
     ctx = input_len if phase == "decode" else input_len + output_len / 2
     dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx)
     # memory holds every sequence's context: in steady-state serving sequences are spread over
-    # their generation (paged KV cache), so the mean context; a decode pool at input_len
+    # their generation (paged KV cache), so the mean context; a decode pool at input_len; an
+    # engine that reserves each request's whole sequence on admission, prompt plus output
     last = input_len if phase in ("decode", "prefill") else ctx
+    if kv_reserve == "full" and phase != "prefill":
+        last = input_len + output_len
     end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last)
     chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
@@ -160,7 +165,8 @@ def _makespan(s: ServingSetup, args: tuple, batch, requests: int, ctx: float, ou
 
 def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None, pp=None, ep=None,
           dp=None, ttft_ms: float | None = None, tpot_ms: float | None = None,
-          phase: str = "serve", cached_len: int = 0, requests: int | None = None) -> pd.DataFrame:  # noqa: ANN001
+          phase: str = "serve", cached_len: int = 0, requests: int | None = None,
+          kv_reserve: str = "used", max_batch: int | None = None) -> pd.DataFrame:  # noqa: ANN001
     """Serving of requests of ``input_len`` prompt and ``output_len`` generated tokens.
 
     Evaluates every layout (or the one given) at every batch (or ``batch``) in one array pass.
@@ -180,6 +186,11 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     queued at once, at most ``batch`` in flight: throughput is the job's output tokens over its
     makespan, the last partial wave included.
 
+    What the engine does: ``kv_reserve`` 'used' holds the KV cache sequences have so far (paged
+    KV with preemption: vLLM, SGLang); 'full' admits a request only when KV for its prompt and
+    whole output is free (TensorRT-LLM's default GUARANTEED_NO_EVICT policy), so fewer fit.
+    ``max_batch`` caps the sequences in flight on the instance (an engine's max batch size).
+
     Returns
     -------
     DataFrame
@@ -195,15 +206,21 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
     if requests is not None and (phase != "serve" or not isinstance(requests, (int, np.integer))
                                  or requests < 1):
         raise InputError("requests", "a whole number of requests, at least 1, at phase serve", requests)
+    if kv_reserve not in ("used", "full"):
+        raise InputError("kv_reserve", "used or full", kv_reserve)
+    if max_batch is not None and (not isinstance(max_batch, (int, np.integer)) or max_batch < 1):
+        raise InputError("max_batch", "a whole number of sequences, at least 1", max_batch)
     if not isinstance(cached_len, (int, np.integer)) or not 0 <= cached_len < input_len:
         raise InputError("cached_len", f"a whole number of tokens from 0 to {input_len - 1} (below input_len)",
                          cached_len)
     lay = _layouts(s, tp, pp, ep, dp)
     batches = np.atleast_1d(batch) if batch else BATCHES
+    for cap in (requests, max_batch):   # more sequences than these never run at once
+        batches = batches if cap is None else np.unique(np.minimum(batches, cap))
     n_lay = lay["tp"].size
     grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
     grid["batch"] = np.tile(batches, n_lay)
-    out = serve_arrays(s, grid, input_len, output_len, phase, cached_len, requests)
+    out = serve_arrays(s, grid, input_len, output_len, phase, cached_len, requests, kv_reserve, max_batch)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
     df["fits"] = df["fits"].astype(bool)

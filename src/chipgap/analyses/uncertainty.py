@@ -117,6 +117,7 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
                   mtp_accept: float | None = None, samples: int = 1000, seed: int = 0,
                   top_configs: int = 16, batch: int | None = None, memory_gb: float | None = None,
                   ep_overlap: bool = False, cached_len: int = 0, requests: int | None = None,
+                  kv_reserve: str = "used", max_batch: int | None = None,
                   **layout: int) -> pd.DataFrame:
     """Serving throughput under SLOs with the chip's uncertain specs drawn ``samples`` times.
 
@@ -124,7 +125,8 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
     SLOs are evaluated under every sample; each sample keeps its best pair that still fits and
     meets them. ``layout`` (tp, pp, ep, dp) and ``batch`` fix parts of the configuration;
     ``memory_gb`` and ``ep_overlap`` are as in `chipgap.analyses.infer.serving_setup`,
-    ``cached_len`` and ``requests`` as in `chipgap.analyses.infer.serve`.
+    ``cached_len``, ``requests``, ``kv_reserve`` and ``max_batch`` as in
+    `chipgap.analyses.infer.serve`.
 
     Returns
     -------
@@ -134,14 +136,16 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
     s = infer_mod.serving_setup(catalog, model, chip, chips, system, weight_precision, kv_precision,
                                 mtp_accept, memory_gb, ep_overlap)
     df = infer_mod.serve(s, input_len, output_len, batch, ttft_ms=ttft_ms, tpot_ms=tpot_ms, phase=phase,
-                         cached_len=cached_len, requests=requests, **layout)
+                         cached_len=cached_len, requests=requests, kv_reserve=kv_reserve,
+                         max_batch=max_batch, **layout)
     top = infer_mod.best(df, top_configs)
     if top.empty:
         raise InputError("chips", f"an instance size at which {s.serving.workload.id} fits on "
                                   f"{s.chip} and meets the SLOs", chips)
     sampled = infer_mod.sampled(catalog, s, Sampler(samples, seed))
     grid = {k: top[k].to_numpy()[:, None] for k in ("tp", "pp", "ep", "dp", "batch")}
-    out = infer_mod.serve_arrays(sampled, grid, input_len, output_len, phase, cached_len, requests)
+    out = infer_mod.serve_arrays(sampled, grid, input_len, output_len, phase, cached_len, requests,
+                                 kv_reserve, max_batch)
     ok = out["reason"] == 0
     if ttft_ms is not None:
         ok &= out["ttft_ms"] <= ttft_ms

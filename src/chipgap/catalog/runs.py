@@ -108,7 +108,9 @@ class ServingRun(Record):
     ``cached_len``: prompt tokens per request that hit the prefix cache (attended to, not
     computed); ``prefill_tokens_per_s_per_chip`` then counts the computed prompt tokens.
     ``requests``: an offline ``serve`` run of that many requests, all queued at once (its
-    throughput includes the last, partial wave); None for steady state.
+    throughput includes the last, partial wave); None for steady state. ``kv_reserve`` and
+    ``max_batch`` are what the engine did (see `chipgap.analyses.infer.serve`): reserve each
+    request's whole sequence on admission or only what it holds, and its max batch size.
     """
 
     kind: Literal["serving"] = "serving"
@@ -121,6 +123,8 @@ class ServingRun(Record):
     output_len: Count
     cached_len: Annotated[int, Field(strict=True, ge=0)] = 0
     requests: Count | None = None
+    kv_reserve: Literal["used", "full"] = "used"
+    max_batch: Count | None = None
     batch: Count | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"

@@ -40,6 +40,12 @@ def infer(
     requests: Annotated[int | None, Opt(min=1, help="Offline job of this many requests, queued at once "
                                                     "(serve): throughput over its makespan, last "
                                                     "partial wave included. Default: steady state.")] = None,
+    kv_reserve: Annotated[str, Opt("--kv-reserve",
+                                   help="KV an engine holds per sequence: used (paged, preempting: vLLM, "
+                                        "SGLang) or full (prompt + whole output reserved on admission: "
+                                        "TensorRT-LLM's default).")] = "used",
+    max_batch: Annotated[int | None, Opt("--max-batch", min=1,
+                                         help="Engine's max sequences in flight on the instance.")] = None,
     batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
     precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
     kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
@@ -70,13 +76,13 @@ def infer(
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
                       mtp_accept, memory_gb, ep_overlap)
     df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value, cached_len,
-               requests)
+               requests, kv_reserve, max_batch)
     rows = best(df, top)
     if chart is not None:
         _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               "phase": phase.value, "input_len": input_len, "output_len": output_len, "cached_len": cached_len,
-              "requests": requests,
+              "requests": requests, "kv_reserve": kv_reserve, "max_batch": max_batch,
               "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
               "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
               "assumptions": list(s.assumptions)}
@@ -85,7 +91,7 @@ def infer(
         draws = serve_samples(get_catalog(ctx), model, chip, chips, input_len, output_len, system, phase.value,
                               ttft_ms, tpot_ms, precision, kv_precision, mtp_accept, samples, seed,
                               batch=batch, memory_gb=memory_gb, ep_overlap=ep_overlap, cached_len=cached_len,
-                              requests=requests,
+                              requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
                               **{k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v})
         spread = summarize(draws, SERVE_METRICS)
     if fmt is Format.json:

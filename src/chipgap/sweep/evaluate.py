@@ -101,7 +101,8 @@ def _serve(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
     arrays = {k: lay[k][li] for k in SERVE_LAYOUT_KEYS} | {"batch": grid.batches[bi]}
     s = dataclasses.replace(s, hardware=_sampled(grid.hardware(case.pair), s.hardware, si))
     input_len, output_len, cached_len, requests = case.shape
-    out = infer_mod.serve_arrays(s, arrays, input_len, output_len, sp.phase, cached_len, requests or None)
+    out = infer_mod.serve_arrays(s, arrays, input_len, output_len, sp.phase, cached_len, requests or None,
+                                 sp.kv_reserve, sp.max_batch)
     n = local.size
     cols = {**_inputs(plan, grid, case, local, si), "input_len": np.full(n, input_len),
             "output_len": np.full(n, output_len), "cached_len": np.full(n, cached_len),

@@ -105,7 +105,8 @@ class TrainSpec(_Common):
 
 
 class ServeSpec(_Common):
-    """A serving sweep (``kind: serve``)."""
+    """A serving sweep (``kind: serve``); ``kv_reserve`` and ``max_batch`` describe the engine
+    (see `chipgap.analyses.infer.serve`)."""
 
     kind: Literal["serve"]
     instance_chips: Annotated[list[Count], Field(min_length=1)]
@@ -117,6 +118,8 @@ class ServeSpec(_Common):
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
     ttft_ms: Annotated[float, Field(gt=0)] | None = None
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
+    kv_reserve: Literal["used", "full"] = "used"
+    max_batch: Count | None = None
 
     @model_validator(mode="after")
     def _jobs_are_served(self) -> ServeSpec:

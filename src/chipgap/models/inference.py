@@ -73,9 +73,10 @@ def _routed_copies(w: Workload, lw, crosses):  # noqa: ANN001, ANN202
     return np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
 
 
-def _compute_peak(hw: Hardware, precision: str):  # noqa: ANN202
-    """GEMM peak for the weight format: fp8 and int8 (W8A8) use the 8-bit units where present."""
-    return hw.peak_fp8_tflops if precision in ("fp8", "int8") else hw.peak_tflops
+def _compute_peak(hw: Hardware, precision: str, eff: Efficiency):  # noqa: ANN202
+    """GEMM peak for the weight format: fp8 and int8 (W8A8) use the 8-bit units where present,
+    which reach ``eff.fp8_gemm`` of the fraction of peak bf16 GEMMs reach, as in training."""
+    return hw.peak_fp8_tflops * eff.fp8_gemm if precision in ("fp8", "int8") else hw.peak_tflops
 
 
 def _op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN202
@@ -148,7 +149,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     layers = np.ceil(w.n_layers / pp)
     seqs = batch / (dp * pp)                               # sequences per attention group, per stage pass
     tokens = seqs * per_seq_tokens
-    peak = _compute_peak(hw, s.weight_precision)
+    peak = _compute_peak(hw, s.weight_precision, eff)
     bw = hw.memory_bw_gbps
     kv_split = 1.0 if w.attention == "mla" else np.minimum(tp, w.n_kv_heads)
 
@@ -219,7 +220,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     tp, pp, ep, dp, batch, prompt, cached = np.broadcast_arrays(
         *(np.asarray(x, dtype=float) for x in (tp, pp, ep, dp, batch, prompt, cached)))
     wb = WEIGHT_BYTES[s.weight_precision]
-    peak = _compute_peak(hw, s.weight_precision)
+    peak = _compute_peak(hw, s.weight_precision, eff)
     bw = hw.memory_bw_gbps
     new = prompt - cached                                  # tokens computed per prompt
     T = batch / dp * new                                   # computed tokens per attention group

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def num(x: float | None) -> str:
     """A number with up to four significant digits and thousands separators.
@@ -37,3 +39,14 @@ def ratio(x: float) -> str:
     ('0.76x', '5.33x')
     """
     return "n/a" if x is None or math.isnan(x) else f"{x:.2f}x"
+
+
+def reason_text(codes, reasons: dict[int, str]) -> np.ndarray:  # noqa: ANN001
+    """Bit masks of ``reasons`` as '; '-joined texts ('' for 0), one lookup per distinct code.
+
+    >>> reason_text(np.array([0, 3, 2]), {1: "a", 2: "b"}).tolist()
+    ['', 'a; b', 'b']
+    """
+    uniq, inv = np.unique(np.asarray(codes).astype(np.int64), return_inverse=True)
+    text = np.array(["; ".join(t for b, t in reasons.items() if c & b) for c in uniq], dtype=object)
+    return text[inv.ravel()]

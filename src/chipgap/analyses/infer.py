@@ -19,6 +19,7 @@ from chipgap.models import inference as inf
 from chipgap.models.calibration import efficiency_for
 from chipgap.models.sampling import Draw
 from chipgap.models.training import Efficiency, Hardware
+from chipgap.text import reason_text
 
 PREFILL_CHUNK_TOKENS = 8192
 """Prompt tokens a serving engine batches into one prefill pass (chunked prefill); TensorRT-LLM's
@@ -225,8 +226,7 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
     df["fits"] = df["fits"].astype(bool)
     codes = out["reason"]
-    df["reason"] = pd.Series(codes).map({int(c): "; ".join(t for b, t in inf.REASONS.items() if c & b)
-                                         for c in np.unique(codes)}).values
+    df["reason"] = reason_text(codes, inf.REASONS)
     slo = np.ones(len(df), dtype=bool)
     if ttft_ms is not None:
         slo &= df.ttft_ms.to_numpy() <= ttft_ms

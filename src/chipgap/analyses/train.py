@@ -20,6 +20,7 @@ from chipgap.errors import InputError
 from chipgap.models.calibration import efficiency_for
 from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
+from chipgap.text import reason_text
 
 GB_PER_GIB = 2**30 / 1e9
 """A memory maker's "GB" (the catalog's GiB) in the 10^9-byte GB the models compute in."""
@@ -157,10 +158,6 @@ def sampled(catalog: Catalog, s: Setup, draw: Draw) -> Setup:
     return dataclasses.replace(s, hardware=hw.per_device(s.devices))
 
 
-def _reason_text(mask: int) -> str:
-    return "; ".join(text for bit, text in REASONS.items() if mask & bit) or ""
-
-
 def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
     """Evaluate layouts (a mapping of `LAYOUT_KEYS` to scalars or equal-length arrays).
 
@@ -180,7 +177,7 @@ def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
     for key in (*RESULT_KEYS, *BREAKDOWN_KEYS, *MEMORY_KEYS):
         df[key] = np.broadcast_to(out[key], (n,))
     codes = np.broadcast_to(out["reason"], (n,))
-    df["reason"] = pd.Series(codes).map({int(c): _reason_text(int(c)) for c in np.unique(codes)})
+    df["reason"] = reason_text(codes, REASONS)
     df["valid"] = codes == 0
     return df
 

@@ -61,33 +61,32 @@ class _Question(_Strict):
     title: str | None = None
 
 
-class TrainQuestion(_Question):
-    """Training throughput of ``model`` on ``n_chips`` of each chip, with the specs' spread."""
-
-    ask: Literal["train"]
+class _WorkloadQuestion(_Question):
     model: str
     chips: list[str] = Field(min_length=1, max_length=12)
     n_chips: PositiveInt
-    seq_len: PositiveInt
-    global_batch: PositiveInt
-    precision: Literal["bf16", "fp8"] = "bf16"
     claim: Claim | None = None
 
 
-class ServeQuestion(_Question):
+class TrainQuestion(_WorkloadQuestion):
+    """Training throughput of ``model`` on ``n_chips`` of each chip, with the specs' spread."""
+
+    ask: Literal["train"]
+    seq_len: PositiveInt
+    global_batch: PositiveInt
+    precision: Literal["bf16", "fp8"] = "bf16"
+
+
+class ServeQuestion(_WorkloadQuestion):
     """Serving throughput per chip under SLOs on an instance of ``n_chips`` of each chip."""
 
     ask: Literal["serve"]
-    model: str
-    chips: list[str] = Field(min_length=1, max_length=12)
-    n_chips: PositiveInt
     input_len: PositiveInt
     output_len: PositiveInt
     phase: Literal["serve", "decode", "prefill"] = "serve"
     ttft_ms: Annotated[float, Field(gt=0)] | None = None
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
-    claim: Claim | None = None
 
 
 class SpecQuestion(_Question):

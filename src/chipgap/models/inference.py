@@ -27,7 +27,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.training import Efficiency, Hardware, fabric, gemm_time
+from chipgap.models.training import Efficiency, Hardware, expert_split, fabric, gemm_time
 from chipgap.models.transformer import head_params, layer_work
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
@@ -95,12 +95,6 @@ def kv_bytes_per_token(w: Workload, kv_precision: str = "bf16") -> float:
     return layer_work(w).kv_elems * w.n_layers * KV_BYTES[kv_precision]
 
 
-def _expert_split(tp, ep):  # noqa: ANN001, ANN202
-    """Ways each routed expert's matrices are cut: by tp when experts are not spread over chips
-    (ep 1: tensor-parallel experts, the default of TensorRT-LLM, vLLM and Megatron), else whole."""
-    return np.where(np.asarray(ep) > 1, 1.0, tp)
-
-
 def weights_bytes_per_chip(s: Serving, tp, pp, ep):  # noqa: ANN001, ANN201
     """Weights one chip holds: attention and dense parts split by tp and pp, experts by ep (or
     by tp when ep is 1)."""
@@ -109,7 +103,7 @@ def weights_bytes_per_chip(s: Serving, tp, pp, ep):  # noqa: ANN001, ANN201
     layers = np.ceil(w.n_layers / pp)
     dense = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp
     experts = w.n_layers * lw.moe_fraction * lw.routed_experts * lw.expert_params \
-        / np.maximum(ep, 1) / pp / _expert_split(tp, ep)
+        / np.maximum(ep, 1) / pp / expert_split(tp, ep)
     # the busiest stage holds the LM head, and with one stage the (untied) embedding too,
     # as in the training model
     ends = head_params(w) / tp * np.where((pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
@@ -163,7 +157,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     # Routed experts: each chip holds max(E / ep, 1) experts (a 1/tp slice of each when ep is
     # 1); a step touches those that any of the instance's tokens routes to.
     local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
-    split = _expert_split(tp, ep)
+    split = expert_split(tp, ep)
     all_tokens = batch / pp * per_seq_tokens
     touched = 1 - (1 - lw.experts_per_token / max(lw.routed_experts, 1)) ** all_tokens
     expert_tokens = all_tokens * lw.experts_per_token / np.maximum(ep, 1)
@@ -231,7 +225,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     attn = T * (cached + new / 2) * lw.attn_core_flops_per_ctx / tp \
         / (hw.peak_tflops * 1e12 * eff.gemm_max * eff.attention)
     local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
-    split = _expert_split(tp, ep)
+    split = expert_split(tp, ep)
     expert_tokens = batch * new * lw.experts_per_token / np.maximum(ep, 1)
     experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
                                          wb * local * lw.expert_params / split, peak, bw, eff, 3 * local)

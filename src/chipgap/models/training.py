@@ -159,6 +159,13 @@ class Job:
     tp_overlap: bool = False
 
 
+def expert_split(tp, ep):  # noqa: ANN001, ANN201
+    """Ways each routed expert's matrices are cut: by tp when experts are not spread over chips
+    (ep 1: tensor-parallel experts, the default of TensorRT-LLM, vLLM and Megatron), else whole.
+    Training and serving share it."""
+    return np.where(np.asarray(ep) > 1, 1.0, tp)
+
+
 def fabric(span, hw: Hardware, eff: Efficiency):  # noqa: ANN001, ANN201
     """(Bandwidth GB/s, latency s) per chip of a group whose ranks span ``span`` consecutive chips.
 
@@ -254,7 +261,7 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     w, s, T, f_tp, f_ep = job.workload, float(job.seq_len), L.T, L.f_tp, L.f_ep
     fp8 = job.precision == "fp8" and np.all(np.isfinite(hw.peak_fp8_tflops))
     gemm_peak = hw.peak_fp8_tflops if fp8 else hw.peak_tflops
-    expert_split = np.where(f_ep > 1, 1.0, f_tp)             # experts are TP-split only without EP
+    split = expert_split(f_tp, f_ep)
     dense_flops = 2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
     expert_flops = 2 * T * lw.moe_fraction * lw.experts_per_token * lw.expert_params / f_tp
     expert_calls = 3 * lw.moe_fraction * np.maximum(lw.routed_experts / f_ep, 1)  # one GEMM trio per local expert
@@ -270,7 +277,7 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     scores = L.mbs * (w.n_heads / f_tp) * s * s / L.f_cp / 2
     t_scores = 0.0 if job.flash_attention else 12 * scores / (hw.memory_bw_gbps * 1e9 * eff.memory)
     weight_bytes = BYTES_WEIGHT * ((lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
-                                   + lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * expert_split))
+                                   + lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * split))
     elem_bytes = BYTES_ACT * lw.elementwise_elems * T / f_tp
     # fp8 GEMMs first cast their activation inputs (read 2 bytes, write 1) and keep amax stats
     cast_bytes = 3.0 * lw.gemm_input_elems * T / f_tp if fp8 else 0.0
@@ -283,7 +290,7 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     t_recomp = np.select([L.recompute == 2, L.recompute == 1, L.recompute == 3],
                          [t_fwd, t_attn + t_scores, t_modules], 0.0)
     return {"fp8": fp8, "dense": t_dense, "attn": t_attn, "scores": scores, "bw": bw, "fwd": t_fwd,
-            "bwd": t_bwd, "recomp": t_recomp, "expert_split": expert_split}
+            "bwd": t_bwd, "recomp": t_recomp, "expert_split": split}
 
 
 def _layer_comm(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict) -> dict:  # noqa: ANN001

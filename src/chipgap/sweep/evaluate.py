@@ -22,6 +22,7 @@ from chipgap.models.training import REASONS, RECOMPUTE, Hardware, train_step
 from chipgap.sweep.grid import SERVE_LAYOUT_KEYS, TRAIN_LAYOUT_KEYS, Case, CaseGrid
 from chipgap.sweep.plan import Plan
 from chipgap.sweep.spec import TrainSpec
+from chipgap.text import reason_text
 
 F, I, S, B = pa.float64(), pa.int64(), pa.string(), pa.bool_()
 _INPUTS = [("row", I), ("case", I), ("chip", S), ("system", S), ("model", S), ("chips", I)]
@@ -124,13 +125,6 @@ def _cost(usd_per_chip_hour: float, tokens_per_s_per_chip: np.ndarray, valid: np
     return {"usd_per_chip_hour": np.full(valid.size, usd_per_chip_hour), "usd_per_million_tokens": per_m}
 
 
-def _reason_text(codes: np.ndarray, reasons: dict[int, str]) -> np.ndarray:
-    """Bit masks as '; '-joined reasons ('' when valid), one lookup per distinct code."""
-    uniq, inv = np.unique(codes.astype(np.int64), return_inverse=True)
-    text = np.array(["; ".join(t for b, t in reasons.items() if c & b) for c in uniq], dtype=object)
-    return text[inv.ravel()]
-
-
 def evaluate_chunk(plan: Plan, grid: CaseGrid, chunk: int) -> pa.Table:
     """The rows of chunk ``chunk`` as an Arrow table with `schema` (spec) columns.
 
@@ -151,7 +145,7 @@ def evaluate_chunk(plan: Plan, grid: CaseGrid, chunk: int) -> pa.Table:
     parts = [one(plan, grid, case, lo, hi) for case, lo, hi in plan.segments(chunk)]
     sch = schema(plan.spec)
     cols = {name: np.concatenate([p[name] for p in parts]) for name in sch.names}
-    cols["reason"] = _reason_text(cols["reason"], REASONS if is_train else inference.REASONS)
+    cols["reason"] = reason_text(cols["reason"], REASONS if is_train else inference.REASONS)
     for name in ("fits", "valid"):
         cols[name] = cols[name].astype(bool)
     return pa.table({f.name: pa.array(cols[f.name], type=f.type) for f in sch}, schema=sch)

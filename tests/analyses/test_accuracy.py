@@ -85,14 +85,14 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
     df = predict_serving_runs(cat)
     s = summary(df)
     assert s.loc["holdout", "cases"] >= 36
-    # Guards against regressions at today's level (median 17 %, worst +62 %); the targets are
-    # 15 % and 35 %. The misses are optimistic MoE serving on TensorRT-LLM (Mixtral on v0.17,
-    # Qwen3 on v1.0) and SGLang 0.3's offline Llama 70B (+62 %: engine overheads the model
-    # leaves out).
-    assert s.loc["holdout", "median_abs_error_pct"] <= 17.5
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 64.0
+    # Guards against regressions at today's level (median 11 %, worst +53 %); the targets are
+    # 15 % and 35 %. The misses are optimistic: SGLang 0.3's offline Llama 70B (+53 %: engine
+    # overheads and ShareGPT's spread of lengths the model leaves out), then Qwen3 on
+    # TensorRT-LLM v1.0 and Mixtral on v0.17 (up to +36 %).
+    assert s.loc["holdout", "median_abs_error_pct"] <= 12.5
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 54.0
     dense_trt = df[(df.split == "holdout") & df.run.str.startswith("trtllm-llama")]
-    assert dense_trt.error_pct.abs().max() <= 21.0   # dense models on TensorRT-LLM stay near 20 %
+    assert dense_trt.error_pct.abs().max() <= 24.0   # dense models on TensorRT-LLM stay near 20 %
     # The 910C's dies are devices (each holds its own copy of the attention weights under data-
     # parallel attention), with the GEMM efficiency its die (the 910B) shows in Huawei's own
     # ModelLink training runs: CloudMatrix384 decode at its 50 ms and 15 ms points lands within

@@ -22,6 +22,10 @@ QWEN3_235B = {"model_type": "qwen3_moe", "hidden_size": 4096, "num_hidden_layers
               "intermediate_size": 12288, "moe_intermediate_size": 1536, "num_experts": 128,
               "num_experts_per_tok": 8, "decoder_sparse_step": 1, "mlp_only_layers": [],
               "vocab_size": 151936, "tie_word_embeddings": False}
+MIXTRAL_8X7B = {"model_type": "mixtral", "hidden_size": 4096, "intermediate_size": 14336,
+                "num_attention_heads": 32, "num_key_value_heads": 8, "num_hidden_layers": 32,
+                "num_local_experts": 8, "num_experts_per_tok": 2, "vocab_size": 32000,
+                "tie_word_embeddings": False}
 GPT3_175B = {"model_type": "gpt2", "n_layer": 96, "n_embd": 12288, "n_head": 96,
              "vocab_size": 50257, "n_positions": 2048}
 

@@ -65,3 +65,17 @@ def test_active_never_exceeds_total_and_grows_with_top_k(layers, width, k):
         assert param_count(more).active > p.active
     else:
         assert p.active == p.total
+
+
+def test_elementwise_work_of_a_mixtral_layer_by_hand(arch):
+    # Mixtral 8x7B (d 4,096, 32 heads, 8 KV heads of 128, experts of 14,336, top-2) per token:
+    # norms 2 x 2d and residual adds 2 x 3d, and the MoE permutation 2 x (2 + 1) d, are the
+    # whole-hidden-state part: 16 d = 65,536; rotary on q and k/v 2 x (4,096 + 2,048) and the
+    # gated activation of both routed experts 3 x 2 x 14,336 make 163,840 in all.
+    from chipgap.models.transformer import layer_work
+
+    from .conftest import MIXTRAL_8X7B
+
+    lw = layer_work(arch(MIXTRAL_8X7B))
+    assert lw.replicated_elems == 65_536
+    assert lw.elementwise_elems == 163_840

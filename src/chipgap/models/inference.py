@@ -87,6 +87,14 @@ def _op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  
     return np.fmax(gemm_time(flops, calls, peak_tflops, eff), nbytes / (bw_gbps * 1e9 * eff.memory))
 
 
+def _elementwise_s(lw, tokens, tp, bw_gbps, eff: Efficiency):  # noqa: ANN001, ANN202
+    """Memory-bound elementwise work of one layer over ``tokens`` bf16 tokens: serving engines
+    run tensor parallelism without sequence parallelism, so every rank repeats the norms,
+    residual adds and MoE permutation on whole hidden states; the rest is split ``tp`` ways."""
+    split = lw.elementwise_elems - lw.replicated_elems
+    return 2.0 * tokens * (lw.replicated_elems + split / tp) / (bw_gbps * 1e9 * eff.memory)
+
+
 def kv_bytes_per_token(w: Workload, kv_precision: str = "bf16") -> float:
     """KV cache per token of context, all layers (MLA: the compressed latent plus rope key).
 
@@ -164,7 +172,8 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
                                          wb * local * touched * lw.expert_params / split, peak, bw, eff,
                                          3 * local * touched)
-    t_layer = attn_proj + attn_core + dense + experts + eff.layer_overhead_s
+    elem = _elementwise_s(lw, tokens, tp, bw, eff)
+    t_layer = attn_proj + attn_core + dense + experts + elem + eff.layer_overhead_s
 
     act = tokens * w.d_model * 2.0
     t_tp = 2 * comm.all_reduce_s(act, tp, *fabric(tp, hw, eff))
@@ -229,7 +238,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     expert_tokens = batch * new * lw.experts_per_token / np.maximum(ep, 1)
     experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
                                          wb * local * lw.expert_params / split, peak, bw, eff, 3 * local)
-    elem = 2.0 * lw.elementwise_elems * T / tp / (bw * 1e9 * eff.memory)
+    elem = _elementwise_s(lw, T, tp, bw, eff)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
     t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, *fabric(tp, hw, eff))
     routed = T / tp * _routed_copies(w, lw, tp * pp * dp > hw.domain) * w.d_model

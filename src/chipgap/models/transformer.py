@@ -57,8 +57,15 @@ class LayerWork:
         no dropout), before sequence parallelism: Korthikanti's 34 sbh bytes less the dropout
         masks for a GPT layer (16 elements of 2 bytes per hidden unit).
     elementwise_elems : float
-        Elements read and written by norms, residual adds, rotary and activation functions
-        per token in the forward pass (memory-bound work).
+        Elements read and written by norms, residual adds, rotary and activation functions,
+        and an MoE layer's token permutation (each token copied to its ``k`` experts and the
+        ``k`` outputs gathered back: ``2 (k + 1) d``), per token in the forward pass
+        (memory-bound work).
+    replicated_elems : float
+        The part of ``elementwise_elems`` that works on whole ``d``-wide hidden states: the
+        norms, residual adds and MoE permutation. Tensor parallelism without sequence
+        parallelism (serving engines) repeats it on every rank; with sequence parallelism
+        (training) each rank does ``1/tp`` of it (Korthikanti et al., arXiv 2205.05198, §4.2.2).
     gemm_input_elems : float
         Activation elements entering matrix multiplies per token (cast to fp8 in fp8 training).
     act_elems_modules, gemm_kept_modules : float
@@ -85,6 +92,7 @@ class LayerWork:
     kv_elems: float
     act_elems: float
     elementwise_elems: float
+    replicated_elems: float
     gemm_input_elems: float
     act_elems_modules: float
     gemm_kept_modules: float
@@ -130,7 +138,9 @@ def layer_work(w: Workload) -> LayerWork:
     # out-proj input, MLP input, MLP up (and gate) outputs and the activation output.
     mlp_width = ff + moe_frac * (w.experts_per_token * w.d_ff_expert + w.d_ff_shared)
     act = 4 * d + q_out + kv_out + h * v + gate * mlp_width
-    elementwise = 2 * 2 * d + 2 * 3 * d + 2 * (q_out + kv_out) + gate * mlp_width
+    # two norms (read, write), two residual adds (read two, write one), and the MoE permutation
+    replicated = 2 * 2 * d + 2 * 3 * d + moe_frac * 2 * (w.experts_per_token + 1) * d
+    elementwise = replicated + 2 * (q_out + kv_out) + gate * mlp_width
     # recomputing norms and the activation keeps their inputs only: two norm inputs, and the
     # activation's inputs (gate and up, or the first matmul's output) but not its output
     act_modules = 2 * d + qkv_kept + h * v + (gate - 1) * mlp_width
@@ -149,6 +159,7 @@ def layer_work(w: Workload) -> LayerWork:
         kv_elems=float(kv_elems),
         act_elems=float(act),
         elementwise_elems=float(elementwise),
+        replicated_elems=float(replicated),
         gemm_input_elems=float(2 * d + h * v + mlp_width),
         act_elems_modules=float(act_modules),
         gemm_kept_modules=float(gemm_kept),

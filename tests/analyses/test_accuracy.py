@@ -24,12 +24,9 @@ def test_held_out_median_error_is_within_ten_percent(errors):
     s = summary(errors)
     assert s.loc["holdout", "cases"] >= 12
     assert s.loc["holdout", "median_abs_error_pct"] <= 10.0
-    # The worst held-out case (Pangu Ultra on the 910B, whose MFU denominator is not published)
-    # is at -27 % today; this guards against regressions, the target is 25 %. Every other
-    # held-out run is within it.
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 30.0
-    others = errors[(errors.split == "holdout") & (errors.run != "pangu-ultra-135b-8192npu")]
-    assert others.error_pct.abs().max() <= 25.0
+    # and none beyond 25 %. The worst is Pangu Ultra on the 910B (-20 % today), whose MFU
+    # denominator and FLOP count are not published.
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 25.0
 
 
 def test_held_out_runs_include_unseen_chips_and_models(cat, errors):
@@ -85,12 +82,12 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
     df = predict_serving_runs(cat)
     s = summary(df)
     assert s.loc["holdout", "cases"] >= 36
-    # Guards against regressions at today's level (median 11 %, worst +53 %); the targets are
-    # 15 % and 35 %. The misses are optimistic: SGLang 0.3's offline Llama 70B (+53 %: engine
+    # Guards against regressions at today's level (median 12 %, worst +46 %); the targets are
+    # 15 % and 35 %. The misses are optimistic: SGLang 0.3's offline Llama 70B (+46 %: engine
     # overheads and ShareGPT's spread of lengths the model leaves out), then Qwen3 on
     # TensorRT-LLM v1.0 and Mixtral on v0.17 (up to +36 %).
     assert s.loc["holdout", "median_abs_error_pct"] <= 12.5
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 54.0
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 48.0
     dense_trt = df[(df.split == "holdout") & df.run.str.startswith("trtllm-llama")]
     assert dense_trt.error_pct.abs().max() <= 24.0   # dense models on TensorRT-LLM stay near 20 %
     # The 910C's dies are devices (each holds its own copy of the attention weights under data-

@@ -161,3 +161,47 @@ def test_a_million_layouts_in_one_call():
                mbs=rng.choice([1, 2], n), zero=rng.integers(0, 4, n), recompute=rng.integers(0, 3, n))
     out = train_step(Job(L70, 64, 4096, 256), H100, EFF, **lay)
     assert out["step_time_s"].shape == (n,) and np.isfinite(out["step_time_s"]).all()
+
+
+def test_the_pipeline_split_balances_the_head_by_hand():
+    from chipgap.models.training import _busiest_stage
+
+    # 94 layers on 8 stages, the head costing 1.2 layers: an even split puts 12 layers and the
+    # head on the last stage (13.2); 11 there (12.2) or 10 (11.2, the other seven stages then
+    # share 84, 12 each) balance it: the busiest stage holds 12 layers and no head.
+    layers, head = _busiest_stage(94.0, np.array([8.0]), 1.0, 1.2)
+    assert (float(layers[0]), float(head[0])) == (12.0, 0.0)
+    # 96 layers divide evenly: a layer fewer on the last stage leaves 13 on another, so the
+    # split stays even, with the head on top of 12 layers.
+    layers, head = _busiest_stage(96.0, np.array([8.0]), 1.0, 0.3)
+    assert (float(layers[0]), float(head[0])) == (12.0, 1.0)
+    # one stage holds everything
+    layers, head = _busiest_stage(94.0, np.array([1.0]), 1.0, 1.2)
+    assert (float(layers[0]), float(head[0])) == (94.0, 1.0)
+
+
+def test_multi_token_prediction_flops_by_hand(arch):
+    from chipgap.models.transformer import mtp_flops_per_token
+
+    # A dense stand-in with one MTP module: Llama 3.1 8B's shapes (d 4,096, 32 layers, 218.1M
+    # matmul weights per layer, vocab 128,256) at 4,096 tokens. The module runs a 2d -> d
+    # projection (2 x 4,096^2 = 33.6M), one layer (218,103,808) and the head (525,336,576):
+    # forward 2 x 777,035,776 FLOP + causal attention 2 x 32 x 256 x 4,096 / 2 = 33,554,432;
+    # training is three times that.
+    w = arch(LLAMA_31_8B).model_copy(update={"mtp_layers": 1})
+    forward = 2 * (2 * 4096 * 4096 + 218_103_808 + 128_256 * 4096) + 2 * 32 * 256 * 4096 / 2
+    assert mtp_flops_per_token(w, 4096) == pytest.approx(3 * forward, rel=1e-12)
+    assert mtp_flops_per_token(arch(LLAMA_31_8B), 4096) == 0.0
+
+
+def test_multi_token_prediction_costs_time_and_memory_but_not_model_flops():
+    # DeepSeek-V3 with and without its MTP module, one layout: the module's layer and head run
+    # on the last stage, its weights live there, and its FLOPs count as hardware FLOPs only.
+    bare = DS.model_copy(update={"mtp_layers": 0})
+    lay = dict(pp=16, dp=8, ep=8, vpp=1, mbs=1, zero=1, recompute=0)
+    job = dict(seq_len=4096, global_batch=1024, chips=128, precision="fp8")
+    a = step(Job(DS, **job), **lay)
+    b = step(Job(bare, **job), **lay)
+    assert a["step_time_s"] > b["step_time_s"]
+    assert a["mem_weights_gb"] > b["mem_weights_gb"]
+    assert a["hfu"] / a["mfu"] > b["hfu"] / b["mfu"]

@@ -27,7 +27,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.transformer import head_params, layer_work, model_flops_per_token
+from chipgap.models.transformer import head_params, layer_work, model_flops_per_token, mtp_flops_per_token
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "modules": 3}
 """Activation recomputation: none; selective (the attention core, Korthikanti 2022); full (the
@@ -225,15 +225,15 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     tokens = job.global_batch * s
     tokens_per_s = tokens / step
     model_flops = model_flops_per_token(w, s) * tokens_per_s / N
-    hw_flops = model_flops * _hfu_factor(L.recompute, lw, s, w)
+    hw_flops = model_flops * _hfu_factor(L.recompute, lw, s, w) + mtp_flops_per_token(w, s) * tokens_per_s / N
     return {
         "step_time_s": step, "tokens_per_s": tokens_per_s, "tflops_per_chip": model_flops / 1e12,
         "mfu": model_flops / (hw.peak_tflops * 1e12), "hfu": hw_flops / (hw.peak_tflops * 1e12),
         "memory_gb": mem["total"] / 1e9, "mem_weights_gb": mem["weights"] / 1e9,
         "mem_grads_gb": mem["grads"] / 1e9, "mem_optimizer_gb": mem["optimizer"] / 1e9,
         "mem_activations_gb": mem["activations"] / 1e9, "mem_logits_gb": mem["logits"] / 1e9,
-        "compute_s": pipe["compute_total"], "tp_comm_s": L.micro * L.layers * m["tp"],
-        "cp_comm_s": L.micro * L.layers * m["cp"], "ep_comm_s": L.micro * L.layers * m["ep"],
+        "compute_s": pipe["compute_total"], "tp_comm_s": L.micro * pipe["layers"] * m["tp"],
+        "cp_comm_s": L.micro * pipe["layers"] * m["cp"], "ep_comm_s": L.micro * pipe["layers"] * m["ep"],
         "pp_comm_s": L.micro * pipe["p2p"], "bubble_s": pipe["bubble"], "dp_exposed_s": dpo["dp_exposed"],
         "dp_comm_s": dpo["dp_comm"], "optimizer_s": dpo["optimizer"],
         "fits": fits, "reason": reason,
@@ -324,13 +324,40 @@ def _pipeline(job: Job, hw: Hardware, eff: Efficiency, L: _Layout, c: dict, m: d
     # transformer layers' linears), and the loss streams fp32 logits.
     head_flops = 3 * 2 * T * head_params(w) / L.f_tp
     t_head = gemm_time(head_flops, 3.0, hw.peak_tflops, eff) + 3 * 4.0 * T * V / L.f_tp / c["bw"]
-    stage = L.layers * layer_time + t_head
+    # the last stage also runs the multi-token-prediction modules: a layer and the head each
+    # (their 2d -> d projection is small and left out)
+    t_end = (1 + w.mtp_layers) * t_head + w.mtp_layers * layer_time
+    layers, head = _busiest_stage(float(w.n_layers), L.f_pp, layer_time, t_end)
     span = L.f_tp * L.f_cp * L.f_dp * L.f_pp
     t_p2p = np.where(L.f_pp > 1, 2 * L.vpp * comm.p2p_s(T * d * BYTES_ACT / L.f_tp, *fabric(span, hw, eff)), 0.0)
-    stage = stage + t_p2p
+    stage = layers * layer_time + head * t_end + t_p2p
     bubble = (L.f_pp - 1) / L.vpp * stage
-    compute_total = L.micro * (L.layers * (c["fwd"] + c["bwd"] + c["recomp"]) + t_head)
-    return {"stage": stage, "p2p": t_p2p, "bubble": bubble, "compute_total": compute_total}
+    end_compute = (1 + w.mtp_layers) * t_head + w.mtp_layers * (c["fwd"] + c["bwd"] + c["recomp"])
+    compute_total = L.micro * (layers * (c["fwd"] + c["bwd"] + c["recomp"]) + head * end_compute)
+    return {"stage": stage, "p2p": t_p2p, "bubble": bubble, "compute_total": compute_total,
+            "layers": layers}
+
+
+def _busiest_stage(n_layers: float, pp, layer_time, t_end):  # noqa: ANN001, ANN202
+    """Layers on the busiest pipeline stage and whether it is the last one, whose extra work
+    ``t_end`` (LM head, MTP modules) it also runs (0 or 1), when the split of layers over stages
+    balances that work: the last stage may hold fewer layers than the
+    others (Llama 3 drops a layer from its last stage, arXiv 2407.21783 section 3.3.2; Megatron's
+    ``--decoder-last-pipeline-num-layers`` and MindSpeed's ``--num-layer-list`` do the same).
+    An even split where the layers divide evenly; a stage's layers are whole."""
+    even = np.ceil(n_layers / pp)
+    layers, head = even, np.ones_like(even)
+    best = even * layer_time + t_end
+    for fewer in (1.0, 2.0, 3.0):
+        last = np.maximum(even - fewer, 0.0)
+        others = np.ceil((n_layers - last) / np.maximum(pp - 1, 1))
+        time = np.maximum(last * layer_time + t_end, others * layer_time)
+        better = (pp > 1) & (time < best)
+        last_busiest = last * layer_time + t_end >= others * layer_time
+        layers = np.where(better, np.where(last_busiest, last, others), layers)
+        head = np.where(better, last_busiest * 1.0, head)
+        best = np.where(better, time, best)
+    return layers, head
 
 
 def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict, m: dict) -> dict:  # noqa: ANN001
@@ -339,8 +366,9 @@ def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: d
     w, f_tp, f_dp, f_cp, f_ep, layers = job.workload, L.f_tp, L.f_dp, L.f_cp, L.f_ep, L.layers
     # the busiest stage holds the LM head, and with one stage the (untied) embedding too
     ends = head_params(w) / f_tp * np.where((L.f_pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
-    dense_dev = layers * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp + ends
-    expert_dev = layers * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * c["expert_split"])
+    held = layers + w.mtp_layers                           # and the MTP modules' layers
+    dense_dev = held * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp + ends
+    expert_dev = held * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * c["expert_split"])
     params_dev = dense_dev + expert_dev
     edp = np.maximum(f_dp * f_cp / f_ep, 1.0)              # replicas of each expert
     dp_fabric = fabric(f_tp * f_dp * f_cp, hw, eff)

@@ -192,6 +192,17 @@ def model_flops_per_token(w: Workload, seq_len: float) -> float:
     return 3.0 * forward
 
 
+def mtp_flops_per_token(w: Workload, seq_len: float) -> float:
+    """Training FLOPs per token of the multi-token-prediction modules (DeepSeek-V3 report section
+    2.2): each runs a 2d -> d projection, one more decoder layer and the shared LM head. Outside
+    the model FLOPs of `model_flops_per_token` (as model cards count "671B + 14B MTP"), inside
+    the hardware FLOPs."""
+    lw = layer_work(w)
+    module = (2 * (2 * w.d_model * w.d_model + lw.active_params + head_params(w))
+              + lw.attn_core_flops_per_ctx * seq_len / 2)
+    return 3.0 * w.mtp_layers * module
+
+
 def norm_weights(w: Workload) -> float:
     """Norm weights of the whole model (tiny; counted in memory, not in FLOPs)."""
     return float((2 * w.n_layers + 1) * norm_params(w))

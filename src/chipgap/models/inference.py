@@ -4,7 +4,10 @@ Shares the training model's vocabulary (`chipgap.models.transformer.LayerWork`),
 efficiency constants: each operator takes the longer of its FLOPs at the achieved fraction of
 peak and its bytes at the achieved fraction of memory bandwidth. Decode reads every weight a
 step touches once per step and each sequence's KV cache once per token, so it is usually
-memory-bound; prefill is the training forward pass.
+memory-bound; prefill is the training forward pass. Norms, residual adds, rotary, activation
+functions and the MoE token permutation stream their activations through memory in both phases;
+serving engines run tensor parallelism without sequence parallelism, so every rank repeats the
+parts that work on whole hidden states.
 
 A serving instance has ``tp x pp x dp`` chips: ``dp`` attention groups of ``tp`` chips
 (DeepSeek-style data-parallel attention), ``pp`` pipeline stages, and routed experts spread

@@ -1,5 +1,5 @@
 """The serving job record: each of its rules once, with the error a caller sees, and the same
-rules where a published run (catalog YAML) holds the job."""
+rules where a published run (catalog YAML) or a sweep file holds the job."""
 
 import pickle
 import textwrap
@@ -10,6 +10,7 @@ import pytest
 from chipgap.catalog import load_catalog
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import CatalogError, FieldError, InputError
+from chipgap.sweep.spec import parse_spec
 
 SHAPE = {"input_len": 100, "output_len": 10}
 
@@ -78,3 +79,11 @@ def test_a_published_run_keeps_the_same_rules(tmp_path, extra, says):
     with pytest.raises(CatalogError) as e:
         load_catalog(tmp_path)
     assert "entry 'my-run'" in str(e.value) and says in str(e.value)
+
+
+def test_a_sweep_file_keeps_the_same_rules_and_says_which_request_shape():
+    spec = {"kind": "serve", "chips": ["h100"], "models": ["llama-3.1-8b"], "instance_chips": [1],
+            "lengths": [SHAPE, {**SHAPE, "cached_len": 100}]}
+    with pytest.raises(CatalogError) as e:
+        parse_spec(spec, "s.yaml")
+    assert str(e.value) == "s.yaml: field 'lengths.1.cached_len': must be below input_len (100). Got 100 instead"

@@ -210,7 +210,7 @@ def serve(s: ServingSetup, job: ServingJob, batch=None, tp=None, pp=None, ep=Non
         When ``job`` is not a `ServingJob`.
     """
     if not isinstance(job, ServingJob):
-        raise InputError("job", "a ServingJob (chipgap.catalog.serving_job)", job)
+        raise InputError("job", "a chipgap.catalog.ServingJob", job)
     lay = _layouts(s, tp, pp, ep, dp)
     batches = np.atleast_1d(batch) if batch else BATCHES
     for cap in (job.requests, job.max_batch):   # more sequences than these never run at once

@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import chipgap  # noqa: E402
 from chipgap.analyses.uncertainty import serve_samples, train_samples  # noqa: E402
+from chipgap.catalog.serving_job import ServingJob  # noqa: E402
 from chipgap.sweep import build_plan, parse_spec, run_sweep  # noqa: E402
 
 SPEC = {"kind": "train", "chips": ["nvidia-h100-sxm", "nvidia-b200", "huawei-ascend-910c"],
@@ -63,8 +64,8 @@ def monte_carlo(cat: chipgap.Catalog) -> None:
     print(f"train_samples, 10,000 samples (70B on 1,024 x 910C): {time.perf_counter() - t:.2f} s, "
           f"P50 {df.tokens_per_s.median():,.0f} tokens/s")
     t = time.perf_counter()
-    df = serve_samples(cat, "llama-3.1-70b", "huawei-ascend-910c", 8, 2048, 512, tpot_ms=50,
-                       samples=10_000)
+    df = serve_samples(cat, "llama-3.1-70b", "huawei-ascend-910c", 8, ServingJob(input_len=2048, output_len=512),
+                       tpot_ms=50, samples=10_000)
     print(f"serve_samples, 10,000 samples (70B on 8 x 910C, TPOT 50 ms): {time.perf_counter() - t:.2f} s, "
           f"P50 {df.tokens_per_s_per_chip.median():,.0f} tokens/s/chip")
 

@@ -138,3 +138,36 @@ class InputError(ValueError, ChipgapError):
 
     def __reduce__(self):
         return (type(self), (self.parameter, self.expected, self.got))
+
+
+class FieldError(InputError):
+    """A record built from a caller's arguments refused one of them.
+
+    Records such as `chipgap.catalog.serving_job.ServingJob` raise it in place of pydantic's
+    ``ValidationError``, so that a caller (and the CLI) gets a chipgap error naming the field.
+
+    Parameters
+    ----------
+    record : str
+        The record's name ('ServingJob').
+    field : str
+        The dotted name of the field refused.
+    message : str
+        What is wrong, in `validation_message`'s words.
+    """
+
+    def __init__(self, record: str, field: str, message: str):
+        super().__init__(field, message, None)
+        self.record, self.field, self.message = record, field, message
+
+    @classmethod
+    def from_validation(cls, record: str, e: Any) -> FieldError:
+        """The first problem of pydantic's ValidationError ``e`` (see `validation_message`)."""
+        err = e.errors()[0]
+        return cls(record, ".".join(str(p) for p in err["loc"]), validation_message(err))
+
+    def __str__(self) -> str:
+        return one_line(f"{self.record}: field '{self.field}': {self.message}")
+
+    def __reduce__(self):
+        return (type(self), (self.record, self.field, self.message))

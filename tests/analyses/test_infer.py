@@ -4,6 +4,8 @@ import pytest
 
 import chipgap
 from chipgap.analyses.infer import best, pareto, serve, serving_setup
+from chipgap.catalog.serving_job import ServingJob
+from chipgap.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +16,7 @@ def cat():
 def _decode(cat, chip, chips, system, precision):
     s = serving_setup(cat, "deepseek-r1", chip, chips, system, precision, precision if precision == "int8" else "bf16",
                       mtp_accept=0.7, ep_overlap=True)
-    return best(serve(s, 4096, 1, tp=1, pp=1, tpot_ms=50, phase="decode"), 1).iloc[0]
+    return best(serve(s, ServingJob(phase="decode", input_len=4096, output_len=1), tp=1, pp=1, tpot_ms=50), 1).iloc[0]
 
 
 def test_h800_cluster_and_cloudmatrix_differ_for_reasons_the_breakdown_shows(cat):
@@ -32,10 +34,16 @@ def test_h800_cluster_and_cloudmatrix_differ_for_reasons_the_breakdown_shows(cat
 
 def test_pareto_front_is_monotone(cat):
     s = serving_setup(cat, "llama-3.1-70b", "h100", 8, weight_precision="fp8", kv_precision="fp8")
-    front = pareto(serve(s, 2048, 512))
+    front = pareto(serve(s, ServingJob(input_len=2048, output_len=512)))
     assert len(front) > 3
     assert front.tpot_ms.is_monotonic_increasing
     assert front.tokens_per_s_per_chip.is_monotonic_increasing
+
+
+def test_serve_takes_a_serving_job(cat):
+    s = serving_setup(cat, "llama-3.1-8b", "h100")
+    with pytest.raises(InputError, match="'job' must be a chipgap.catalog.ServingJob. Got 1024 instead"):
+        serve(s, 1024, 512)
 
 
 def test_a_910c_package_is_two_devices(catalog):
@@ -47,8 +55,9 @@ def test_a_910c_package_is_two_devices(catalog):
     assert s.devices == 2 and s.serving.chips == 2
     assert s.hardware.memory_bw_gbps == 1600 and s.hardware.memory_gb == pytest.approx(64 * 2**30 / 1e9) and s.hardware.domain == 768
     assert s.hardware.peak_tflops == pytest.approx(376)
-    split = serve(s, 1024, 1, batch=2, tp=2, dp=1, phase="decode").iloc[0]
-    replicated = serve(s, 1024, 1, batch=2, tp=1, dp=2, phase="decode").iloc[0]
+    job = ServingJob(phase="decode", input_len=1024, output_len=1)
+    split = serve(s, job, batch=2, tp=2, dp=1).iloc[0]
+    replicated = serve(s, job, batch=2, tp=1, dp=2).iloc[0]
     weights = 8_030_261_248 * 2 / 1e9        # Llama 3.1 8B in bf16, once per copy
     assert split.memory_gb_per_chip == pytest.approx(weights, rel=0.02)
     assert replicated.memory_gb_per_chip == pytest.approx(2 * weights, rel=0.02)

@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from chipgap.analyses import infer, train
 from chipgap.analyses.uncertainty import probability, serve_samples, summarize, train_samples
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
 
 
@@ -36,11 +37,11 @@ def test_ranged_peak_spreads_throughput_within_its_bounds(catalog):
 
 
 def test_serving_samples_meet_the_slo(catalog):
-    df = serve_samples(catalog, "deepseek-r1", "huawei-ascend-910c", 16, 4096, 1024, tpot_ms=50,
-                       samples=500)
+    job = ServingJob(input_len=4096, output_len=1024)
+    df = serve_samples(catalog, "deepseek-r1", "huawei-ascend-910c", 16, job, tpot_ms=50, samples=500)
     assert df.valid.all() and (df.tpot_ms <= 50).all()
     point = infer.best(infer.serve(infer.serving_setup(catalog, "deepseek-r1", "huawei-ascend-910c", 16),
-                                   4096, 1024, tpot_ms=50), 1)
+                                   job, tpot_ms=50), 1)
     assert np.median(df.tokens_per_s_per_chip) == pytest.approx(point.tokens_per_s_per_chip[0], rel=0.05)
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from chipgap.analyses import econ, infer
 from chipgap.analyses.supply import supply
 from chipgap.analyses.uncertainty import summarize, train_samples
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.cli import app
 from chipgap.report import context as cx
 from chipgap.report.build import SECTION_BUILDERS, build_report
@@ -104,7 +105,8 @@ def test_serving_and_cost_numbers_equal_the_api(report, catalog, html):
     n, precision = cx.MOE_INSTANCES["huawei-ascend-910c"]
     best = infer.best(infer.serve(infer.serving_setup(catalog, q["model"], "huawei-ascend-910c", n,
                                                       weight_precision=precision),
-                                  q["input_len"], q["output_len"], tpot_ms=q["tpot_ms"], phase="decode"), 1)
+                                  ServingJob(phase="decode", input_len=q["input_len"], output_len=q["output_len"]),
+                                  tpot_ms=q["tpot_ms"]), 1)
     rate = report.section("workloads").numbers["moe.huawei-ascend-910c.tokens_per_s_per_chip"]
     assert rate == best.tokens_per_s_per_chip[0]
     assert num(rate) in html

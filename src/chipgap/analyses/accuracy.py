@@ -107,16 +107,15 @@ def predict_runs(catalog: Catalog, runs: Sequence[TrainingRun] | None = None,
 
 
 def predict_serving(catalog: Catalog, run: ServingRun, table: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Predict one serving run: its layout, its batch or the best one memory (and its TPOT SLO)
-    allows, as the run's engine would have picked (efficiency ``table``: default the shipped one)."""
+    """Predict one serving run: its job (a run is a `ServingJob`) on its layout, at its batch or
+    the best one memory (and its TPOT SLO) allows, as the run's engine would have picked
+    (efficiency ``table``: default the shipped one)."""
     s = serving_setup(catalog, run.workload, run.chip, run.chips, run.system, run.weight_precision,
                       run.kv_precision, run.mtp_accept, ep_overlap=run.ep_overlap)
     if table is not None:
         s = dataclasses.replace(s, efficiency=efficiency_for(s.chip, table)[0])
     lay = run.layout
-    df = serve(s, run.input_len, run.output_len, run.batch, lay.tp, lay.pp, lay.ep, lay.dp,
-               tpot_ms=run.tpot_slo_ms, phase=run.phase, cached_len=run.cached_len, requests=run.requests,
-               kv_reserve=run.kv_reserve, max_batch=run.max_batch)
+    df = serve(s, run, run.batch, lay.tp, lay.pp, lay.ep, lay.dp, tpot_ms=run.tpot_slo_ms)
     pool = df[df.meets_slo] if df.meets_slo.any() else df[df.reason == ""]
     if pool.empty:
         raise InputError("serving run", f"a layout the model accepts ({df.reason.iloc[0]})", run.id)

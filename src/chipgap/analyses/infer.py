@@ -14,6 +14,7 @@ import pandas as pd
 
 from chipgap.analyses.train import devices_per_chip, hardware, resolve_workload
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
 from chipgap.models import inference as inf
 from chipgap.models.calibration import efficiency_for
@@ -111,34 +112,34 @@ SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "me
 DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s")
 
 
-def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, output_len: int,
-                 phase: str = "serve", cached_len: int = 0, requests: int | None = None,
-                 kv_reserve: str = "used", max_batch: int | None = None) -> dict[str, np.ndarray]:
-    """The kernel of `serve`: metrics for ``grid`` (tp, pp, ep, dp, batch; arrays that broadcast
-    with each other and with the hardware's sample axis), as arrays; ``reason`` is a bit mask."""
+def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) -> dict[str, np.ndarray]:
+    """The kernel of `serve`: metrics of ``job`` for ``grid`` (tp, pp, ep, dp, batch; arrays that
+    broadcast with each other and with the hardware's sample axis), as arrays; ``reason`` is a
+    bit mask."""
     args = (grid["tp"], grid["pp"], grid["ep"], grid["dp"])
     batch = grid["batch"]
-    for cap in (requests, max_batch):
+    for cap in (job.requests, job.max_batch):
         batch = batch if cap is None else np.minimum(batch, cap)
-    ctx = input_len if phase == "decode" else input_len + output_len / 2
+    input_len, output_len, cached_len = job.input_len, job.output_len, job.cached_len
+    ctx = input_len if job.phase == "decode" else input_len + output_len / 2
     dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx)
     # memory holds every sequence's context: in steady-state serving sequences are spread over
     # their generation (paged KV cache), so the mean context; a decode pool at input_len; an
     # engine that reserves each request's whole sequence on admission, prompt plus output
-    last = input_len if phase in ("decode", "prefill") else ctx
-    if kv_reserve == "full" and phase != "prefill":
+    last = input_len if job.phase in ("decode", "prefill") else ctx
+    if job.kv_reserve == "full" and job.phase != "prefill":
         last = input_len + output_len
     end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last)
     chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
     one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
     per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
-    if phase == "serve" and requests is not None:
-        tokens = requests * output_len / _makespan(s, args, batch, requests, ctx, output_len,
-                                                   per_request_prefill, dec["tpot_s"])
-    elif phase == "serve":
+    if job.phase == "serve" and job.requests is not None:
+        tokens = job.requests * output_len / _makespan(s, args, batch, job, ctx, per_request_prefill,
+                                                       dec["tpot_s"])
+    elif job.phase == "serve":
         tokens = 1.0 / (dec["tpot_s"] / batch + per_request_prefill / output_len)
-    elif phase == "decode":
+    elif job.phase == "decode":
         tokens = dec["tokens_per_s"]
     else:
         tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["batch"],
@@ -151,46 +152,50 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], input_len: int, o
     return {k: np.broadcast_to(v, shape) for k, v in out.items()}
 
 
-def _makespan(s: ServingSetup, args: tuple, batch, requests: int, ctx: float, output_len: int,  # noqa: ANN001
+def _makespan(s: ServingSetup, args: tuple, batch, job: ServingJob, ctx: float,  # noqa: ANN001
               per_request_prefill, tpot_s):  # noqa: ANN001, ANN202
-    """Seconds to serve ``requests`` equal requests at most ``batch`` at a time, all queued at
-    once: full waves at ``batch``, then the rest, a smaller batch whose steps use the chips less
-    (an offline benchmark of a fixed request count ends on that tail)."""
-    waves = np.floor(requests / batch)
-    rest = requests - waves * batch
+    """Seconds to serve ``job.requests`` equal requests at most ``batch`` at a time, all queued
+    at once: full waves at ``batch``, then the rest, a smaller batch whose steps use the chips
+    less (an offline benchmark of a fixed request count ends on that tail)."""
+    waves = np.floor(job.requests / batch)
+    rest = job.requests - waves * batch
     tail = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, np.maximum(rest, 1), ctx)["tpot_s"]
-    wave_s = batch * per_request_prefill + output_len * tpot_s
-    rest_s = np.where(rest > 0, rest * per_request_prefill + output_len * tail, 0.0)
+    wave_s = batch * per_request_prefill + job.output_len * tpot_s
+    rest_s = np.where(rest > 0, rest * per_request_prefill + job.output_len * tail, 0.0)
     return waves * wave_s + rest_s
 
 
-def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None, pp=None, ep=None,
-          dp=None, ttft_ms: float | None = None, tpot_ms: float | None = None,
-          phase: str = "serve", cached_len: int = 0, requests: int | None = None,
-          kv_reserve: str = "used", max_batch: int | None = None) -> pd.DataFrame:  # noqa: ANN001
-    """Serving of requests of ``input_len`` prompt and ``output_len`` generated tokens.
+def serve(s: ServingSetup, job: ServingJob, batch=None, tp=None, pp=None, ep=None, dp=None,  # noqa: ANN001
+          ttft_ms: float | None = None, tpot_ms: float | None = None) -> pd.DataFrame:
+    """Serving ``job`` on the instance ``s``: every layout (or the one given) at every batch (or
+    ``batch``), in one array pass.
 
-    Evaluates every layout (or the one given) at every batch (or ``batch``) in one array pass.
-    ``phase`` sets what ``tokens_per_s`` counts:
+    ``job.phase`` sets what ``tokens_per_s`` counts:
 
     - 'serve' (offline, both phases on the instance): generated tokens per second,
       ``1 / (TPOT / B + prefill time per request / output_len)``; decode steps are shared by
       the B sequences at the mean context, each prompt is prefilled once in chunks of
-      `PREFILL_CHUNK_TOKENS`;
+      `PREFILL_CHUNK_TOKENS`; with ``job.requests``, the job's output tokens over its makespan,
+      at most B requests in flight, the last partial wave included;
     - 'decode' (a disaggregated decode pool): generated tokens per second, ``B / TPOT``, with
       every sequence at a KV context of ``input_len``;
     - 'prefill' (a prefill pool): computed prompt tokens per second with B prompts per pass.
 
-    The first ``cached_len`` tokens of every prompt are a prefix-cache hit: not computed, but
-    attended to and held in memory. TTFT is the prefill of one prompt on the instance (no
-    queueing). With ``requests`` ('serve' only), an offline job of that many requests, all
-    queued at once, at most ``batch`` in flight: throughput is the job's output tokens over its
-    makespan, the last partial wave included.
+    TTFT is the prefill of one prompt on the instance (no queueing). Neither ``job.requests``
+    nor ``job.max_batch`` is ever exceeded by the sequences in flight.
 
-    What the engine does: ``kv_reserve`` 'used' holds the KV cache sequences have so far (paged
-    KV with preemption: vLLM, SGLang); 'full' admits a request only when KV for its prompt and
-    whole output is free (TensorRT-LLM's default GUARANTEED_NO_EVICT policy), so fewer fit.
-    ``max_batch`` caps the sequences in flight on the instance (an engine's max batch size).
+    Parameters
+    ----------
+    s : ServingSetup
+        The instance, from `serving_setup`.
+    job : ServingJob
+        The requests and the engine's settings (`chipgap.catalog.serving_job.ServingJob`).
+    batch : int or array-like of int, optional
+        Concurrent sequences of the instance to try; default `BATCHES`.
+    tp, pp, ep, dp : int, optional
+        Fix that part of the layout; default every value `instance_layouts` tries.
+    ttft_ms, tpot_ms : float, optional
+        Latency SLOs that ``meets_slo`` checks.
 
     Returns
     -------
@@ -198,30 +203,22 @@ def serve(s: ServingSetup, input_len: int, output_len: int, batch=None, tp=None,
         One row per (layout, batch): ``tp, pp, ep, dp, batch, ttft_ms, tpot_ms,
         tokens_per_s, tokens_per_s_per_chip, memory_gb_per_chip, fits, meets_slo``, the
         decode breakdown (``attention_s`` ... ``pp_comm_s`` per step) and ``reason``.
+
+    Raises
+    ------
+    InputError
+        When ``job`` is not a `ServingJob`.
     """
-    if phase not in ("serve", "decode", "prefill"):
-        raise InputError("phase", "serve, decode or prefill", phase)
-    for name, v in (("input_len", input_len), ("output_len", output_len)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise InputError(name, "a whole number of tokens, at least 1", v)
-    if requests is not None and (phase != "serve" or not isinstance(requests, (int, np.integer))
-                                 or requests < 1):
-        raise InputError("requests", "a whole number of requests, at least 1, at phase serve", requests)
-    if kv_reserve not in ("used", "full"):
-        raise InputError("kv_reserve", "used or full", kv_reserve)
-    if max_batch is not None and (not isinstance(max_batch, (int, np.integer)) or max_batch < 1):
-        raise InputError("max_batch", "a whole number of sequences, at least 1", max_batch)
-    if not isinstance(cached_len, (int, np.integer)) or not 0 <= cached_len < input_len:
-        raise InputError("cached_len", f"a whole number of tokens from 0 to {input_len - 1} (below input_len)",
-                         cached_len)
+    if not isinstance(job, ServingJob):
+        raise InputError("job", "a chipgap.catalog.ServingJob", job)
     lay = _layouts(s, tp, pp, ep, dp)
     batches = np.atleast_1d(batch) if batch else BATCHES
-    for cap in (requests, max_batch):   # more sequences than these never run at once
+    for cap in (job.requests, job.max_batch):   # more sequences than these never run at once
         batches = batches if cap is None else np.unique(np.minimum(batches, cap))
     n_lay = lay["tp"].size
     grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
     grid["batch"] = np.tile(batches, n_lay)
-    out = serve_arrays(s, grid, input_len, output_len, phase, cached_len, requests, kv_reserve, max_batch)
+    out = serve_arrays(s, grid, job)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
     df["fits"] = df["fits"].astype(bool)

@@ -20,6 +20,7 @@ from chipgap.analyses.uncertainty import (SERVE_METRICS, TRAIN_METRICS, probabil
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.load import Overlay, load_catalog
 from chipgap.catalog.schema import Chip, quantity_fields
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.catalog.scenario import (ChipCostQuestion, Claim, Question, Scenario, ServeQuestion,
                                       ShockQuestion, SpecQuestion, SupplyQuestion, TrainQuestion,
                                       read_scenario)
@@ -123,10 +124,10 @@ def answer(catalog: Catalog, q: Question, samples: int = 2000, seed: int = 0) ->
             catalog, q.model, chip, q.n_chips, q.seq_len, q.global_batch, precision=q.precision,
             samples=samples, seed=seed))
     if isinstance(q, ServeQuestion):
+        job = ServingJob(phase=q.phase, input_len=q.input_len, output_len=q.output_len)
         return _performance(q, SERVE_METRICS, lambda chip: serve_samples(
-            catalog, q.model, chip, q.n_chips, q.input_len, q.output_len, phase=q.phase,
-            ttft_ms=q.ttft_ms, tpot_ms=q.tpot_ms, weight_precision=q.weight_precision,
-            samples=samples, seed=seed))
+            catalog, q.model, chip, q.n_chips, job, ttft_ms=q.ttft_ms, tpot_ms=q.tpot_ms,
+            weight_precision=q.weight_precision, samples=samples, seed=seed))
     if isinstance(q, SpecQuestion):
         return _specs(catalog, q, samples, seed)
     if isinstance(q, SupplyQuestion):

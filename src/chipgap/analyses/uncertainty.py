@@ -20,6 +20,7 @@ import pandas as pd
 from chipgap.analyses import infer as infer_mod
 from chipgap.analyses import train as train_mod
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
 from chipgap.models.sampling import Sampler
 from chipgap.models.training import REASONS, train_step
@@ -110,23 +111,20 @@ def train_samples(catalog: Catalog, model: str, chip: str, chips: int, seq_len: 
                             out["reason"] == 0, lay)
 
 
-def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len: int,
-                  output_len: int, system: str | None = None, phase: str = "serve",
-                  ttft_ms: float | None = None, tpot_ms: float | None = None,
+def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, job: ServingJob,
+                  system: str | None = None, ttft_ms: float | None = None, tpot_ms: float | None = None,
                   weight_precision: str = "bf16", kv_precision: str = "bf16",
                   mtp_accept: float | None = None, samples: int = 1000, seed: int = 0,
                   top_configs: int = 16, batch: int | None = None, memory_gb: float | None = None,
-                  ep_overlap: bool = False, cached_len: int = 0, requests: int | None = None,
-                  kv_reserve: str = "used", max_batch: int | None = None,
-                  **layout: int) -> pd.DataFrame:
-    """Serving throughput under SLOs with the chip's uncertain specs drawn ``samples`` times.
+                  ep_overlap: bool = False, **layout: int) -> pd.DataFrame:
+    """Serving throughput of ``job`` under SLOs with the chip's uncertain specs drawn ``samples`` times.
 
     The ``top_configs`` best (layout, batch) pairs at the point estimate that fit and meet the
     SLOs are evaluated under every sample; each sample keeps its best pair that still fits and
-    meets them. ``layout`` (tp, pp, ep, dp) and ``batch`` fix parts of the configuration;
-    ``memory_gb`` and ``ep_overlap`` are as in `chipgap.analyses.infer.serving_setup`,
-    ``cached_len``, ``requests``, ``kv_reserve`` and ``max_batch`` as in
-    `chipgap.analyses.infer.serve`.
+    meets them. ``layout`` (tp, pp, ep, dp) and ``batch`` fix parts of the configuration, as in
+    `chipgap.analyses.infer.serve`, which also says what ``job`` (a
+    `chipgap.catalog.serving_job.ServingJob`) sets; ``memory_gb`` and ``ep_overlap`` are as in
+    `chipgap.analyses.infer.serving_setup`.
 
     Returns
     -------
@@ -135,17 +133,14 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
     """
     s = infer_mod.serving_setup(catalog, model, chip, chips, system, weight_precision, kv_precision,
                                 mtp_accept, memory_gb, ep_overlap)
-    df = infer_mod.serve(s, input_len, output_len, batch, ttft_ms=ttft_ms, tpot_ms=tpot_ms, phase=phase,
-                         cached_len=cached_len, requests=requests, kv_reserve=kv_reserve,
-                         max_batch=max_batch, **layout)
+    df = infer_mod.serve(s, job, batch, ttft_ms=ttft_ms, tpot_ms=tpot_ms, **layout)
     top = infer_mod.best(df, top_configs)
     if top.empty:
         raise InputError("chips", f"an instance size at which {s.serving.workload.id} fits on "
                                   f"{s.chip} and meets the SLOs", chips)
     sampled = infer_mod.sampled(catalog, s, Sampler(samples, seed))
     grid = {k: top[k].to_numpy()[:, None] for k in ("tp", "pp", "ep", "dp", "batch")}
-    out = infer_mod.serve_arrays(sampled, grid, input_len, output_len, phase, cached_len, requests,
-                                 kv_reserve, max_batch)
+    out = infer_mod.serve_arrays(sampled, grid, job)
     ok = out["reason"] == 0
     if ttft_ms is not None:
         ok &= out["ttft_ms"] <= ttft_ms
@@ -153,4 +148,3 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, input_len
         ok &= out["tpot_ms"] <= tpot_ms
     metrics = {k: out[k] for k in SERVE_METRICS}
     return _best_per_sample(metrics, np.broadcast_to(out["tokens_per_s_per_chip"], ok.shape), ok, grid)
-

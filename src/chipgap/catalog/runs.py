@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from chipgap.catalog.quantity import Positive, PositiveQuantity
 from chipgap.catalog.schema import Record, Slug, Text
+from chipgap.catalog.serving_job import Phase, ServingJob
 
 Count = Annotated[int, Field(strict=True, gt=0)]
 
@@ -96,35 +97,34 @@ class ServingLayout(BaseModel):
     dp: Count = 1
 
 
-class ServingRun(Record):
+class ServingRun(ServingJob, Record):
     """One published inference measurement of a serving instance of ``chips`` chips.
+
+    Its `ServingJob` fields, with their rules, are the job it timed: ``phase`` (``prefill`` or
+    ``decode`` alone, disaggregated serving, or ``serve``, both, offline), ``input_len``,
+    ``output_len``, ``cached_len`` (prompt tokens per request that hit the prefix cache;
+    ``prefill_tokens_per_s_per_chip`` then counts the computed prompt tokens), ``requests``
+    (an offline ``serve`` run of that many requests, all queued at once, whose throughput
+    includes the last, partial wave; None for steady state), and what the engine did:
+    ``kv_reserve`` and ``max_batch``.
 
     ``metric``: ``output_tokens_per_s_per_chip`` (generated tokens per second over all chips of
     the instance), ``prefill_tokens_per_s_per_chip`` (prompt tokens), ``ttft_ms`` or
     ``tpot_ms``. ``batch`` is the number of concurrent sequences of the whole instance, None
-    for offline max-throughput runs (the batch memory allows). ``phase`` says what was timed:
-    ``prefill`` or ``decode`` alone (disaggregated serving) or ``serve`` (both, offline).
-    ``ep_overlap``: the engine overlaps expert all-to-all with compute (two-batch overlap).
-    ``cached_len``: prompt tokens per request that hit the prefix cache (attended to, not
-    computed); ``prefill_tokens_per_s_per_chip`` then counts the computed prompt tokens.
-    ``requests``: an offline ``serve`` run of that many requests, all queued at once (its
-    throughput includes the last, partial wave); None for steady state. ``kv_reserve`` and
-    ``max_batch`` are what the engine did (see `chipgap.analyses.infer.serve`): reserve each
-    request's whole sequence on admission or only what it holds, and its max batch size.
+    for offline max-throughput runs (the batch memory allows). ``ep_overlap``: the engine
+    overlaps expert all-to-all with compute (two-batch overlap).
     """
 
+    # pydantic's own errors, which the catalog loader locates in the file (pydantic would run
+    # ServingJob's __init__, which raises FieldError, inside model_validate too)
+    __init__ = BaseModel.__init__
+
     kind: Literal["serving"] = "serving"
+    phase: Phase  # no default: a published run says what it timed
     workload: Slug
     chip: Slug
     system: Slug | None = None
     chips: Count
-    phase: Literal["prefill", "decode", "serve"]
-    input_len: Count
-    output_len: Count
-    cached_len: Annotated[int, Field(strict=True, ge=0)] = 0
-    requests: Count | None = None
-    kv_reserve: Literal["used", "full"] = "used"
-    max_batch: Count | None = None
     batch: Count | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
@@ -139,11 +139,3 @@ class ServingRun(Record):
     source: tuple[Slug, ...] = Field(min_length=1)
     location: Annotated[str, StringConstraints(max_length=300)]
     framework: Text | None = None
-
-    @model_validator(mode="after")
-    def _cache_within_prompt(self) -> ServingRun:
-        if self.cached_len >= self.input_len:
-            raise ValueError(f"cached_len {self.cached_len} must be below input_len {self.input_len}")
-        if self.requests is not None and self.phase != "serve":
-            raise ValueError("requests applies to phase serve only")
-        return self

@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chipgap.catalog.serving_job import Phase
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, validation_message
 
@@ -83,7 +84,7 @@ class ServeQuestion(_WorkloadQuestion):
     ask: Literal["serve"]
     input_len: PositiveInt
     output_len: PositiveInt
-    phase: Literal["serve", "decode", "prefill"] = "serve"
+    phase: Phase = "serve"
     ttft_ms: Annotated[float, Field(gt=0)] | None = None
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"

@@ -13,6 +13,7 @@ from chipgap.analyses.infer import best, serve, serving_setup
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import quantity_fields
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
 from chipgap.errors import InputError
@@ -150,7 +151,7 @@ def tco_cmd(
     if model is not None and rate is None:
         s = cat.system(system)
         setup = serving_setup(cat, model, s.chip, int(s.chip_count.point), s.id, precision)
-        top = best(serve(setup, input_len, output_len), 1)
+        top = best(serve(setup, ServingJob(input_len=input_len, output_len=output_len)), 1)
         if top.empty:
             raise InputError("--model", f"a model that fits on one {s.id}", model)
         rate = float(top.tokens_per_s_per_chip[0])

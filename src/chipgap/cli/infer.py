@@ -10,6 +10,7 @@ import typer
 
 from chipgap.analyses.infer import best, pareto, serve, serving_setup
 from chipgap.analyses.uncertainty import SERVE_METRICS, serve_samples, summarize
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.cli import get_catalog
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
                                 save_figure, spread_json)
@@ -75,24 +76,23 @@ def infer(
     """
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
                       mtp_accept, memory_gb, ep_overlap)
-    df = serve(s, input_len, output_len, batch, tp, pp, ep, dp, ttft_ms, tpot_ms, phase.value, cached_len,
-               requests, kv_reserve, max_batch)
+    job = ServingJob(phase=phase.value, input_len=input_len, output_len=output_len, cached_len=cached_len,
+                     requests=requests, kv_reserve=kv_reserve, max_batch=max_batch)
+    df = serve(s, job, batch, tp, pp, ep, dp, ttft_ms, tpot_ms)
     rows = best(df, top)
     if chart is not None:
         _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
-              "phase": phase.value, "input_len": input_len, "output_len": output_len, "cached_len": cached_len,
-              "requests": requests, "kv_reserve": kv_reserve, "max_batch": max_batch,
-              "precision": precision, "kv_precision": kv_precision, "mtp_accept": mtp_accept,
+              **job.model_dump(), "precision": precision, "kv_precision": kv_precision,
+              "mtp_accept": mtp_accept,
               "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
               "assumptions": list(s.assumptions)}
     spread = None
     if samples and not rows.empty:
-        draws = serve_samples(get_catalog(ctx), model, chip, chips, input_len, output_len, system, phase.value,
-                              ttft_ms, tpot_ms, precision, kv_precision, mtp_accept, samples, seed,
-                              batch=batch, memory_gb=memory_gb, ep_overlap=ep_overlap, cached_len=cached_len,
-                              requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
-                              **{k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v})
+        layout = {k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v}
+        draws = serve_samples(get_catalog(ctx), model, chip, chips, job, system, ttft_ms, tpot_ms, precision,
+                              kv_precision, mtp_accept, samples, seed, batch=batch, memory_gb=memory_gb,
+                              ep_overlap=ep_overlap, **layout)
         spread = summarize(draws, SERVE_METRICS)
     if fmt is Format.json:
         out = {"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],

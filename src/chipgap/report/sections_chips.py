@@ -10,6 +10,7 @@ from chipgap.analyses import infer, train
 from chipgap.analyses.accuracy import predict, predict_runs, predict_serving_runs, summary
 from chipgap.analyses.export import classify_chips, headroom
 from chipgap.analyses.uncertainty import serve_samples, summarize, train_samples
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import ChipgapError
 from chipgap.report import context as cx
 from chipgap.report.context import Context, chip_cell, q_cell
@@ -156,11 +157,12 @@ def workloads(ctx: Context) -> Section:
 
 def _serving_dense(ctx: Context, s: Section) -> None:
     cat, q = ctx.catalog, cx.SERVE_DENSE
+    job = ServingJob(input_len=q["input_len"], output_len=q["output_len"])
     rows = []
     for cid in cx.SERVE_CHIPS:
         try:
-            df = serve_samples(cat, q["model"], cid, q["chips"], q["input_len"], q["output_len"],
-                               tpot_ms=q["tpot_ms"], samples=ctx.samples, seed=ctx.seed)
+            df = serve_samples(cat, q["model"], cid, q["chips"], job, tpot_ms=q["tpot_ms"],
+                               samples=ctx.samples, seed=ctx.seed)
         except ChipgapError as e:
             s.missing.append(f"serving {q['model']} on {cid}: {e}")
             continue
@@ -180,10 +182,11 @@ def _serving_dense(ctx: Context, s: Section) -> None:
 
 def _serving_moe(ctx: Context, s: Section) -> None:
     cat, q = ctx.catalog, cx.SERVE_MOE
+    job = ServingJob(phase="decode", input_len=q["input_len"], output_len=q["output_len"])
     rows, fronts = [], {}
     for cid, (n, precision) in cx.MOE_INSTANCES.items():
         setup = infer.serving_setup(cat, q["model"], cid, n, weight_precision=precision)
-        every = infer.serve(setup, q["input_len"], q["output_len"], tpot_ms=q["tpot_ms"], phase="decode")
+        every = infer.serve(setup, job, tpot_ms=q["tpot_ms"])
         fronts[f"{n} x {cat.chip(cid).name}"] = every
         top = infer.best(every, 1)
         if top.empty:
@@ -279,13 +282,14 @@ def cpus(ctx: Context) -> Section:
     s = Section("cpus", 9, "CPUs: distilled DeepSeek-R1 on Zhaoxin and x86 servers",
                 "How fast does a distilled R1 model run on CPUs, where memory bandwidth decides?")
     cat = ctx.catalog
+    job = ServingJob(phase="decode", input_len=1024, output_len=512)
     rows = []
     for cid in cx.CPU_CHIPS:
         c = cat.chip(cid)
         for precision in ("bf16", "int4"):
             setup = infer.serving_setup(cat, cx.CPU_MODEL, cid, 1, weight_precision=precision)
-            one = infer.serve(setup, 1024, 512, batch=1, phase="decode")
-            many = infer.best(infer.serve(setup, 1024, 512, phase="decode", tpot_ms=200.0), 1)
+            one = infer.serve(setup, job, batch=1)
+            many = infer.best(infer.serve(setup, job, tpot_ms=200.0), 1)
             single = float(one.tokens_per_s.iloc[0])
             s.numbers[f"cpu.{cid}.{precision}.single_stream"] = single
             compute_known = c.bf16_dense_tflops is not None or c.fp32_dense_tflops is not None

@@ -101,13 +101,12 @@ def _serve(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
     li, bi, si = local // (nb * ns), (local // ns) % nb, local % ns
     arrays = {k: lay[k][li] for k in SERVE_LAYOUT_KEYS} | {"batch": grid.batches[bi]}
     s = dataclasses.replace(s, hardware=_sampled(grid.hardware(case.pair), s.hardware, si))
-    input_len, output_len, cached_len, requests = case.shape
-    out = infer_mod.serve_arrays(s, arrays, input_len, output_len, sp.phase, cached_len, requests or None,
-                                 sp.kv_reserve, sp.max_batch)
+    job = case.shape
+    out = infer_mod.serve_arrays(s, arrays, job)
     n = local.size
-    cols = {**_inputs(plan, grid, case, local, si), "input_len": np.full(n, input_len),
-            "output_len": np.full(n, output_len), "cached_len": np.full(n, cached_len),
-            "requests": np.full(n, requests), **arrays}
+    cols = {**_inputs(plan, grid, case, local, si), "input_len": np.full(n, job.input_len),
+            "output_len": np.full(n, job.output_len), "cached_len": np.full(n, job.cached_len),
+            "requests": np.full(n, job.requests or 0), **arrays}
     cols.update({k: np.broadcast_to(v, (n,)) for k, v in out.items()})
     cols["valid"] = cols["reason"] == 0
     slo = cols["valid"].copy()

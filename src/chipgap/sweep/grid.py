@@ -19,6 +19,7 @@ from chipgap.analyses import infer as infer_mod
 from chipgap.analyses import train as train_mod
 from chipgap.analyses.econ import tco
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import ChipgapError
 from chipgap.models.sampling import Sampler
 from chipgap.models.training import RECOMPUTE, Hardware
@@ -29,15 +30,14 @@ SERVE_LAYOUT_KEYS = ("tp", "pp", "ep", "dp")
 
 
 class Case(NamedTuple):
-    """One point of the outer axes; ``shape`` is ``(seq_len, global_batch)`` when training,
-    ``(input_len, output_len, cached_len, requests)`` when serving (requests 0: the steady
-    state). ``pair`` and ``model`` are axis indices."""
+    """One point of the outer axes; ``shape`` is ``(seq_len, global_batch)`` when training, the
+    `ServingJob` of a request shape when serving. ``pair`` and ``model`` are axis indices."""
 
     index: int
     pair: int
     model: int
     chips: int
-    shape: tuple[int, ...]
+    shape: tuple[int, int] | ServingJob
 
 
 def axis_sizes(spec: Spec, n_pairs: int) -> tuple[int, int, int, int]:
@@ -53,9 +53,7 @@ def case_at(spec: Spec, n_pairs: int, index: int) -> Case:
     if isinstance(spec, TrainSpec):
         counts, shape = spec.chip_counts, spec.shapes[s]
         return Case(index, p, m, counts[c], (shape.seq_len, shape.global_batch))
-    shape = spec.lengths[s]
-    return Case(index, p, m, spec.instance_chips[c],
-                (shape.input_len, shape.output_len, shape.cached_len, shape.requests or 0))
+    return Case(index, p, m, spec.instance_chips[c], spec.job(s))
 
 
 class CaseGrid:
@@ -128,7 +126,7 @@ class CaseGrid:
 
     def _layouts(self, pair: int, model: int, chips: int, seq_len: int) -> dict[str, np.ndarray]:
         sp = self.spec
-        shape = (seq_len, sp.shapes[0].global_batch) if isinstance(sp, TrainSpec) else (1, 1)
+        shape = (seq_len, sp.shapes[0].global_batch) if isinstance(sp, TrainSpec) else sp.job(0)
         case = Case(-1, pair, model, chips, shape)
         s = self.setup(case)
         if isinstance(sp, TrainSpec):

@@ -23,8 +23,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from chipgap.catalog.serving_job import KvReserve, Phase, ServingJob
 from chipgap.catalog.yamlio import read_yaml
-from chipgap.errors import CatalogError, validation_message
+from chipgap.errors import CatalogError, FieldError, validation_message
 
 Count = Annotated[int, Field(ge=1, strict=True)]
 Ids = Annotated[list[str], Field(min_length=1)]
@@ -47,18 +48,13 @@ class Shape(_Record):
 class Lengths(_Record):
     """One request shape: ``input_len`` prompt tokens, the first ``cached_len`` of them a
     prefix-cache hit, and ``output_len`` generated ones; ``requests``: an offline job of that
-    many requests queued at once (phase serve; default the steady state)."""
+    many requests queued at once (phase serve; default the steady state). With the spec's
+    phase and engine it makes one `ServingJob` (`ServeSpec.job`), whose rules apply."""
 
     input_len: Count
     output_len: Count
     cached_len: Annotated[int, Field(ge=0, strict=True)] = 0
     requests: Count | None = None
-
-    @model_validator(mode="after")
-    def _cache_within_prompt(self) -> Lengths:
-        if self.cached_len >= self.input_len:
-            raise ValueError(f"cached_len {self.cached_len} must be below input_len {self.input_len}")
-        return self
 
 
 class TrainLayout(_Record):
@@ -105,26 +101,34 @@ class TrainSpec(_Common):
 
 
 class ServeSpec(_Common):
-    """A serving sweep (``kind: serve``); ``kv_reserve`` and ``max_batch`` describe the engine
-    (see `chipgap.analyses.infer.serve`)."""
+    """A serving sweep (``kind: serve``); ``phase``, ``kv_reserve`` and ``max_batch`` apply to
+    every request shape of ``lengths`` (see `chipgap.catalog.serving_job.ServingJob`)."""
 
     kind: Literal["serve"]
     instance_chips: Annotated[list[Count], Field(min_length=1)]
     lengths: Annotated[list[Lengths], Field(min_length=1)]
     layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1)] = "search"
     batches: Annotated[list[Count], Field(min_length=1)] | None = None
-    phase: Literal["serve", "decode", "prefill"] = "serve"
+    phase: Phase = "serve"
     weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
     ttft_ms: Annotated[float, Field(gt=0)] | None = None
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
-    kv_reserve: Literal["used", "full"] = "used"
+    kv_reserve: KvReserve = "used"
     max_batch: Count | None = None
 
+    def job(self, i: int) -> ServingJob:
+        """The serving job of request shape ``lengths[i]``."""
+        return ServingJob(phase=self.phase, kv_reserve=self.kv_reserve, max_batch=self.max_batch,
+                          **self.lengths[i].model_dump())
+
     @model_validator(mode="after")
-    def _jobs_are_served(self) -> ServeSpec:
-        if self.phase != "serve" and any(x.requests is not None for x in self.lengths):
-            raise ValueError("lengths.requests applies to phase serve only")
+    def _jobs_are_valid(self) -> ServeSpec:
+        for i in range(len(self.lengths)):
+            try:
+                self.job(i)
+            except FieldError as e:
+                raise FieldError(type(self).__name__, f"lengths.{i}.{e.field}", e.message) from None
         return self
 
 
@@ -136,6 +140,9 @@ def _message(e: ValidationError) -> tuple[str, str | None]:
     """The first problem of a validation error as (message, dotted field); of a union's
     alternatives ('search' or a list of layouts) the one that got furthest into the value."""
     errs = e.errors()
+    cause = errs[0].get("ctx", {}).get("error")
+    if isinstance(cause, FieldError):  # a ServingJob rule, located by ServeSpec._jobs_are_valid
+        return cause.message, cause.field
     same = [x for x in errs if tuple(x["loc"][:2]) == tuple(errs[0]["loc"][:2])]
     err = max(same, key=lambda x: len(x["loc"]))
     loc = [str(p) for p in err.get("loc", ())]

@@ -82,12 +82,11 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
     df = predict_serving_runs(cat)
     s = summary(df)
     assert s.loc["holdout", "cases"] >= 36
-    # Guards against regressions at today's level (median 12 %, worst +46 %); the targets are
-    # 15 % and 35 %. The misses are optimistic: SGLang 0.3's offline Llama 70B (+46 %: engine
-    # overheads and ShareGPT's spread of lengths the model leaves out), then Qwen3 on
-    # TensorRT-LLM v1.0 and Mixtral on v0.17 (up to +36 %).
+    # The targets are 15 % and 35 %; today the median is 12 % and the worst +36 %, Qwen3-235B
+    # on H200 under TensorRT-LLM v1.0 (expert-parallel load imbalance, which the model leaves
+    # out, is the likeliest reason). This guards against regressions at today's level.
     assert s.loc["holdout", "median_abs_error_pct"] <= 12.5
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 48.0
+    assert s.loc["holdout", "worst_abs_error_pct"] <= 37.0
     dense_trt = df[(df.split == "holdout") & df.run.str.startswith("trtllm-llama")]
     assert dense_trt.error_pct.abs().max() <= 24.0   # dense models on TensorRT-LLM stay near 20 %
     # The 910C's dies are devices (each holds its own copy of the attention weights under data-

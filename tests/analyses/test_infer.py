@@ -63,3 +63,20 @@ def test_a_910c_package_is_two_devices(catalog):
     assert replicated.memory_gb_per_chip == pytest.approx(2 * weights, rel=0.02)
     # per package: two devices' sequences over one package
     assert replicated.tokens_per_s_per_chip == pytest.approx(replicated.tokens_per_s)
+
+
+def test_an_engine_that_schedules_between_steps_loses_a_tenth_of_each_step(cat):
+    # SGLang before v0.4 left the GPU idle while its CPU scheduled the next step; v0.4's
+    # overlap scheduler gained 1.1x. Without it, every step takes 1.1x as long: TTFT and TPOT
+    # grow by 10 %, throughput falls to 1/1.1, and the breakdown shows the idle tenth.
+    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
+    for phase, requests in (("serve", 3000), ("serve", None), ("decode", None), ("prefill", None)):
+        fast = serve(s, ServingJob(phase=phase, input_len=1000, output_len=1000, requests=requests),
+                     batch=256).iloc[0]
+        slow = serve(s, ServingJob(phase=phase, input_len=1000, output_len=1000, requests=requests,
+                                   overlap_scheduler=False), batch=256).iloc[0]
+        assert slow.tokens_per_s == pytest.approx(fast.tokens_per_s / 1.1, rel=1e-12)
+        assert slow.tpot_ms == pytest.approx(fast.tpot_ms * 1.1, rel=1e-12)
+        assert slow.ttft_ms == pytest.approx(fast.ttft_ms * 1.1, rel=1e-12)
+        assert fast.scheduler_s == 0.0
+        assert slow.scheduler_s == pytest.approx(0.1 * fast.tpot_ms / 1e3, rel=1e-12)

@@ -53,6 +53,10 @@ class ServingJob(BaseModel):
         admission (TensorRT-LLM's default GUARANTEED_NO_EVICT policy), so fewer fit.
     max_batch : int or None, default=None
         The engine's cap on sequences in flight on the instance; None for no cap.
+    overlap_scheduler : bool, default=True
+        The engine prepares each step on the CPU while the accelerators run the one before
+        (SGLang from v0.4, TensorRT-LLM). False: they idle while it schedules, as SGLang's did
+        before v0.4 (see `chipgap.analyses.infer.SERIAL_SCHEDULER_SLOWDOWN`).
 
     Raises
     ------
@@ -78,6 +82,7 @@ class ServingJob(BaseModel):
     requests: Count | None = None
     kv_reserve: KvReserve = "used"
     max_batch: Count | None = None
+    overlap_scheduler: Annotated[bool, Field(strict=True)] = True
 
     def __init__(self, **fields: Any) -> None:
         # a ChipgapError for callers and the CLI, which pydantic's ValidationError is not

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from chipgap.analyses.infer import best, pareto, serve, serving_setup
+from chipgap.analyses.infer import DECODE_BREAKDOWN, best, pareto, serve, serving_setup
 from chipgap.analyses.uncertainty import SERVE_METRICS, serve_samples, summarize
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.cli import get_catalog
@@ -17,7 +17,6 @@ from chipgap.cli.output import (Format, console, num, print_csv, print_json, pri
 
 Opt = typer.Option
 Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
-BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s")
 
 
 class Phase(str, Enum):
@@ -47,6 +46,10 @@ def infer(
                                         "TensorRT-LLM's default).")] = "used",
     max_batch: Annotated[int | None, Opt("--max-batch", min=1,
                                          help="Engine's max sequences in flight on the instance.")] = None,
+    overlap_scheduler: Annotated[bool, Opt("--overlap-scheduler/--serial-scheduler",
+                                           help="The engine schedules the next step while the chips run "
+                                                "(SGLang from v0.4, TensorRT-LLM), or between steps, the "
+                                                "chips idle (SGLang before v0.4: steps 1.1x as long).")] = True,
     batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
     precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
     kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
@@ -77,7 +80,8 @@ def infer(
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
                       mtp_accept, memory_gb, ep_overlap)
     job = ServingJob(phase=phase.value, input_len=input_len, output_len=output_len, cached_len=cached_len,
-                     requests=requests, kv_reserve=kv_reserve, max_batch=max_batch)
+                     requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
+                     overlap_scheduler=overlap_scheduler)
     df = serve(s, job, batch, tp, pp, ep, dp, ttft_ms, tpot_ms)
     rows = best(df, top)
     if chart is not None:
@@ -113,7 +117,7 @@ def infer(
                 ["layout", "batch", "TTFT ms", "TPOT ms", "tokens/s", "tokens/s/chip", "GB/chip"],
                 numeric_from=1)
     first = rows.iloc[0]
-    print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in BREAKDOWN],
+    print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in DECODE_BREAKDOWN],
                 ["decode step part", "ms"], title="Where a decode step goes (first row)")
     if spread is not None:
         print_spread(spread, "Spread from the chip's spec ranges", samples, seed)
@@ -130,4 +134,4 @@ def _result(r: dict) -> dict:
             "ttft_ms": r["ttft_ms"], "tpot_ms": r["tpot_ms"], "tokens_per_s": r["tokens_per_s"],
             "tokens_per_s_per_chip": r["tokens_per_s_per_chip"],
             "memory_gb_per_chip": r["memory_gb_per_chip"], "fits": r["fits"],
-            "breakdown_ms": {k.removesuffix("_s"): r[k] * 1e3 for k in BREAKDOWN}}
+            "breakdown_ms": {k.removesuffix("_s"): r[k] * 1e3 for k in DECODE_BREAKDOWN}}

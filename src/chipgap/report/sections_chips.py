@@ -195,7 +195,7 @@ def _serving_moe(ctx: Context, s: Section) -> None:
         b = top.iloc[0]
         s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
         ctx.shared.setdefault("moe_rate", {})[cid] = float(b.tokens_per_s_per_chip)
-        step = sum(b[k] for k in ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s"))
+        step = sum(b[k] for k in infer.DECODE_BREAKDOWN)
         d = setup.devices
         rows.append([chip_cell(cat, cid), cell(f"{n} chips{f' ({n * d} dies)' if d > 1 else ''}, {precision}, "
                                               f"EP{b.ep} DP{b.dp}"),

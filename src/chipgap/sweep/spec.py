@@ -101,8 +101,9 @@ class TrainSpec(_Common):
 
 
 class ServeSpec(_Common):
-    """A serving sweep (``kind: serve``); ``phase``, ``kv_reserve`` and ``max_batch`` apply to
-    every request shape of ``lengths`` (see `chipgap.catalog.serving_job.ServingJob`)."""
+    """A serving sweep (``kind: serve``); ``phase``, ``kv_reserve``, ``max_batch`` and
+    ``overlap_scheduler`` apply to every request shape of ``lengths`` (see
+    `chipgap.catalog.serving_job.ServingJob`)."""
 
     kind: Literal["serve"]
     instance_chips: Annotated[list[Count], Field(min_length=1)]
@@ -116,11 +117,12 @@ class ServeSpec(_Common):
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
     kv_reserve: KvReserve = "used"
     max_batch: Count | None = None
+    overlap_scheduler: Annotated[bool, Field(strict=True)] = True
 
     def job(self, i: int) -> ServingJob:
         """The serving job of request shape ``lengths[i]``."""
         return ServingJob(phase=self.phase, kv_reserve=self.kv_reserve, max_batch=self.max_batch,
-                          **self.lengths[i].model_dump())
+                          overlap_scheduler=self.overlap_scheduler, **self.lengths[i].model_dump())
 
     @model_validator(mode="after")
     def _jobs_are_valid(self) -> ServeSpec:

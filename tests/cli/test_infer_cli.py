@@ -82,3 +82,16 @@ def test_an_offline_job_size_is_for_phase_serve_only():
     assert r.exit_code == 2 and "requests" in r.output and "Traceback" not in r.output
     r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--requests", 3000, "--format", "json")
     assert r.exit_code == 0 and json.loads(r.stdout)["inputs"]["requests"] == 3000
+
+
+def test_a_serial_scheduler_shows_as_idle_time_in_the_breakdown():
+    args = ("infer", "-m", "llama-3.1-8b", "-c", "a100", "--input-len", 226, "--output-len", 194,
+            "--batch", 512, "--format", "json")
+    fast, slow = run(*args), run(*args, "--serial-scheduler")
+    assert fast.exit_code == 0 and slow.exit_code == 0, slow.output
+    a, b = json.loads(fast.stdout), json.loads(slow.stdout)
+    assert a["inputs"]["overlap_scheduler"] is True and b["inputs"]["overlap_scheduler"] is False
+    ra, rb = a["results"][0], b["results"][0]
+    assert ra["breakdown_ms"]["scheduler"] == 0
+    assert rb["breakdown_ms"]["scheduler"] > 0
+    assert rb["tokens_per_s"] < ra["tokens_per_s"]

@@ -175,6 +175,10 @@ def test_the_pipeline_split_balances_the_head_by_hand():
     # split stays even, with the head on top of 12 layers.
     layers, head = _busiest_stage(96.0, np.array([8.0]), 1.0, 0.3)
     assert (float(layers[0]), float(head[0])) == (12.0, 1.0)
+    # a head of 1.5 layers over 32 layers on 8 stages: 3 layers there (4.5) and 29 over the
+    # other seven, 5 on the busiest (5 < 5.5 of the even split)
+    layers, head = _busiest_stage(32.0, np.array([8.0]), 1.0, 1.5)
+    assert (float(layers[0]), float(head[0])) == (5.0, 0.0)
     # one stage holds everything
     layers, head = _busiest_stage(94.0, np.array([1.0]), 1.0, 1.2)
     assert (float(layers[0]), float(head[0])) == (94.0, 1.0)

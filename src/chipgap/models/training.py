@@ -215,6 +215,8 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     c = _layer_compute(job, hw, eff, lw, L)
     m = _layer_comm(job, hw, eff, lw, L, c)
     pipe = _pipeline(job, hw, eff, L, c, m)
+    # a split that balances the head may put more layers on some stage than an even one
+    L.layers = np.maximum(L.layers, pipe["layers"])
     dpo = _data_parallel(job, hw, eff, lw, L, c, m)
     mem = _memory(job, lw, L, c, dpo)
     step = L.micro * pipe["stage"] + pipe["bubble"] + dpo["dp_exposed"] + dpo["optimizer"]
@@ -243,7 +245,8 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
 class _Layout:
     """A layout's degrees (raw, for the feasibility tests), their clamped float forms (degrees
     below 1 are flagged as invalid; clamping keeps the arithmetic finite) and what follows from
-    them: micro-batches per step, layers on the busiest stage, tokens per chip per micro-batch."""
+    them: micro-batches per step, the most layers a stage holds (an even split's, until
+    `_pipeline` balances the head), tokens per chip per micro-batch."""
 
     def __init__(self, job: Job, tp, pp, dp, cp, ep, vpp, mbs, zero, recompute):  # noqa: ANN001
         self.tp, self.pp, self.dp, self.cp, self.ep = tp, pp, dp, cp, ep
@@ -339,12 +342,12 @@ def _pipeline(job: Job, hw: Hardware, eff: Efficiency, L: _Layout, c: dict, m: d
 
 
 def _busiest_stage(n_layers: float, pp, layer_time, t_end):  # noqa: ANN001, ANN202
-    """Layers on the busiest pipeline stage and whether it is the last one, whose extra work
-    ``t_end`` (LM head, MTP modules) it also runs (0 or 1), when the split of layers over stages
-    balances that work: the last stage may hold fewer layers than the
-    others (Llama 3 drops a layer from its last stage, arXiv 2407.21783 section 3.3.2; Megatron's
-    ``--decoder-last-pipeline-num-layers`` and MindSpeed's ``--num-layer-list`` do the same).
-    An even split where the layers divide evenly; a stage's layers are whole."""
+    """Layers on the busiest pipeline stage and whether it is the last one (0 or 1), which also
+    runs ``t_end`` (LM head, MTP modules), when the split of layers over stages balances that
+    work: the last stage may hold fewer layers than the others (Llama 3 drops a layer from its
+    last stage, arXiv 2407.21783 section 3.3.2; Megatron's ``--decoder-last-pipeline-num-layers``
+    and MindSpeed's ``--num-layer-list`` do the same). Stages hold whole layers; where the
+    layers divide evenly and the head is light, the split stays even."""
     even = np.ceil(n_layers / pp)
     layers, head = even, np.ones_like(even)
     best = even * layer_time + t_end

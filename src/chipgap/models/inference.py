@@ -1,8 +1,9 @@
 """Prefill and decode time of LLM serving for arrays of layouts and batch sizes.
 
-Shares the training model's vocabulary (`chipgap.models.transformer.LayerWork`), roofline and
-efficiency constants: each operator takes the longer of its FLOPs at the achieved fraction of
-peak and its bytes at the achieved fraction of memory bandwidth. Decode reads every weight a
+Shares the training model's vocabulary (`chipgap.models.transformer.LayerWork`) and efficiency
+constants: each operator combines the time of its FLOPs at the achieved fraction of peak and of
+its bytes at the achieved fraction of memory bandwidth (`ROOFLINE_SHARPNESS`: a roofline that
+is rounded at the ridge, where the two overlap imperfectly). Decode reads every weight a
 step touches once per step and each sequence's KV cache once per token, so it is usually
 memory-bound; prefill is the training forward pass. Norms, residual adds, rotary, activation
 functions and the MoE token permutation stream their activations through memory in both phases;
@@ -85,8 +86,9 @@ def _compute_peak(hw: Hardware, precision: str, eff: Efficiency):  # noqa: ANN20
 ROOFLINE_SHARPNESS = 2.0
 """How an operator's compute time ``c`` and memory time ``m`` combine: ``(c^p + m^p)^(1/p)``.
 The plain roofline (``max``, p infinite) assumes the two overlap perfectly; near the ridge point
-they do not. DeepGEMM's published FP8 GEMM table on the H800 (README, first release, February
-2025: 28 dense and grouped shapes, M of 64 to 8,192 tokens) has ``max`` overstating GEMMs of
+they do not. DeepGEMM's published FP8 GEMM table on the H800 (github.com/deepseek-ai/DeepGEMM,
+README of the first release, February 2025: 28 dense and grouped shapes, M of 64 to 8,192
+tokens; `tests/models/test_inference.py` holds it) has ``max`` overstating GEMMs of
 128-1,024 tokens by 20-45 % (median error 24 %); with p from 1.2 to 2 the median error is about
 8 %, rising above 2. 2 is the largest value the table supports, the nearest to ``max``."""
 

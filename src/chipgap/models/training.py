@@ -4,8 +4,9 @@ Every layout field (``tp, pp, dp, cp, ep, vpp, mbs, zero, recompute``) is an int
 shape ``(config,)`` (or anything broadcastable, such as ``(config, sample)`` together with
 hardware samples). Nothing loops over configurations: a million layouts are one call.
 
-The model, per micro-batch and pipeline stage: each operator takes the longer of its FLOPs at
-an achieved fraction of peak and its bytes at an achieved fraction of memory bandwidth; tensor,
+The model, per micro-batch and pipeline stage: matrix multiplies and attention run at an
+achieved fraction of peak, and the memory-bound work (norms, activations, residual adds, fp8
+casts, the weights streamed) adds its bytes at an achieved fraction of memory bandwidth; tensor,
 context and expert parallel collectives add exposed time on the fabric their group spans;
 the 1F1B pipeline adds ``(pp - 1) / vpp`` micro-batches of bubble; data-parallel gradient
 reduction hides behind the last micro-batch's backward pass, and the optimizer streams its

@@ -80,3 +80,9 @@ def test_an_engine_that_schedules_between_steps_loses_a_tenth_of_each_step(cat):
         assert slow.ttft_ms == pytest.approx(fast.ttft_ms * 1.1, rel=1e-12)
         assert fast.scheduler_s == 0.0
         assert slow.scheduler_s == pytest.approx(0.1 * fast.tpot_ms / 1e3, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0.5, float("nan"), "2", True])
+def test_an_expert_imbalance_below_one_or_not_a_number_is_refused(cat, bad):
+    with pytest.raises(InputError, match="ep_imbalance"):
+        serving_setup(cat, "deepseek-r1", "h800", 16, ep_imbalance=bad)

@@ -95,3 +95,15 @@ def test_a_serial_scheduler_shows_as_idle_time_in_the_breakdown():
     assert ra["breakdown_ms"]["scheduler"] == 0
     assert rb["breakdown_ms"]["scheduler"] > 0
     assert rb["tokens_per_s"] < ra["tokens_per_s"]
+
+
+def test_an_uneven_expert_load_slows_moe_decode_and_is_bounded_below_by_one():
+    args = ("infer", "-m", "deepseek-r1", "-c", "h800", "-n", 144, "--phase", "decode", "--input-len", 4096,
+            "--precision", "fp8", "--tp", 1, "--pp", 1, "--batch", 9216, "--format", "json")
+    even, skew = run(*args), run(*args, "--ep-imbalance", 1.5)
+    assert even.exit_code == 0 and skew.exit_code == 0, skew.output
+    a, b = json.loads(even.stdout), json.loads(skew.stdout)
+    assert b["inputs"]["ep_imbalance"] == 1.5
+    assert b["results"][0]["tokens_per_s"] < a["results"][0]["tokens_per_s"]
+    bad = run(*args, "--ep-imbalance", 0.5)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

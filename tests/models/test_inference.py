@@ -224,3 +224,34 @@ def test_the_roofline_near_the_ridge_matches_deepgemms_kernel_table():
     plain = flops / np.maximum(flops / (1979e12 * eff.gemm_max * (flops / g / 1e9) / (flops / g / 1e9 + 0.5)),
                                nbytes / (3350e9 * 0.8)) / 1e12
     assert np.median(np.abs(plain / tflops - 1)) > 0.20
+
+
+def test_the_busiest_expert_parallel_rank_sets_the_pace_by_hand():
+    # DeepSeek-V3 decode, 64 sequences on 32 chips (EP32), with GEMM efficiency independent of
+    # size, memory and link latency out of the way: the expert GEMMs and the all-to-all of the
+    # rank that receives twice the mean of routed tokens take exactly twice as long; with every
+    # expert on every chip (ep 1) there is no busiest rank.
+    import dataclasses
+
+    fast_mem = dataclasses.replace(H100, memory_bw_gbps=1e12)
+    eff = Efficiency(gemm_half_gflop=0.0, alpha_scaleup_s=0.0, alpha_scaleout_s=0.0)
+    even = Serving(DS, chips=32, weight_precision="fp8")
+    skew = Serving(DS, chips=32, weight_precision="fp8", ep_imbalance=2.0)
+    a = decode_step(even, fast_mem, eff, 1, 1, 32, 32, 64, 4096)
+    b = decode_step(skew, fast_mem, eff, 1, 1, 32, 32, 64, 4096)
+    assert float(b["experts_s"]) == pytest.approx(2 * float(a["experts_s"]), rel=1e-9)
+    assert float(b["ep_comm_s"]) == pytest.approx(2 * float(a["ep_comm_s"]), rel=1e-9)
+    assert float(b["attention_s"]) == float(a["attention_s"])
+    one = decode_step(Serving(DS, chips=8, weight_precision="fp8"), fast_mem, eff, 8, 1, 1, 1, 64, 4096)
+    one_skew = decode_step(Serving(DS, chips=8, weight_precision="fp8", ep_imbalance=2.0), fast_mem, eff,
+                           8, 1, 1, 1, 64, 4096)
+    assert float(one_skew["step_s"]) == float(one["step_s"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(imbalance=st.floats(1, 4), ep=st.sampled_from([1, 8, 32, 64]), batch=st.integers(1, 4096))
+def test_an_uneven_expert_load_never_speeds_a_step(imbalance, ep, batch):
+    s, skew = (Serving(DS, chips=64, weight_precision="fp8", ep_imbalance=x) for x in (1.0, imbalance))
+    args = (H100, EFF, 1, 1, ep, 64, batch)
+    assert float(decode_step(skew, *args, 2048)["step_s"]) >= float(decode_step(s, *args, 2048)["step_s"])
+    assert float(prefill(skew, *args, 2048)["prefill_s"]) >= float(prefill(s, *args, 2048)["prefill_s"])

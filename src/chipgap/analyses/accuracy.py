@@ -111,7 +111,8 @@ def predict_serving(catalog: Catalog, run: ServingRun, table: dict[str, Any] | N
     the best one memory (and its TPOT SLO) allows, as the run's engine would have picked
     (efficiency ``table``: default the shipped one)."""
     s = serving_setup(catalog, run.workload, run.chip, run.chips, run.system, run.weight_precision,
-                      run.kv_precision, run.mtp_accept, ep_overlap=run.ep_overlap)
+                      run.kv_precision, run.mtp_accept, ep_overlap=run.ep_overlap,
+                      ep_imbalance=run.ep_imbalance)
     if table is not None:
         s = dataclasses.replace(s, efficiency=efficiency_for(s.chip, table)[0])
     lay = run.layout

@@ -47,8 +47,9 @@ class ServingSetup:
 def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, system: str | None = None,
                   weight_precision: str = "bf16", kv_precision: str = "bf16",
                   mtp_accept: float | None = None, memory_gb: float | None = None,
-                  ep_overlap: bool = False) -> ServingSetup:
-    """Check a serving question's inputs once and fix the instance, hardware and efficiency."""
+                  ep_overlap: bool = False, ep_imbalance: float = 1.0) -> ServingSetup:
+    """Check a serving question's inputs once and fix the instance, hardware and efficiency
+    (``ep_overlap`` and ``ep_imbalance`` as in `chipgap.models.inference.Serving`)."""
     if not isinstance(chips, (int, np.integer)) or chips < 1:
         raise InputError("chips", "a whole number of at least 1", chips)
     if weight_precision not in inf.WEIGHT_BYTES:
@@ -57,6 +58,10 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
         raise InputError("kv_precision", ", ".join(inf.KV_BYTES), kv_precision)
     if mtp_accept is not None and not 0 <= mtp_accept <= 1:
         raise InputError("mtp_accept", "an acceptance rate in [0, 1]", mtp_accept)
+    if (isinstance(ep_imbalance, bool) or not isinstance(ep_imbalance, (int, float, np.number))
+            or not np.isfinite(ep_imbalance) or ep_imbalance < 1):
+        raise InputError("ep_imbalance", "the busiest expert-parallel rank's share over the mean, at least 1",
+                         ep_imbalance)
     c = catalog.chip(chip)
     notes = []
     if c.kind == "cpu" and c.memory_capacity_gib is None:
@@ -72,8 +77,11 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
     d = devices_per_chip(catalog, c.id)
     if d > 1:
         notes.append(f"each package is {d} devices; layouts count devices")
-    return ServingSetup(inf.Serving(w, int(chips) * d, weight_precision, kv_precision, mtp_accept, ep_overlap),
-                        hw.per_device(d), eff, c.id, sys_id, tuple(notes), d)
+    if ep_imbalance > 1:
+        notes.append(f"the busiest expert-parallel rank gets {ep_imbalance:g}x the mean of routed tokens")
+    serving = inf.Serving(w, int(chips) * d, weight_precision, kv_precision, mtp_accept, ep_overlap,
+                          float(ep_imbalance))
+    return ServingSetup(serving, hw.per_device(d), eff, c.id, sys_id, tuple(notes), d)
 
 
 def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:

@@ -116,14 +116,14 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, job: Serv
                   weight_precision: str = "bf16", kv_precision: str = "bf16",
                   mtp_accept: float | None = None, samples: int = 1000, seed: int = 0,
                   top_configs: int = 16, batch: int | None = None, memory_gb: float | None = None,
-                  ep_overlap: bool = False, **layout: int) -> pd.DataFrame:
+                  ep_overlap: bool = False, ep_imbalance: float = 1.0, **layout: int) -> pd.DataFrame:
     """Serving throughput of ``job`` under SLOs with the chip's uncertain specs drawn ``samples`` times.
 
     The ``top_configs`` best (layout, batch) pairs at the point estimate that fit and meet the
     SLOs are evaluated under every sample; each sample keeps its best pair that still fits and
     meets them. ``layout`` (tp, pp, ep, dp) and ``batch`` fix parts of the configuration, as in
     `chipgap.analyses.infer.serve`, which also says what ``job`` (a
-    `chipgap.catalog.serving_job.ServingJob`) sets; ``memory_gb`` and ``ep_overlap`` are as in
+    `chipgap.catalog.serving_job.ServingJob`) sets; ``memory_gb``, ``ep_overlap`` and ``ep_imbalance`` are as in
     `chipgap.analyses.infer.serving_setup`.
 
     Returns
@@ -132,7 +132,7 @@ def serve_samples(catalog: Catalog, model: str, chip: str, chips: int, job: Serv
         One row per sample: ``sample``, ``tp, pp, ep, dp, batch``, `SERVE_METRICS` and ``valid``.
     """
     s = infer_mod.serving_setup(catalog, model, chip, chips, system, weight_precision, kv_precision,
-                                mtp_accept, memory_gb, ep_overlap)
+                                mtp_accept, memory_gb, ep_overlap, ep_imbalance)
     df = infer_mod.serve(s, job, batch, ttft_ms=ttft_ms, tpot_ms=tpot_ms, **layout)
     top = infer_mod.best(df, top_configs)
     if top.empty:

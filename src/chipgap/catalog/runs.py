@@ -112,7 +112,9 @@ class ServingRun(ServingJob, Record):
     the instance), ``prefill_tokens_per_s_per_chip`` (prompt tokens), ``ttft_ms`` or
     ``tpot_ms``. ``batch`` is the number of concurrent sequences of the whole instance, None
     for offline max-throughput runs (the batch memory allows). ``ep_overlap``: the engine
-    overlaps expert all-to-all with compute (two-batch overlap).
+    overlaps expert all-to-all with compute (two-batch overlap). ``ep_imbalance``: routed
+    tokens on the busiest expert-parallel rank over the mean, where a source measured it
+    (default 1, balanced).
     """
 
     # pydantic's own errors, which the catalog loader locates in the file (pydantic would run
@@ -131,6 +133,7 @@ class ServingRun(ServingJob, Record):
     layout: ServingLayout
     mtp_accept: Annotated[float, Field(ge=0, le=1)] | None = None
     ep_overlap: bool = False
+    ep_imbalance: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0
     tpot_slo_ms: Annotated[float, Field(gt=0)] | None = None
     metric: Literal["output_tokens_per_s_per_chip", "prefill_tokens_per_s_per_chip",
                     "ttft_ms", "tpot_ms"]

@@ -62,6 +62,10 @@ def infer(
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
     memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
     ep_overlap: Annotated[bool, Opt("--ep-overlap", help="Overlap expert all-to-all with compute (two-batch overlap).")] = False,
+    ep_imbalance: Annotated[float, Opt("--ep-imbalance", min=1,
+                                       help="Routed tokens on the busiest expert-parallel rank over the mean "
+                                            "(1: balanced; ~2.6 without a load balancer, ~1.1 with one, in "
+                                            "TensorRT-LLM's 32-rank DeepSeek-R1 example).")] = 1.0,
     top: Annotated[int, Opt(min=1, max=100, help="Rows to show.")] = 5,
     chart: Annotated[Path | None, Opt("--chart", dir_okay=False,
                                       help="Also draw the throughput-vs-TPOT Pareto front (.png/.svg; not overwritten).")] = None,
@@ -78,7 +82,7 @@ def infer(
     With --samples the spread that the chip's uncertain specs give is shown too.
     """
     s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
-                      mtp_accept, memory_gb, ep_overlap)
+                      mtp_accept, memory_gb, ep_overlap, ep_imbalance)
     job = ServingJob(phase=phase.value, input_len=input_len, output_len=output_len, cached_len=cached_len,
                      requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
                      overlap_scheduler=overlap_scheduler)
@@ -88,7 +92,7 @@ def infer(
         _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
     inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               **job.model_dump(), "precision": precision, "kv_precision": kv_precision,
-              "mtp_accept": mtp_accept,
+              "mtp_accept": mtp_accept, "ep_overlap": ep_overlap, "ep_imbalance": ep_imbalance,
               "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
               "assumptions": list(s.assumptions)}
     spread = None
@@ -96,7 +100,7 @@ def infer(
         layout = {k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v}
         draws = serve_samples(get_catalog(ctx), model, chip, chips, job, system, ttft_ms, tpot_ms, precision,
                               kv_precision, mtp_accept, samples, seed, batch=batch, memory_gb=memory_gb,
-                              ep_overlap=ep_overlap, **layout)
+                              ep_overlap=ep_overlap, ep_imbalance=ep_imbalance, **layout)
         spread = summarize(draws, SERVE_METRICS)
     if fmt is Format.json:
         out = {"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],

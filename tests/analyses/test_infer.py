@@ -86,3 +86,19 @@ def test_an_engine_that_schedules_between_steps_loses_a_tenth_of_each_step(cat):
 def test_an_expert_imbalance_below_one_or_not_a_number_is_refused(cat, bad):
     with pytest.raises(InputError, match="ep_imbalance"):
         serving_setup(cat, "deepseek-r1", "h800", 16, ep_imbalance=bad)
+
+
+def test_the_engine_batch_cap_holds_at_every_phase_of_the_kernel(cat):
+    # serve_arrays (the kernel sweeps and samples call) caps the batch at max_batch in a prefill
+    # pool too: 64 prompts asked, 16 allowed, the rate of 16.
+    import numpy as np
+
+    from chipgap.analyses.infer import serve_arrays
+
+    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
+    grid = {k: np.array([1]) for k in ("tp", "pp", "ep", "dp")}
+    capped = serve_arrays(s, {**grid, "batch": np.array([64])},
+                          ServingJob(phase="prefill", input_len=2048, output_len=1, max_batch=16))
+    sixteen = serve_arrays(s, {**grid, "batch": np.array([16])},
+                           ServingJob(phase="prefill", input_len=2048, output_len=1))
+    assert capped["tokens_per_s"][0] == pytest.approx(sixteen["tokens_per_s"][0], rel=1e-12)

@@ -156,8 +156,8 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) 
     elif job.phase == "decode":
         tokens = dec["tokens_per_s"]
     else:
-        tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["batch"],
-                             input_len, cached_len)["tokens_per_s"]
+        tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, batch, input_len,
+                             cached_len)["tokens_per_s"]
     slow = 1.0 if job.overlap_scheduler else SERIAL_SCHEDULER_SLOWDOWN   # every step, both phases
     tokens = tokens / slow
     out = {"ttft_ms": one["prefill_s"] * slow * 1e3, "tpot_ms": dec["tpot_s"] * slow * 1e3,

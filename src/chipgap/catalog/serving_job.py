@@ -18,6 +18,7 @@ from chipgap.errors import FieldError
 
 Phase = Literal["serve", "decode", "prefill"]
 KvReserve = Literal["used", "full"]
+Switch = Annotated[bool, Field(strict=True)]
 
 
 def _plain_int(v: Any) -> Any:
@@ -82,7 +83,7 @@ class ServingJob(BaseModel):
     requests: Count | None = None
     kv_reserve: KvReserve = "used"
     max_batch: Count | None = None
-    overlap_scheduler: Annotated[bool, Field(strict=True)] = True
+    overlap_scheduler: Switch = True
 
     def __init__(self, **fields: Any) -> None:
         # a ChipgapError for callers and the CLI, which pydantic's ValidationError is not

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from chipgap.catalog.serving_job import KvReserve, Phase, ServingJob
+from chipgap.catalog.serving_job import KvReserve, Phase, ServingJob, Switch
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, FieldError, validation_message
 
@@ -117,7 +117,7 @@ class ServeSpec(_Common):
     tpot_ms: Annotated[float, Field(gt=0)] | None = None
     kv_reserve: KvReserve = "used"
     max_batch: Count | None = None
-    overlap_scheduler: Annotated[bool, Field(strict=True)] = True
+    overlap_scheduler: Switch = True
 
     def job(self, i: int) -> ServingJob:
         """The serving job of request shape ``lengths[i]``."""

@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 
 import chipgap  # noqa: E402
 from chipgap.analyses.train import layout_grid, search, setup  # noqa: E402
+from chipgap.catalog.question import TrainQuestion  # noqa: E402
 from chipgap.models.training import train_step, train_step_blocked  # noqa: E402
 
 
@@ -36,14 +37,16 @@ def kernel_rate(s, n: int = 2_000_000) -> float:
 
 def main() -> None:
     cat = chipgap.load_catalog()
-    s = setup(cat, "llama-3.1-405b", "nvidia-h100-sxm", 16384, 8192, 2048)
+    s = setup(cat, TrainQuestion(model="llama-3.1-405b", chip="nvidia-h100-sxm", chips=16384, seq_len=8192,
+                                 global_batch=2048))
     print(f"kernel: {kernel_rate(s):,.0f} layouts/s (2M random layouts, best of 3, one core)")
     t = time.perf_counter()
     best, every = search(s, top=1)
     dt = time.perf_counter() - t
     print(f"full search, llama-3.1-405b on 16,384 x nvidia-h100-sxm: {len(every):,} layouts "
           f"({int(every.valid.sum()):,} valid) in {dt:.2f} s; best {best.tokens_per_s[0]:,.0f} tokens/s")
-    ds = setup(cat, "deepseek-v3", "nvidia-h800-sxm", 2048, 4096, 15360)
+    ds = setup(cat, TrainQuestion(model="deepseek-v3", chip="nvidia-h800-sxm", chips=2048, seq_len=4096,
+                                  global_batch=15360))
     t = time.perf_counter()
     _, every = search(ds, top=1)
     print(f"full search, deepseek-v3 on 2,048 x nvidia-h800-sxm: {len(every):,} layouts in "

@@ -1,5 +1,5 @@
 """Speed of sweeps: configurations per second with 1 and 2 local workers and on a local Ray,
-and Monte Carlo of 10,000 samples through `train_samples` and `serve_samples`.
+and Monte Carlo of 10,000 samples of a training and a serving question (`chipgap.analyses.answer`).
 
     python benchmarks/sweep_speed.py
 
@@ -17,8 +17,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import chipgap  # noqa: E402
-from chipgap.analyses.uncertainty import serve_samples, train_samples  # noqa: E402
-from chipgap.catalog.serving_job import ServingJob  # noqa: E402
+from chipgap.analyses.answer import answer  # noqa: E402
+from chipgap.catalog.question import ServeQuestion, TrainQuestion  # noqa: E402
 from chipgap.sweep import build_plan, parse_spec, run_sweep  # noqa: E402
 
 SPEC = {"kind": "train", "chips": ["nvidia-h100-sxm", "nvidia-b200", "huawei-ascend-910c"],
@@ -60,13 +60,14 @@ def ray_rate(tmp: Path) -> None:
 
 def monte_carlo(cat: chipgap.Catalog) -> None:
     t = time.perf_counter()
-    df = train_samples(cat, "llama-3.1-70b", "huawei-ascend-910c", 1024, 4096, 1024, samples=10_000)
-    print(f"train_samples, 10,000 samples (70B on 1,024 x 910C): {time.perf_counter() - t:.2f} s, "
+    df = answer(cat, TrainQuestion(model="llama-3.1-70b", chip="huawei-ascend-910c", chips=1024, seq_len=4096,
+                                   global_batch=1024, samples=10_000)).samples
+    print(f"training question, 10,000 samples (70B on 1,024 x 910C): {time.perf_counter() - t:.2f} s, "
           f"P50 {df.tokens_per_s.median():,.0f} tokens/s")
     t = time.perf_counter()
-    df = serve_samples(cat, "llama-3.1-70b", "huawei-ascend-910c", 8, ServingJob(input_len=2048, output_len=512),
-                       tpot_ms=50, samples=10_000)
-    print(f"serve_samples, 10,000 samples (70B on 8 x 910C, TPOT 50 ms): {time.perf_counter() - t:.2f} s, "
+    df = answer(cat, ServeQuestion(model="llama-3.1-70b", chip="huawei-ascend-910c", chips=8, input_len=2048,
+                                   output_len=512, tpot_ms=50, samples=10_000)).samples
+    print(f"serving question, 10,000 samples (70B on 8 x 910C, TPOT 50 ms): {time.perf_counter() - t:.2f} s, "
           f"P50 {df.tokens_per_s_per_chip.median():,.0f} tokens/s/chip")
 
 

@@ -102,7 +102,7 @@ def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
 
 def test_an_interleaved_schedule_without_its_depth_tries_only_virtual_stages(cat):
     from chipgap.analyses.accuracy import _layouts
-    from chipgap.catalog.runs import Layout
+    from chipgap.catalog.question import Layout
 
     run = cat.runs["llama3-t4-8192-8k"]
     assert run.layout.interleaved and run.layout.vpp is None

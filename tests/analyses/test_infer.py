@@ -3,9 +3,10 @@
 import pytest
 
 import chipgap
-from chipgap.analyses.infer import best, pareto, serve, serving_setup
+from chipgap.analyses.infer import best, pareto, serve
 from chipgap.catalog.serving_job import ServingJob
-from chipgap.errors import InputError
+from chipgap.errors import FieldError, InputError
+from tests.helpers import served, serving_setup
 
 
 @pytest.fixture(scope="module")
@@ -14,9 +15,10 @@ def cat():
 
 
 def _decode(cat, chip, chips, system, precision):
-    s = serving_setup(cat, "deepseek-r1", chip, chips, system, precision, precision if precision == "int8" else "bf16",
-                      mtp_accept=0.7, ep_overlap=True)
-    return best(serve(s, ServingJob(phase="decode", input_len=4096, output_len=1), tp=1, pp=1, tpot_ms=50), 1).iloc[0]
+    df = served(cat, model="deepseek-r1", chip=chip, chips=chips, system=system, weight_precision=precision,
+                kv_precision=precision if precision == "int8" else "bf16", mtp_accept=0.7, ep_overlap=True,
+                phase="decode", input_len=4096, output_len=1, layout={"tp": 1, "pp": 1}, tpot_ms=50)
+    return best(df, 1).iloc[0]
 
 
 def test_h800_cluster_and_cloudmatrix_differ_for_reasons_the_breakdown_shows(cat):
@@ -33,31 +35,30 @@ def test_h800_cluster_and_cloudmatrix_differ_for_reasons_the_breakdown_shows(cat
 
 
 def test_pareto_front_is_monotone(cat):
-    s = serving_setup(cat, "llama-3.1-70b", "h100", 8, weight_precision="fp8", kv_precision="fp8")
-    front = pareto(serve(s, ServingJob(input_len=2048, output_len=512)))
+    front = pareto(served(cat, model="llama-3.1-70b", chip="h100", chips=8, weight_precision="fp8",
+                          kv_precision="fp8", input_len=2048, output_len=512))
     assert len(front) > 3
     assert front.tpot_ms.is_monotonic_increasing
     assert front.tokens_per_s_per_chip.is_monotonic_increasing
 
 
-def test_serve_takes_a_serving_job(cat):
-    s = serving_setup(cat, "llama-3.1-8b", "h100")
-    with pytest.raises(InputError, match="'job' must be a chipgap.catalog.ServingJob. Got 1024 instead"):
-        serve(s, 1024, 512)
+def test_a_setup_takes_a_serve_question(cat):
+    from chipgap.analyses.infer import serving_setup as setup_of
+
+    with pytest.raises(InputError, match="'question' must be a chipgap.catalog.ServeQuestion"):
+        setup_of(cat, ServingJob(input_len=1024, output_len=512))
 
 
 def test_a_910c_package_is_two_devices(catalog):
     """Each die is an NPU: half the package's compute, memory and links, a domain of 768 dies,
     and weights replicated per die under data-parallel attention."""
-    from chipgap.analyses.infer import serve, serving_setup
-
-    s = serving_setup(catalog, "llama-3.1-8b", "910c", 1)
+    s = serving_setup(catalog, model="llama-3.1-8b", chip="910c", chips=1)
     assert s.devices == 2 and s.serving.chips == 2
     assert s.hardware.memory_bw_gbps == 1600 and s.hardware.memory_gb == pytest.approx(64 * 2**30 / 1e9) and s.hardware.domain == 768
     assert s.hardware.peak_tflops == pytest.approx(376)
-    job = ServingJob(phase="decode", input_len=1024, output_len=1)
-    split = serve(s, job, batch=2, tp=2, dp=1).iloc[0]
-    replicated = serve(s, job, batch=2, tp=1, dp=2).iloc[0]
+    q = dict(model="llama-3.1-8b", chip="910c", chips=1, phase="decode", input_len=1024, output_len=1, batch=2)
+    split = served(catalog, **q, layout={"tp": 2, "dp": 1}).iloc[0]
+    replicated = served(catalog, **q, layout={"tp": 1, "dp": 2}).iloc[0]
     weights = 8_030_261_248 * 2 / 1e9        # Llama 3.1 8B in bf16, once per copy
     assert split.memory_gb_per_chip == pytest.approx(weights, rel=0.02)
     assert replicated.memory_gb_per_chip == pytest.approx(2 * weights, rel=0.02)
@@ -69,12 +70,11 @@ def test_an_engine_that_schedules_between_steps_loses_a_tenth_of_each_step(cat):
     # SGLang before v0.4 left the GPU idle while its CPU scheduled the next step; v0.4's
     # overlap scheduler gained 1.1x. Without it, every step takes 1.1x as long: TTFT and TPOT
     # grow by 10 %, throughput falls to 1/1.1, and the breakdown shows the idle tenth.
-    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
     for phase, requests in (("serve", 3000), ("serve", None), ("decode", None), ("prefill", None)):
-        fast = serve(s, ServingJob(phase=phase, input_len=1000, output_len=1000, requests=requests),
-                     batch=256).iloc[0]
-        slow = serve(s, ServingJob(phase=phase, input_len=1000, output_len=1000, requests=requests,
-                                   overlap_scheduler=False), batch=256).iloc[0]
+        q = dict(model="llama-3.1-8b", chip="h100", phase=phase, input_len=1000, output_len=1000,
+                 requests=requests, batch=256)
+        fast = served(cat, **q).iloc[0]
+        slow = served(cat, **q, overlap_scheduler=False).iloc[0]
         assert slow.tokens_per_s == pytest.approx(fast.tokens_per_s / 1.1, rel=1e-12)
         assert slow.tpot_ms == pytest.approx(fast.tpot_ms * 1.1, rel=1e-12)
         assert slow.ttft_ms == pytest.approx(fast.ttft_ms * 1.1, rel=1e-12)
@@ -84,8 +84,8 @@ def test_an_engine_that_schedules_between_steps_loses_a_tenth_of_each_step(cat):
 
 @pytest.mark.parametrize("bad", [0.5, float("nan"), "2", True])
 def test_an_expert_imbalance_below_one_or_not_a_number_is_refused(cat, bad):
-    with pytest.raises(InputError, match="ep_imbalance"):
-        serving_setup(cat, "deepseek-r1", "h800", 16, ep_imbalance=bad)
+    with pytest.raises(FieldError, match="ep_imbalance"):
+        serving_setup(cat, model="deepseek-r1", chip="h800", chips=16, ep_imbalance=bad)
 
 
 def test_the_engine_batch_cap_holds_at_every_phase_of_the_kernel(cat):
@@ -95,7 +95,7 @@ def test_the_engine_batch_cap_holds_at_every_phase_of_the_kernel(cat):
 
     from chipgap.analyses.infer import serve_arrays
 
-    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
+    s = serving_setup(cat, model="llama-3.1-8b", chip="h100")
     grid = {k: np.array([1]) for k in ("tp", "pp", "ep", "dp")}
     capped = serve_arrays(s, {**grid, "batch": np.array([64])},
                           ServingJob(phase="prefill", input_len=2048, output_len=1, max_batch=16))

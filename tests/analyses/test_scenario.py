@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from chipgap.analyses.scenario import answer, run_scenario, scenario_catalog
+from chipgap.analyses.scenario import ask, run_scenario, scenario_catalog
 from chipgap.catalog.scenario import SpecQuestion, read_scenario
 from chipgap.cli import app
 from chipgap.errors import CatalogError
@@ -35,7 +35,7 @@ def test_peak_claim_probability_matches_the_triangular_cdf():
     q = SpecQuestion(id="p", ask="spec", chips=["huawei-ascend-910d", "nvidia-h100-sxm"],
                      fields=["bf16_dense_tflops"],
                      claim={"metric": "bf16_dense_tflops", "a": "huawei-ascend-910d", "b": "nvidia-h100-sxm"})
-    got = answer(cat, q, samples=40_000, seed=1).claim["probability"]
+    got = ask(cat, q, samples=40_000, seed=1).claim["probability"]
     assert got == pytest.approx(1 - (989.4 - 752) ** 2 / (752 * 376), abs=0.01)
 
 
@@ -52,7 +52,7 @@ def test_scenario_changes_only_what_it_names(catalog, d910):
     for cid in ("huawei-ascend-910c", "nvidia-h100-sxm", "huawei-ascend-910b"):
         assert d910.catalog.chip(cid) == catalog.chip(cid)
     q = d910.results[0].question
-    plain = answer(catalog, SpecQuestion(id="x", ask="spec", chips=["huawei-ascend-910c", "nvidia-h100-sxm"],
+    plain = ask(catalog, SpecQuestion(id="x", ask="spec", chips=["huawei-ascend-910c", "nvidia-h100-sxm"],
                                          fields=list(q.fields)), samples=400, seed=3).table
     changed = d910.results[0].table
     pd.testing.assert_frame_equal(changed[changed.chip != "huawei-ascend-910d"].reset_index(drop=True), plain)

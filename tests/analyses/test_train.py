@@ -4,15 +4,21 @@ import numpy as np
 import pytest
 
 import chipgap
-from chipgap.analyses.train import (chips_needed, evaluate, hardware, layout_grid, search, setup,
-                                    time_to_train_days)
-from chipgap.errors import InputError, UnknownIdError
+from chipgap.analyses.train import chips_needed, evaluate, hardware, layout_grid, search, time_to_train_days
+from chipgap.analyses.train import setup as setup_q
+from chipgap.catalog.question import Layout, TrainQuestion
+from chipgap.errors import FieldError, InputError, UnknownIdError
 from chipgap.models.training import train_step, train_step_blocked
 
 
 @pytest.fixture(scope="module")
 def cat():
     return chipgap.load_catalog()
+
+
+def setup(cat, model, chip, chips, seq_len, global_batch, **kw):
+    return setup_q(cat, TrainQuestion(model=model, chip=chip, chips=chips, seq_len=seq_len,
+                                      global_batch=global_batch, **kw))
 
 
 def test_hardware_comes_from_the_chip_and_its_usual_system(cat):
@@ -60,21 +66,27 @@ def test_time_to_train():
     (dict(model="llama-9", chip="h100"), UnknownIdError, "unknown workload"),
     (dict(model="llama-3.1-8b", chip="huawei-ascend-910d"), InputError, "bf16_dense_tflops"),
     (dict(model="llama-3.1-8b", chip="h100", system="huawei-cloudmatrix-384"), InputError, "system"),
-    (dict(model="llama-3.1-8b", chip="h100", precision="fp4"), InputError, "precision"),
+    (dict(model="llama-3.1-8b", chip="h100", precision="fp4"), FieldError, "precision"),
+    (dict(model="llama-3.1-8b", chip="h100", chips=0), FieldError, "chips"),
 ])
 def test_bad_questions_are_refused(cat, kwargs, error, match):
     args = dict(chips=8, seq_len=4096, global_batch=64) | kwargs
     with pytest.raises(error, match=match):
-        setup(cat, args.pop("model"), args.pop("chip"), **args)
+        setup(cat, args.pop("model"), args.pop("chip"), args.pop("chips"), **args)
 
 
-def test_chips_needed_stops_at_the_first_count_that_reaches_the_rate(cat):
+def test_chips_needed_is_the_fewest_servers_that_reach_the_rate(cat):
     target = 2.0e5  # tokens/s for Llama 3.1 70B at 4K
-    df = chips_needed(cat, "llama-3.1-70b", "h100", 4096, 1024, target)
-    assert df.reaches.iloc[-1] and not df.reaches.iloc[:-1].any()
-    assert (df.chips % 8 == 0).all() and df.tokens_per_s.is_monotonic_increasing
-    half = df.chips.iloc[-1] // 2
-    assert half < 8 or df[df.chips == half].tokens_per_s.iloc[0] < target
+    q = TrainQuestion(model="llama-3.1-70b", chip="h100", chips=8, seq_len=4096, global_batch=1024)
+    df = chips_needed(cat, q, target)
+    first = df[df.reaches].chips.iloc[0]
+    assert (df.chips % 8 == 0).all() and df.chips.is_monotonic_increasing
+    assert not df[df.chips < first].reaches.any()
+    # the answer is not a doubling: the search narrows between the last two doublings
+    assert first & (first - 1) != 0 or first == 8
+    # one server fewer does not reach it (checked directly, not only among the counts tried)
+    fewer = search(setup_q(cat, q.model_copy(update={"chips": int(first) - 8})), top=1)[0]
+    assert fewer.tokens_per_s[0] < target
 
 
 def test_training_lays_out_over_910c_dies_and_reports_per_package(cat):

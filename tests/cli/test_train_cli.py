@@ -13,7 +13,8 @@ def run(*args):
 
 def test_one_layout_json_contract():
     r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--seq-len", 4096,
-            "--global-batch", 256, "--tp", 8, "--pp", 2, "--zero", 1, "--format", "json")
+            "--global-batch", 256, "--tp", 8, "--pp", 2, "--cp", 1, "--ep", 1, "--vpp", 1, "--mbs", 1,
+            "--zero", 1, "--recompute", "none", "--format", "json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["inputs"]["chip"] == "nvidia-h100-sxm" and data["inputs"]["system"] == "nvidia-hgx-h100"
@@ -27,6 +28,20 @@ def test_one_layout_json_contract():
     assert 0 < res["mfu"] <= res["hfu"] < 1
 
 
+def test_layout_options_left_out_are_searched():
+    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--seq-len", 4096,
+            "--global-batch", 256, "--tp", 8, "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    set_fields = {k: v for k, v in data["inputs"]["layout"].items() if v is not None}
+    assert data["layouts_evaluated"] > 100 and set_fields == {"tp": 8}   # null: searched
+    assert all(res["layout"]["tp"] == 8 for res in data["results"])
+    layouts = {tuple(res["layout"].values()) for res in data["results"]}
+    assert len(layouts) == len(data["results"]) > 1                      # different layouts
+    rates = [res["tokens_per_s"] for res in data["results"]]
+    assert rates == sorted(rates, reverse=True)
+
+
 def test_search_table_and_days():
     r = run("train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--seq-len", 8192,
             "--global-batch", 128, "--search", "--top", 2, "--tokens", 1e12)
@@ -34,11 +49,11 @@ def test_search_table_and_days():
     assert "layouts evaluated" in r.output and "days" in r.output
 
 
-def test_impossible_layout_is_reported_not_hidden():
-    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--tp", 16, "--format", "json")
-    assert r.exit_code == 0
-    res = json.loads(r.stdout)["result"]
-    assert "scale-up domain" in res["reason"]
+def test_impossible_layout_is_refused_in_every_format():
+    for fmt in ("table", "json", "csv"):
+        r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--tp", 16, "--format", fmt)
+        assert r.exit_code == 2 and "scale-up domain" in r.output and "Traceback" not in r.output
+        assert r.output.strip().count("\n") == 0
 
 
 def test_unknown_model_exit_2():
@@ -50,7 +65,9 @@ def test_chips_needed_json():
     r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 8, "--seq-len", 4096,
             "--global-batch", 1024, "--target-tokens-per-s", 1e5, "--format", "json")
     data = json.loads(r.stdout)
-    assert data["chips_needed"] and data["tried"][-1]["tokens_per_s"] >= 1e5
+    answer = next(t for t in data["tried"] if t["chips"] == data["chips_needed"])
+    assert answer["tokens_per_s"] >= 1e5
+    assert all(t["tokens_per_s"] < 1e5 for t in data["tried"] if t["chips"] < data["chips_needed"])
 
 
 def test_samples_add_a_spread_from_the_spec_ranges():

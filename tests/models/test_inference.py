@@ -5,8 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chipgap
-from chipgap.analyses.infer import serve, serving_setup
-from chipgap.catalog.serving_job import ServingJob
+from tests.helpers import served, serving_setup
 from chipgap.models.inference import Serving, decode_step, kv_bytes_per_token, prefill, weights_bytes_per_chip
 from chipgap.models.training import Efficiency, Hardware
 
@@ -37,8 +36,9 @@ def test_cpu_decode_is_bound_by_dram_hand_computed(cat):
     # model's 0.8 streaming efficiency -> 14.199 GB / 163.84 GB/s = 86.7 ms per token, plus the
     # fixed cost per layer (28 x the shipped constant). The norms, rotary and activation of the
     # one token move 28 x 101,888 x 2 bytes = 5.7 MB more, under the tolerance (0.04 %).
-    s = serving_setup(cat, "deepseek-r1-distill-qwen-7b", "zhaoxin-kh-40000")
-    row = serve(s, ServingJob(phase="decode", input_len=1024, output_len=1), batch=1).iloc[0]
+    q = dict(model="deepseek-r1-distill-qwen-7b", chip="zhaoxin-kh-40000")
+    s = serving_setup(cat, **q)
+    row = served(cat, **q, phase="decode", input_len=1024, output_len=1, batch=1).iloc[0]
     expected_s = (7_070_351_360 * 2 + 1024 * 28 * 1024 * 2) / (204.8e9 * s.efficiency.memory) \
         + 28 * s.efficiency.layer_overhead_s
     assert row.tpot_ms == pytest.approx(expected_s * 1e3, rel=2e-3)
@@ -83,8 +83,8 @@ def test_int8_weights_never_need_more_memory_than_bf16(tp, pp, ep):
 
 
 def test_slo_search_respects_the_slos(cat):
-    s = serving_setup(cat, "llama-3.1-70b", "h100", 8, weight_precision="fp8", kv_precision="fp8")
-    df = serve(s, ServingJob(input_len=2048, output_len=512), tpot_ms=30, ttft_ms=1000)
+    df = served(cat, model="llama-3.1-70b", chip="h100", chips=8, weight_precision="fp8", kv_precision="fp8",
+                input_len=2048, output_len=512, tpot_ms=30, ttft_ms=1000)
     ok = df[df.meets_slo]
     assert len(ok) and (ok.tpot_ms <= 30).all() and (ok.ttft_ms <= 1000).all() and ok.fits.all()
     assert (ok.tp * ok.pp * ok.dp == 8).all()
@@ -120,16 +120,15 @@ def test_an_offline_job_of_whole_waves_runs_at_the_steady_rate_and_a_tail_wave_i
     # 3 x 512 requests at batch 512 are three full waves: the steady-state rate exactly. With
     # 512 + 100 requests the job is one wave at 512 then one at 100:
     # makespan = 512 p + 1000 tpot(512) + 100 p + 1000 tpot(100), p the prefill per request.
-    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
-    job = ServingJob(input_len=1000, output_len=1000)
-    steady = serve(s, job, batch=512).iloc[0]
-    whole = serve(s, ServingJob(input_len=1000, output_len=1000, requests=3 * 512), batch=512).iloc[0]
+    job = dict(model="llama-3.1-8b", chip="h100", input_len=1000, output_len=1000)
+    steady = served(cat, **job, batch=512).iloc[0]
+    whole = served(cat, **job, requests=3 * 512, batch=512).iloc[0]
     assert whole.tokens_per_s == pytest.approx(steady.tokens_per_s, rel=1e-12)
-    small = serve(s, job, batch=100).iloc[0]
+    small = served(cat, **job, batch=100).iloc[0]
     # steady rate = 1 / (tpot / 512 + p / 1000): the prefill seconds per request p
     p = 1000 / steady.tokens_per_s - 1000 * steady.tpot_ms / 1e3 / 512
     makespan = 512 * p + steady.tpot_ms + 100 * p + small.tpot_ms   # tpot in ms x 1000 tokens = s
-    tail = serve(s, ServingJob(input_len=1000, output_len=1000, requests=612), batch=512).iloc[0]
+    tail = served(cat, **job, requests=612, batch=512).iloc[0]
     assert tail.tokens_per_s == pytest.approx(612 * 1000 / makespan, rel=1e-9)
     assert tail.tokens_per_s < steady.tokens_per_s
 
@@ -137,9 +136,9 @@ def test_an_offline_job_of_whole_waves_runs_at_the_steady_rate_and_a_tail_wave_i
 @settings(max_examples=25, deadline=None)
 @given(requests=st.integers(1, 5000), batch=st.sampled_from([1, 16, 64, 256, 1024]))
 def test_an_offline_job_never_beats_the_steady_state(cat, requests, batch):
-    s = serving_setup(cat, "llama-3.1-70b", "h100", 2)
-    job = serve(s, ServingJob(input_len=1000, output_len=500, requests=requests), batch=batch, tp=2).iloc[0]
-    steady = serve(s, ServingJob(input_len=1000, output_len=500), batch=min(batch, requests), tp=2).iloc[0]
+    q = dict(model="llama-3.1-70b", chip="h100", chips=2, input_len=1000, output_len=500, layout={"tp": 2})
+    job = served(cat, **q, requests=requests, batch=batch).iloc[0]
+    steady = served(cat, **q, batch=min(batch, requests)).iloc[0]
     assert job.tokens_per_s <= steady.tokens_per_s * (1 + 1e-12)
 
 
@@ -158,17 +157,16 @@ def test_an_engine_that_reserves_whole_sequences_fits_fewer(cat):
     # Llama 3.1 8B on one H100 at 1000/1000: paged KV holds each sequence's mean context (1,500
     # tokens), a GUARANTEED_NO_EVICT engine reserves all 2,000 on admission. KV per token is
     # 32 layers x 8 heads x 128 x 2 (K, V) x 2 bytes = 131,072 bytes; the weights are the same.
-    s = serving_setup(cat, "llama-3.1-8b", "h100", 1)
-    paged = ServingJob(input_len=1000, output_len=1000)
-    reserving = ServingJob(input_len=1000, output_len=1000, kv_reserve="full")
-    used = serve(s, paged, batch=256).iloc[0]
-    full = serve(s, reserving, batch=256).iloc[0]
+    paged = dict(model="llama-3.1-8b", chip="h100", input_len=1000, output_len=1000)
+    reserving = dict(paged, kv_reserve="full")
+    used = served(cat, **paged, batch=256).iloc[0]
+    full = served(cat, **reserving, batch=256).iloc[0]
     assert full.memory_gb_per_chip - used.memory_gb_per_chip == pytest.approx(256 * 500 * 131_072 / 1e9, rel=1e-9)
     assert full.tokens_per_s == used.tokens_per_s        # same work once admitted
-    fits_used = serve(s, paged)
-    fits_full = serve(s, reserving)
+    fits_used = served(cat, **paged)
+    fits_full = served(cat, **reserving)
     assert fits_full[fits_full.fits].batch.max() < fits_used[fits_used.fits].batch.max()
-    capped = serve(s, ServingJob(input_len=1000, output_len=1000, max_batch=100))
+    capped = served(cat, **paged, max_batch=100)
     assert capped.batch.max() == 100
 
 

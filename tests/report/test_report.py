@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from chipgap.analyses import econ, infer
+from chipgap.analyses import econ
+from chipgap.analyses.answer import answer, summarize
 from chipgap.analyses.supply import supply
-from chipgap.analyses.uncertainty import summarize, train_samples
-from chipgap.catalog.serving_job import ServingJob
+from chipgap.catalog.question import ServeQuestion, TrainQuestion
 from chipgap.cli import app
 from chipgap.report import context as cx
 from chipgap.report.build import SECTION_BUILDERS, build_report
@@ -90,9 +90,10 @@ def test_spec_numbers_equal_the_catalog(report, catalog):
 
 
 def test_training_numbers_equal_the_api(report, catalog, html):
-    t = cx.TRAIN
-    df = train_samples(catalog, t["model"], "huawei-ascend-910c", t["chips"], t["seq_len"], t["global_batch"],
-                       samples=SAMPLES, seed=SEED)
+    q = TrainQuestion(model="llama-3.1-70b", chip="huawei-ascend-910c", chips=1024, seq_len=8192,
+                      global_batch=1024, samples=SAMPLES, seed=SEED)      # the report's training question
+    assert cx.asks()["train-70b"].question("huawei-ascend-910c", SAMPLES, SEED) == q
+    df = answer(catalog, q).samples
     sm = summarize(df, ("tokens_per_s",))
     got = report.section("workloads").numbers
     for q in ("p10", "p50", "p90"):
@@ -101,12 +102,9 @@ def test_training_numbers_equal_the_api(report, catalog, html):
 
 
 def test_serving_and_cost_numbers_equal_the_api(report, catalog, html):
-    q = cx.SERVE_MOE
-    n, precision = cx.MOE_INSTANCES["huawei-ascend-910c"]
-    best = infer.best(infer.serve(infer.serving_setup(catalog, q["model"], "huawei-ascend-910c", n,
-                                                      weight_precision=precision),
-                                  ServingJob(phase="decode", input_len=q["input_len"], output_len=q["output_len"]),
-                                  tpot_ms=q["tpot_ms"]), 1)
+    q = ServeQuestion(model="deepseek-r1", chip="huawei-ascend-910c", chips=160, phase="decode", input_len=4096,
+                      output_len=1024, weight_precision="int8", tpot_ms=50)   # CloudMatrix-Infer's decode
+    best = answer(catalog, q).best(1)
     rate = report.section("workloads").numbers["moe.huawei-ascend-910c.tokens_per_s_per_chip"]
     assert rate == best.tokens_per_s_per_chip[0]
     assert num(rate) in html

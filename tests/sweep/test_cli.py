@@ -36,7 +36,7 @@ def swept(tmp_path_factory):
     ({"models": []}, "models", "at least 1 item"),
     ({"chips": ["h100", "nvidia-h1000"]}, "chips.1", "unknown chip 'nvidia-h1000'"),
     ({"models": ["llama-9"]}, "models.0", "unknown workload 'llama-9'"),
-    ({"layouts": [{"tp": 2, "zero": 5}]}, "layouts.0.zero", "less than or equal to 3"),
+    ({"layouts": [{"tp": 2, "zero": 5}]}, "layouts.0.zero", "Input should be 0, 1, 2 or 3"),
     ({"kind": "fine-tune"}, "kind", "must be 'train' or 'serve'"),
     ({"systems": ["huawei-cloudmatrix-384"], "chips": ["h100"]}, "systems.0", "which 'chips' does not list"),
 ])

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 
-from chipgap.analyses import infer
+import pandas as pd
+
 from chipgap.analyses.econ import tco
-from chipgap.analyses.train import evaluate, hardware, layout_grid, setup
-from chipgap.catalog.serving_job import ServingJob
+from chipgap.analyses.train import evaluate, hardware, layout_grid
+from tests.helpers import served
+from tests.helpers import train_setup as setup
 from chipgap.models.sampling import Sampler
 from chipgap.models.training import train_step
 from chipgap.sweep.evaluate import evaluate_chunk
@@ -12,6 +14,11 @@ from chipgap.sweep.plan import build_plan
 from chipgap.sweep.spec import parse_spec
 
 from .conftest import SMALL
+
+
+def served_at(catalog, batches, **question):
+    """The serving analysis at each of ``batches`` (a question holds one batch or searches)."""
+    return pd.concat([served(catalog, **question, batch=b) for b in batches], ignore_index=True)
 
 
 def plan_of(catalog, **changes):
@@ -98,8 +105,8 @@ def test_serve_rows_equal_the_infer_analysis(catalog):
             "tpot_ms": 20.0}
     plan, grid = build_plan(parse_spec(spec), catalog)
     df = rows_of(plan, grid)
-    ref = infer.serve(infer.serving_setup(catalog, "llama-3.1-8b", "h100", 2),
-                      ServingJob(input_len=1024, output_len=256), batch=[1, 64], tpot_ms=20.0)
+    ref = served_at(catalog, [1, 64], model="llama-3.1-8b", chip="h100", chips=2, input_len=1024,
+                    output_len=256, tpot_ms=20.0)
     key = ["tp", "pp", "dp", "batch"]
     got, ref = df.sort_values(key).reset_index(drop=True), ref.sort_values(key).reset_index(drop=True)
     assert len(got) == len(ref) == plan.n_rows
@@ -115,9 +122,8 @@ def test_serve_rows_with_a_cache_hit_and_a_job_size_equal_the_analysis(catalog):
             "batches": [64, 512]}
     plan, grid = build_plan(parse_spec(spec), catalog)
     df = rows_of(plan, grid).sort_values("batch").reset_index(drop=True)
-    ref = infer.serve(infer.serving_setup(catalog, "llama-3.1-8b", "h100", 1),
-                      ServingJob(input_len=2048, output_len=256, cached_len=1024, requests=700),
-                      batch=[64, 512]).sort_values("batch")
+    ref = served_at(catalog, [64, 512], model="llama-3.1-8b", chip="h100", input_len=2048, output_len=256,
+                    cached_len=1024, requests=700).sort_values("batch")
     np.testing.assert_allclose(df.tokens_per_s, ref.tokens_per_s, rtol=1e-12)
     np.testing.assert_allclose(df.ttft_ms, ref.ttft_ms, rtol=1e-12)
     assert (df.cached_len == 1024).all() and (df.requests == 700).all()
@@ -142,8 +148,7 @@ def test_serve_rows_of_an_engine_that_reserves_whole_sequences_equal_the_analysi
             "kv_reserve": "full", "max_batch": 256}
     plan, grid = build_plan(parse_spec(spec), catalog)
     df = rows_of(plan, grid).sort_values("batch").reset_index(drop=True)
-    ref = infer.serve(infer.serving_setup(catalog, "llama-3.1-8b", "h100", 1),
-                      ServingJob(input_len=1000, output_len=1000, kv_reserve="full"),
-                      batch=[64, 256]).sort_values("batch")
+    ref = served_at(catalog, [64, 256], model="llama-3.1-8b", chip="h100", input_len=1000, output_len=1000,
+                    kv_reserve="full").sort_values("batch")
     np.testing.assert_allclose(df.tokens_per_s, ref.tokens_per_s, rtol=1e-12)
     np.testing.assert_allclose(df.memory_gb_per_chip, ref.memory_gb_per_chip, rtol=1e-12)

@@ -54,10 +54,7 @@ with no calibration run get these chips' mean ``gemm_max`` as a prior, for the s
 
 def predict(catalog: Catalog, run: TrainingRun, table: dict[str, Any] | None = None) -> dict[str, Any]:
     """Predict one run's measured metric with the efficiency ``table`` (default: the shipped one)."""
-    s = setup(catalog, run.workload, run.chip, run.chips, run.seq_len, run.global_batch,
-              run.system, run.precision,
-              run.scaleout_bw_gbps_unidir.point if run.scaleout_bw_gbps_unidir else None,
-              run.flash_attention, run.ep_overlap, run.dp_overlap, run.tp_overlap)
+    s = setup(catalog, run)
     if table is not None:
         eff, basis = efficiency_for(s.chip, table)
         s = type(s)(s.job, s.hardware, eff, s.chip, s.system, basis)
@@ -96,7 +93,8 @@ def _layouts(run: TrainingRun) -> dict[str, np.ndarray]:
                "recompute": [RECOMPUTE[lay.recompute]] if lay.recompute else list(RECOMPUTE.values())}
     grid = np.meshgrid(*options.values(), indexing="ij")
     out = {k: g.ravel() for k, g in zip(options, grid)}
-    return {"tp": lay.tp, "pp": lay.pp, "dp": lay.dp, "cp": lay.cp, "ep": lay.ep, **out}
+    degrees = {k: getattr(lay, k) or 1 for k in ("tp", "pp", "dp", "cp", "ep")}  # unstated: 1
+    return {**degrees, **out}
 
 
 def predict_runs(catalog: Catalog, runs: Sequence[TrainingRun] | None = None,
@@ -110,13 +108,12 @@ def predict_serving(catalog: Catalog, run: ServingRun, table: dict[str, Any] | N
     """Predict one serving run: its job (a run is a `ServingJob`) on its layout, at its batch or
     the best one memory (and its TPOT SLO) allows, as the run's engine would have picked
     (efficiency ``table``: default the shipped one)."""
-    s = serving_setup(catalog, run.workload, run.chip, run.chips, run.system, run.weight_precision,
-                      run.kv_precision, run.mtp_accept, ep_overlap=run.ep_overlap,
-                      ep_imbalance=run.ep_imbalance)
+    # a degree the source does not state is 1, every engine's default
+    lay = {k: v or 1 for k, v in run.layout.model_dump().items()}
+    s = serving_setup(catalog, run.model_copy(update={"layout": run.layout.model_copy(update=lay)}))
     if table is not None:
         s = dataclasses.replace(s, efficiency=efficiency_for(s.chip, table)[0])
-    lay = run.layout
-    df = serve(s, run, run.batch, lay.tp, lay.pp, lay.ep, lay.dp, tpot_ms=run.tpot_slo_ms)
+    df = serve(s)
     pool = df[df.meets_slo] if df.meets_slo.any() else df[df.reason == ""]
     if pool.empty:
         raise InputError("serving run", f"a layout the model accepts ({df.reason.iloc[0]})", run.id)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from chipgap.analyses.train import devices_per_chip, hardware, resolve_workload
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.question import ServeLayout, ServeQuestion
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
 from chipgap.models import inference as inf
@@ -42,46 +43,35 @@ class ServingSetup:
     devices: int = 1
     """Devices per chip: the instance, layouts and hardware count devices (an Ascend 910C
     package is two dies, each its own NPU); per-chip results count packages."""
+    question: ServeQuestion | None = None
+    """The question the setup answers."""
 
 
-def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, system: str | None = None,
-                  weight_precision: str = "bf16", kv_precision: str = "bf16",
-                  mtp_accept: float | None = None, memory_gb: float | None = None,
-                  ep_overlap: bool = False, ep_imbalance: float = 1.0) -> ServingSetup:
-    """Check a serving question's inputs once and fix the instance, hardware and efficiency
-    (``ep_overlap`` and ``ep_imbalance`` as in `chipgap.models.inference.Serving`)."""
-    if not isinstance(chips, (int, np.integer)) or chips < 1:
-        raise InputError("chips", "a whole number of at least 1", chips)
-    if weight_precision not in inf.WEIGHT_BYTES:
-        raise InputError("weight_precision", ", ".join(inf.WEIGHT_BYTES), weight_precision)
-    if kv_precision not in inf.KV_BYTES:
-        raise InputError("kv_precision", ", ".join(inf.KV_BYTES), kv_precision)
-    if mtp_accept is not None and not 0 <= mtp_accept <= 1:
-        raise InputError("mtp_accept", "an acceptance rate in [0, 1]", mtp_accept)
-    if (isinstance(ep_imbalance, bool) or not isinstance(ep_imbalance, (int, float, np.number))
-            or not np.isfinite(ep_imbalance) or ep_imbalance < 1):
-        raise InputError("ep_imbalance", "the busiest expert-parallel rank's share over the mean, at least 1",
-                         ep_imbalance)
-    c = catalog.chip(chip)
-    notes = []
+def serving_setup(catalog: Catalog, q: ServeQuestion) -> ServingSetup:
+    """Fix a serving question's instance, hardware and efficiency once (the question's own
+    rules were checked when it was built; here its ids are resolved against the catalog)."""
+    if not isinstance(q, ServeQuestion):
+        raise InputError("question", "a chipgap.catalog.ServeQuestion", q)
+    c = catalog.chip(q.chip)
+    notes, memory_gb = [], q.memory_gb
     if c.kind == "cpu" and c.memory_capacity_gib is None:
         memory_gb = memory_gb or CPU_MEMORY_GB
         notes.append(f"{memory_gb:g} GB of DRAM assumed per socket")
-    hw, sys_id = hardware(catalog, c.id, system, memory_gb=memory_gb, require_compute=c.kind != "cpu")
+    hw, sys_id = hardware(catalog, c.id, q.system, memory_gb=memory_gb, require_compute=c.kind != "cpu")
     if c.bf16_dense_tflops is None:
         notes.append("no public bf16 peak: fp32 peak used" if c.fp32_dense_tflops else
                      "no public compute peak: times are memory-bound only (a lower bound)")
     eff, basis = efficiency_for(c.id)
     notes.append(f"efficiency: {basis}")
-    w = resolve_workload(catalog, model)
+    w = resolve_workload(catalog, q.model)
     d = devices_per_chip(catalog, c.id)
     if d > 1:
         notes.append(f"each package is {d} devices; layouts count devices")
-    if ep_imbalance > 1:
-        notes.append(f"the busiest expert-parallel rank gets {ep_imbalance:g}x the mean of routed tokens")
-    serving = inf.Serving(w, int(chips) * d, weight_precision, kv_precision, mtp_accept, ep_overlap,
-                          float(ep_imbalance))
-    return ServingSetup(serving, hw.per_device(d), eff, c.id, sys_id, tuple(notes), d)
+    if q.ep_imbalance > 1:
+        notes.append(f"the busiest expert-parallel rank gets {q.ep_imbalance:g}x the mean of routed tokens")
+    serving = inf.Serving(w, q.chips * d, q.weight_precision, q.kv_precision, q.mtp_accept, q.ep_overlap,
+                          float(q.ep_imbalance))
+    return ServingSetup(serving, hw.per_device(d), eff, c.id, sys_id, tuple(notes), d, q)
 
 
 def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
@@ -95,25 +85,28 @@ def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
 
 
 def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001
-    """Every instance layout (or the one given): tp within the domain, pp, dp, ep up to the chips."""
+    """Every instance layout (or the one given): tp within the domain, pp, dp what the chips
+    leave, ep all of the chips (MoE) or 1. A given layout that cannot exist is kept, alone, for
+    its reasons."""
     n, w = s.serving.chips, s.serving.workload
     pow2 = 2 ** np.arange(0, 12)
     tps = np.atleast_1d(tp) if tp else pow2[(pow2 <= min(n, s.hardware.domain)) & (w.n_heads % pow2 == 0)]
     pps = np.atleast_1d(pp) if pp else pow2[(pow2 <= min(n, w.n_layers))]
-    divisors = np.arange(1, n + 1)
-    dps = np.atleast_1d(dp) if dp else divisors[n % divisors == 0]
-    g = np.meshgrid(tps, pps, dps, indexing="ij")
-    lay = {"tp": g[0].ravel(), "pp": g[1].ravel(), "dp": g[2].ravel()}
+    g = np.meshgrid(tps, pps, indexing="ij")
+    lay = {"tp": g[0].ravel(), "pp": g[1].ravel()}
+    lay["dp"] = np.full(lay["tp"].shape, dp) if dp else np.maximum(n // (lay["tp"] * lay["pp"]), 1)
     keep = lay["tp"] * lay["pp"] * lay["dp"] == n
-    lay = {k: v[keep] for k, v in lay.items()}
+    lay = {k: v[keep] if keep.any() else v[:1] for k, v in lay.items()}
     lay["ep"] = np.full(lay["tp"].shape, ep or (n if w.is_moe else 1))
     return lay
 
 
-def instance_layouts(s: ServingSetup) -> dict[str, np.ndarray]:
-    """Every layout of a serving instance (tp, pp, dp, ep arrays of equal length), as `serve`
-    tries them: tp in powers of two within the domain, pp in powers of two, tp pp dp = chips."""
-    return _layouts(s)
+def instance_layouts(s: ServingSetup, layout: ServeLayout | None = None) -> dict[str, np.ndarray]:
+    """Every layout of a serving instance (tp, pp, dp, ep arrays of equal length) that
+    ``layout`` (default: the setup's question's) leaves, as `serve` tries them: tp in powers of
+    two within the domain, pp in powers of two, tp pp dp = chips."""
+    lay = layout if layout is not None else (s.question.layout if s.question else ServeLayout())
+    return _layouts(s, lay.tp, lay.pp, lay.ep, lay.dp)
 
 
 SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "memory_gb_per_chip", "fits")
@@ -181,72 +174,64 @@ def _makespan(s: ServingSetup, args: tuple, batch, job: ServingJob, ctx: float, 
     return waves * wave_s + rest_s
 
 
-def serve(s: ServingSetup, job: ServingJob, batch=None, tp=None, pp=None, ep=None, dp=None,  # noqa: ANN001
-          ttft_ms: float | None = None, tpot_ms: float | None = None) -> pd.DataFrame:
-    """Serving ``job`` on the instance ``s``: every layout (or the one given) at every batch (or
+def meets_slo(out, ttft_ms: float | None, tpot_ms: float | None):  # noqa: ANN001, ANN201
+    """Where a configuration is valid (``reason`` 0) and within the latency SLOs: the one SLO
+    rule of every surface. ``out`` maps ``reason``, ``ttft_ms`` and ``tpot_ms`` to arrays (or
+    is a DataFrame holding them, ``reason`` as a code or as text)."""
+    reason = np.asarray(out["reason"])
+    ok = (reason == "") if reason.dtype.kind in "OUS" else (reason == 0)
+    if ttft_ms is not None:
+        ok = ok & (np.asarray(out["ttft_ms"]) <= ttft_ms)
+    if tpot_ms is not None:
+        ok = ok & (np.asarray(out["tpot_ms"]) <= tpot_ms)
+    return ok
+
+
+def serve(s: ServingSetup) -> pd.DataFrame:
+    """Serving the setup's question: every layout it leaves unset at every batch (or its
     ``batch``), in one array pass.
 
-    ``job.phase`` sets what ``tokens_per_s`` counts:
+    The question's ``phase`` sets what ``tokens_per_s`` counts:
 
     - 'serve' (offline, both phases on the instance): generated tokens per second,
       ``1 / (TPOT / B + prefill time per request / output_len)``; decode steps are shared by
       the B sequences at the mean context, each prompt is prefilled once in chunks of
-      `PREFILL_CHUNK_TOKENS`; with ``job.requests``, the job's output tokens over its makespan,
+      `PREFILL_CHUNK_TOKENS`; with ``requests``, the job's output tokens over its makespan,
       at most B requests in flight, the last partial wave included;
     - 'decode' (a disaggregated decode pool): generated tokens per second, ``B / TPOT``, with
       every sequence at a KV context of ``input_len``;
     - 'prefill' (a prefill pool): computed prompt tokens per second with B prompts per pass.
 
-    TTFT is the prefill of one prompt on the instance (no queueing). Neither ``job.requests``
-    nor ``job.max_batch`` is ever exceeded by the sequences in flight.
-
-    Parameters
-    ----------
-    s : ServingSetup
-        The instance, from `serving_setup`.
-    job : ServingJob
-        The requests and the engine's settings (`chipgap.catalog.serving_job.ServingJob`).
-    batch : int or array-like of int, optional
-        Concurrent sequences of the instance to try; default `BATCHES`.
-    tp, pp, ep, dp : int, optional
-        Fix that part of the layout; default every value `instance_layouts` tries.
-    ttft_ms, tpot_ms : float, optional
-        Latency SLOs that ``meets_slo`` checks.
+    TTFT is the prefill of one prompt on the instance (no queueing). Neither ``requests``
+    nor ``max_batch`` is ever exceeded by the sequences in flight. Batches tried when the
+    question leaves ``batch`` unset: `BATCHES`.
 
     Returns
     -------
     DataFrame
         One row per (layout, batch): ``tp, pp, ep, dp, batch, ttft_ms, tpot_ms,
-        tokens_per_s, tokens_per_s_per_chip, memory_gb_per_chip, fits, meets_slo``, the
-        decode breakdown (``attention_s`` ... ``pp_comm_s`` per step, and ``scheduler_s``, the
-        accelerators' idle time without an overlap scheduler) and ``reason``.
-
-    Raises
-    ------
-    InputError
-        When ``job`` is not a `ServingJob`.
+        tokens_per_s, tokens_per_s_per_chip, memory_gb_per_chip, fits, meets_slo`` (valid and
+        within the question's SLOs, `meets_slo`), the decode breakdown (``attention_s`` ...
+        ``pp_comm_s`` per step, and ``scheduler_s``, the accelerators' idle time without an
+        overlap scheduler) and ``reason``.
     """
-    if not isinstance(job, ServingJob):
-        raise InputError("job", "a chipgap.catalog.ServingJob", job)
-    lay = _layouts(s, tp, pp, ep, dp)
-    batches = np.atleast_1d(batch) if batch else BATCHES
+    q = s.question
+    if q is None:
+        raise InputError("setup", "a serving setup built from a ServeQuestion (serving_setup)", s)
+    job = q.job
+    layouts = instance_layouts(s)
+    batches = np.atleast_1d(q.batch) if q.batch else BATCHES
     for cap in (job.requests, job.max_batch):   # more sequences than these never run at once
         batches = batches if cap is None else np.unique(np.minimum(batches, cap))
-    n_lay = lay["tp"].size
-    grid = {k: np.repeat(v, batches.size) for k, v in lay.items()}
+    n_lay = layouts["tp"].size
+    grid = {k: np.repeat(v, batches.size) for k, v in layouts.items()}
     grid["batch"] = np.tile(batches, n_lay)
     out = serve_arrays(s, grid, job)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})
     df["fits"] = df["fits"].astype(bool)
-    codes = out["reason"]
-    df["reason"] = reason_text(codes, inf.REASONS)
-    slo = np.ones(len(df), dtype=bool)
-    if ttft_ms is not None:
-        slo &= df.ttft_ms.to_numpy() <= ttft_ms
-    if tpot_ms is not None:
-        slo &= df.tpot_ms.to_numpy() <= tpot_ms
-    df["meets_slo"] = slo & (codes == 0)
+    df["reason"] = reason_text(out["reason"], inf.REASONS)
+    df["meets_slo"] = meets_slo(out, q.ttft_ms, q.tpot_ms)
     return df
 
 

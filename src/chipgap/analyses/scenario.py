@@ -15,15 +15,12 @@ import numpy as np
 import pandas as pd
 
 from chipgap.analyses import chain, econ, supply
-from chipgap.analyses.uncertainty import (SERVE_METRICS, TRAIN_METRICS, probability, serve_samples,
-                                          summarize, train_samples)
+from chipgap.analyses.answer import SERVE_METRICS, TRAIN_METRICS, answer, probability, summarize
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.load import Overlay, load_catalog
 from chipgap.catalog.schema import Chip, quantity_fields
-from chipgap.catalog.serving_job import ServingJob
-from chipgap.catalog.scenario import (ChipCostQuestion, Claim, Question, Scenario, ServeQuestion,
-                                      ShockQuestion, SpecQuestion, SupplyQuestion, TrainQuestion,
-                                      read_scenario)
+from chipgap.catalog.scenario import (ChipCostQuestion, Claim, Question, Scenario, ServeAsk, ShockQuestion,
+                                      SpecQuestion, SupplyQuestion, TrainAsk, read_scenario)
 from chipgap.errors import CatalogError, ChipgapError
 from chipgap.models.sampling import Sampler
 
@@ -114,20 +111,15 @@ def run_scenario(scenario: Scenario | str | Path, catalog_dir: str | Path | None
     """
     sc = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
     cat = scenario_catalog(sc, catalog_dir, extra_overlays)
-    return ScenarioResult(sc, cat, [answer(cat, q, samples, seed) for q in sc.questions])
+    return ScenarioResult(sc, cat, [ask(cat, q, samples, seed) for q in sc.questions])
 
 
-def answer(catalog: Catalog, q: Question, samples: int = 2000, seed: int = 0) -> QuestionResult:
-    """One question's result on ``catalog``."""
-    if isinstance(q, TrainQuestion):
-        return _performance(q, TRAIN_METRICS, lambda chip: train_samples(
-            catalog, q.model, chip, q.n_chips, q.seq_len, q.global_batch, precision=q.precision,
-            samples=samples, seed=seed))
-    if isinstance(q, ServeQuestion):
-        job = ServingJob(phase=q.phase, input_len=q.input_len, output_len=q.output_len)
-        return _performance(q, SERVE_METRICS, lambda chip: serve_samples(
-            catalog, q.model, chip, q.n_chips, job, ttft_ms=q.ttft_ms, tpot_ms=q.tpot_ms,
-            weight_precision=q.weight_precision, samples=samples, seed=seed))
+def ask(catalog: Catalog, q: Question, samples: int = 2000, seed: int = 0) -> QuestionResult:
+    """One scenario question's result on ``catalog``: a performance question is answered by
+    `chipgap.analyses.answer.answer` for each of its chips."""
+    if isinstance(q, (TrainAsk, ServeAsk)):
+        metrics = TRAIN_METRICS if isinstance(q, TrainAsk) else SERVE_METRICS
+        return _performance(q, metrics, lambda chip: answer(catalog, q.question(chip, samples, seed)).samples)
     if isinstance(q, SpecQuestion):
         return _specs(catalog, q, samples, seed)
     if isinstance(q, SupplyQuestion):
@@ -142,7 +134,7 @@ def answer(catalog: Catalog, q: Question, samples: int = 2000, seed: int = 0) ->
     raise TypeError(f"unknown question {q!r}")  # the schema admits no other kind
 
 
-def _performance(q: TrainQuestion | ServeQuestion, metrics: tuple[str, ...], run) -> QuestionResult:  # noqa: ANN001
+def _performance(q: TrainAsk | ServeAsk, metrics: tuple[str, ...], run) -> QuestionResult:  # noqa: ANN001
     rows, per_chip = [], {}
     for chip in q.chips:
         try:

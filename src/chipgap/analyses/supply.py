@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chipgap.analyses.train import search, setup
+from chipgap.analyses.answer import answer
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.question import TrainQuestion
 from chipgap.catalog.supply import SupplyScenario
 from chipgap.errors import InputError
 from chipgap.models import supply as sm
@@ -29,7 +30,8 @@ def workload_h100_equivalent(catalog: Catalog, chip: str) -> float:
     model, seq, batch, chips = REFERENCE_JOB
 
     def rate(c: str) -> float:
-        best, _ = search(setup(catalog, model, c, chips, seq, batch), top=1)
+        best = answer(catalog, TrainQuestion(model=model, chip=c, chips=chips, seq_len=seq,
+                                             global_batch=batch)).best(1)
         return float(best.tokens_per_s[0]) if len(best) else np.nan
 
     try:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.question import Layout, TrainQuestion
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
 from chipgap.models.calibration import efficiency_for
@@ -47,6 +48,8 @@ class Setup:
     is two), results per chip count packages (see `to_chip_units`)."""
     scaleout_gbps: float | None = None
     """The scale-out bandwidth the question gave in place of the catalog's, if any."""
+    question: TrainQuestion | None = None
+    """The question the setup answers."""
 
 
 PER_DEVICE_KEYS = ("tflops_per_chip", "memory_gb", "mem_weights_gb", "mem_grads_gb", "mem_optimizer_gb",
@@ -126,29 +129,19 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
                     scaleup_gbps=up, scaleout_gbps=out, domain=domain), (sys_rec.id if sys_rec else None)
 
 
-def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, global_batch: int,
-          system: str | None = None, precision: str = "bf16", scaleout_gbps: float | None = None,
-          flash_attention: bool = True, ep_overlap: bool = False, dp_overlap: bool = True,
-          tp_overlap: bool = False) -> Setup:
-    """Check a training question's inputs once and fix its job, hardware and efficiency.
-
-    The last four arguments say what the training framework does (see `Job`); the defaults
-    describe a current Megatron-core/NeMo stack.
-    """
-    for name, value in (("chips", chips), ("seq_len", seq_len), ("global_batch", global_batch)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise InputError(name, "a whole number of at least 1", value)
-    if precision not in ("bf16", "fp8"):
-        raise InputError("precision", "bf16 or fp8", precision)
-    w = resolve_workload(catalog, model)
-    hw, sys_id = hardware(catalog, chip, system, scaleout_gbps)
-    chip_id = catalog.resolve("chip", chip)
+def setup(catalog: Catalog, q: TrainQuestion) -> Setup:
+    """Fix a training question's job, hardware and efficiency once (the question's own rules
+    were checked when it was built; here its ids are resolved against the catalog)."""
+    if not isinstance(q, TrainQuestion):
+        raise InputError("question", "a chipgap.catalog.TrainQuestion", q)
+    w = resolve_workload(catalog, q.model)
+    hw, sys_id = hardware(catalog, q.chip, q.system, q.scaleout_gbps())
+    chip_id = catalog.resolve("chip", q.chip)
     d = devices_per_chip(catalog, chip_id)
     eff, basis = efficiency_for(chip_id)
-    job = Job(w, int(chips) * d, int(seq_len), int(global_batch), precision,
-              flash_attention=flash_attention, ep_overlap=ep_overlap, dp_overlap=dp_overlap,
-              tp_overlap=tp_overlap)
-    return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d, scaleout_gbps)
+    job = Job(w, q.chips * d, q.seq_len, q.global_batch, q.precision, flash_attention=q.flash_attention,
+              ep_overlap=q.ep_overlap, dp_overlap=q.dp_overlap, tp_overlap=q.tp_overlap)
+    return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d, q.scaleout_gbps(), q)
 
 
 def sampled(catalog: Catalog, s: Setup, draw: Draw) -> Setup:
@@ -187,28 +180,46 @@ def _divisors(n: int, cap: int) -> np.ndarray:
     return d[n % d == 0]
 
 
-def layout_grid(s: Setup, max_mbs: int = 8) -> dict[str, np.ndarray]:
+SEARCH = {"vpp": (1, 2, 3, 4, 6, 8), "mbs": (1, 2, 4, 8), "zero": (0, 1, 2, 3),
+          "recompute": tuple(RECOMPUTE.values())}
+"""Values a search tries for the layout fields that do not follow from the job."""
+
+
+def layout_grid(s: Setup, layout: Layout | None = None) -> dict[str, np.ndarray]:
     """Every layout worth trying for a job, as flat arrays (a cross product, filtered).
 
-    tp over powers of two within the scale-up domain; pp over divisors of the chip count up to
-    the layer count; cp over powers of two dividing the sequence; ep over divisors of the
-    routed experts (MoE only); vpp in {1, 2, 3, 4, 6, 8}; micro-batches {1, 2, 4, 8}; ZeRO 0-3;
-    recompute none/selective/full/modules. Data parallelism fills the rest and must be whole.
+    A field ``layout`` sets (default: the setup's question's) takes that value alone; every
+    other is searched: tp over powers of two within the scale-up domain; pp over divisors of
+    the chip count up to the layer count; cp over powers of two dividing the sequence; ep over
+    divisors of the routed experts (MoE only); vpp, micro-batches, ZeRO stages and recompute
+    over `SEARCH` (vpp > 1 only where ``interleaved``, 1 where it is false). Data parallelism
+    fills the rest and must be whole (or equal a set ``dp``).
     """
+    lay = layout if layout is not None else (s.question.layout if s.question else Layout())
     w, N = s.job.workload, s.job.chips
     pow2 = 2 ** np.arange(0, 15)
-    tp = pow2[(pow2 <= max(s.hardware.domain, 1)) & (w.n_heads % pow2 == 0) & (pow2 <= N)]
-    pp = _divisors(N, w.n_layers)
-    cp = pow2[(pow2 <= N) & (s.job.seq_len % pow2 == 0) & (pow2 <= 64)]
-    ep = _divisors(w.n_routed_experts, N) if w.is_moe else np.array([1])
-    grids = np.meshgrid(tp, pp, cp, ep, [1, 2, 3, 4, 6, 8], pow2[pow2 <= max_mbs], [0, 1, 2, 3],
-                        list(RECOMPUTE.values()), indexing="ij")
-    g = dict(zip(("tp", "pp", "cp", "ep", "vpp", "mbs", "zero", "recompute"),
-                 (x.ravel() for x in grids)))
+    vpp = {None: SEARCH["vpp"], True: SEARCH["vpp"][1:], False: (1,)}[lay.interleaved]
+    axes = {"tp": pow2[(pow2 <= max(s.hardware.domain, 1)) & (w.n_heads % pow2 == 0) & (pow2 <= N)],
+            "pp": _divisors(N, w.n_layers),
+            "cp": pow2[(pow2 <= N) & (s.job.seq_len % pow2 == 0) & (pow2 <= 64)],
+            "ep": _divisors(w.n_routed_experts, N) if w.is_moe else np.array([1]),
+            "vpp": vpp, "mbs": SEARCH["mbs"], "zero": SEARCH["zero"], "recompute": SEARCH["recompute"]}
+    for k, v in lay.fixed().items():
+        if k in axes:
+            axes[k] = [RECOMPUTE[v] if k == "recompute" else v]
+    grids = np.meshgrid(*(np.asarray(v, dtype=np.int64) for v in axes.values()), indexing="ij")
+    g = {k: x.ravel() for k, x in zip(axes, grids)}
     dp = N // (g["tp"] * g["pp"] * g["cp"])
     keep = (g["tp"] * g["pp"] * g["cp"] * dp == N) & ((g["pp"] > 1) | (g["vpp"] == 1))
     keep &= (dp * g["cp"]) % g["ep"] == 0
+    if lay.dp is not None:
+        keep &= dp == lay.dp
     g["dp"] = dp
+    if not keep.any():   # a fixed layout that cannot exist: keep it, for its reasons
+        g = {k: v[:1] for k, v in g.items()}
+        if lay.dp is not None:
+            g["dp"] = np.array([lay.dp])
+        return {k: g[k] for k in LAYOUT_KEYS}
     return {k: g[k][keep] for k in LAYOUT_KEYS}
 
 
@@ -232,32 +243,74 @@ def time_to_train_days(tokens_per_s: float, tokens: float) -> float:
     return tokens / tokens_per_s / 86400.0
 
 
-def chips_needed(catalog: Catalog, model: str, chip: str, seq_len: int, global_batch: int,
-                 tokens_per_s: float, system: str | None = None, precision: str = "bf16",
+def chips_needed(catalog: Catalog, q: TrainQuestion, tokens_per_s: float, step: int | None = None,
                  max_chips: int = 1 << 17) -> pd.DataFrame:
-    """The fewest chips (in whole scale-up domains, doubling) whose best layout reaches a rate.
+    """The fewest chips whose best layout reaches ``tokens_per_s`` on question ``q`` (its
+    ``chips`` is ignored), counting in steps of ``step`` chips (default: 8, one server, or the
+    scale-up domain where that is smaller).
 
-    Each candidate count is one array search; the table lists every count tried, so the
-    scaling curve shows where more chips stop helping (a fixed global batch caps data
-    parallelism).
+    Counts double until one reaches the rate. Between that count and the one before, the
+    rate per chip changes little (the work per data-parallel rank is alike), so the search then
+    tries, in order, every count from `SCAN_MARGIN` below the count the better of the two
+    per-chip rates implies, and stops at the first that reaches the rate. Counts at which no
+    layout can split the job (the global batch does not divide over the data-parallel ranks
+    they leave) are skipped. The rate is not monotone in the count (a count whose factors
+    split the job badly is slower than a smaller one), which is why counts are tried in order
+    rather than bisected. Each count is one array search; the table lists every count tried.
 
     Returns
     -------
     DataFrame
-        ``chips, tokens_per_s, mfu, layout, reaches`` for each count tried, in order; the first
-        row with ``reaches`` True is the answer (none when ``max_chips`` is not enough).
+        ``chips, tokens_per_s, mfu, layout, reaches`` for every count tried, by count; the
+        answer is the first row with ``reaches`` True (none when ``max_chips`` is not enough).
     """
     if not tokens_per_s > 0:
         raise InputError("tokens_per_s", "a positive target rate", tokens_per_s)
-    domain = int(max(hardware(catalog, chip, system)[0].domain, 1))
-    rows, n = [], domain
-    while n <= max_chips:
-        best, _ = search(setup(catalog, model, chip, n, seq_len, global_batch, system, precision), top=1)
-        rate = float(best.tokens_per_s[0]) if len(best) else 0.0
-        rows.append({"chips": n, "tokens_per_s": rate, "mfu": float(best.mfu[0]) if len(best) else np.nan,
-                     "layout": {k: int(best[k][0]) for k in LAYOUT_KEYS} if len(best) else None,
-                     "reaches": rate >= tokens_per_s})
-        if rate >= tokens_per_s:
-            break
-        n *= 2
-    return pd.DataFrame(rows)
+    domain = int(max(hardware(catalog, q.chip, q.system)[0].domain, 1))
+    step = step or min(8, domain)
+    if not isinstance(step, (int, np.integer)) or step < 1:
+        raise InputError("step", "a whole number of chips, at least 1", step)
+    tried: dict[int, dict] = {}
+
+    def reaches(n: int) -> bool:
+        if n not in tried:
+            best, _ = search(setup(catalog, q.model_copy(update={"chips": n})), top=1)
+            rate = float(best.tokens_per_s[0]) if len(best) else 0.0
+            tried[n] = {"chips": n, "tokens_per_s": rate, "mfu": float(best.mfu[0]) if len(best) else np.nan,
+                        "layout": {k: int(best[k][0]) for k in LAYOUT_KEYS} if len(best) else None,
+                        "reaches": rate >= tokens_per_s}
+        return tried[n]["reaches"]
+
+    hi = step
+    while hi <= max_chips and not reaches(hi):
+        hi *= 2
+    if hi <= max_chips and hi > step:
+        lo = hi // 2
+        per_chip = max(tried[lo]["tokens_per_s"] / lo, tried[hi]["tokens_per_s"] / hi)
+        start = max(lo + step, int(tokens_per_s / per_chip * (1 - SCAN_MARGIN)) // step * step)
+        for n in _splittable(catalog, q, np.arange(start, hi, step)):
+            if reaches(int(n)):
+                break
+    return pd.DataFrame(sorted(tried.values(), key=lambda r: r["chips"]))
+
+
+SCAN_MARGIN = 0.1
+"""How far below the count a linear extrapolation of the per-chip rate gives `chips_needed`
+starts trying counts: a count whose per-chip rate beats both ends of its doubling by more than
+this is assumed not to exist (the rates it sees differ by a few percent)."""
+
+
+def _splittable(catalog: Catalog, q: TrainQuestion, counts: np.ndarray) -> np.ndarray:
+    """The counts at which some tp x pp x cp leaves a data-parallel degree that divides the
+    global batch (a necessary condition for any layout), computed without a search."""
+    w = resolve_workload(catalog, q.model)
+    d = devices_per_chip(catalog, catalog.resolve("chip", q.chip))
+    domain = hardware(catalog, q.chip, q.system)[0].domain * d
+    pow2 = 2 ** np.arange(0, 15)
+    tp = pow2[(pow2 <= domain) & (w.n_heads % pow2 == 0)]
+    cp = pow2[(pow2 <= 64) & (q.seq_len % pow2 == 0)]
+    split = (tp[:, None, None] * np.arange(1, w.n_layers + 1)[None, :, None] * cp[None, None, :]).ravel()
+    devices = counts[:, None] * d
+    dp = devices // split[None, :]
+    ok = (devices % split[None, :] == 0) & (q.global_batch % np.maximum(dp, 1) == 0) & (dp >= 1)
+    return counts[ok.any(axis=1)]

@@ -1,57 +1,28 @@
-"""Published measurements of LLM training runs, for calibrating and checking the performance model.
+"""Published measurements of LLM training and serving, for calibrating and checking the
+performance model.
 
-Each run names a catalog workload, chip and system, the parallel layout the paper reports, the
-metric it measured and where in the paper. ``split`` keeps the runs the fit may use
-(``calibration``) apart from those it must predict (``holdout``).
+A run is a question (`chipgap.catalog.question.TrainQuestion` or `ServeQuestion`: the workload,
+chip, counts, shapes, layout and engine settings its source reports) plus what was measured,
+where, and which split it belongs to: ``calibration`` runs may be fitted, ``holdout`` runs only
+predicted. A layout field the source does not report is left unset.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from chipgap.catalog.quantity import Positive, PositiveQuantity
+from chipgap.catalog.question import Count, ServeQuestion, TrainQuestion
 from chipgap.catalog.schema import Record, Slug, Text
-from chipgap.catalog.serving_job import Phase, ServingJob
+from chipgap.catalog.serving_job import Phase
 
-Count = Annotated[int, Field(strict=True, gt=0)]
-
-
-class Layout(BaseModel):
-    """How a training job is split: tensor, pipeline, data, context and expert parallelism.
-
-    ``zero`` is the ZeRO stage of data parallelism (3 = FSDP); ``vpp`` the virtual pipeline
-    stages per device (interleaved 1F1B); ``interleaved`` says whether the schedule interleaved
-    when the source says so but not ``vpp`` (true: vpp > 1); ``mbs`` the micro-batch size in
-    sequences. Unreported fields are None: the accuracy check then takes the best setting that
-    fits, as the run's engineers would have tuned it.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tp: Count = 1
-    pp: Count = 1
-    dp: Count = 1
-    cp: Count = 1
-    ep: Count = 1
-    vpp: Count | None = None
-    interleaved: bool | None = None
-    mbs: Count | None = None
-    zero: Literal[0, 1, 2, 3] | None = None
-    recompute: Literal["none", "selective", "full", "modules"] | None = None
-    sequence_parallel: bool | None = None
-
-    @model_validator(mode="after")
-    def _schedule_agrees(self) -> Layout:
-        if self.interleaved and self.pp == 1:
-            raise ValueError("interleaved needs pp > 1")
-        if self.vpp is not None and self.interleaved is not None and self.interleaved != (self.vpp > 1):
-            raise ValueError(f"interleaved: {str(self.interleaved).lower()} contradicts vpp {self.vpp}")
-        return self
+Split = Literal["calibration", "holdout"]
+Location = Annotated[str, StringConstraints(max_length=300)]
 
 
-class TrainingRun(Record):
+class TrainingRun(TrainQuestion, Record):
     """One published training measurement.
 
     ``measured`` is the value of ``metric``: ``tokens_per_s_per_chip`` (all tokens of the
@@ -63,41 +34,29 @@ class TrainingRun(Record):
     nor overlapped gradient reduction; DeepSeek's DualPipe overlaps expert all-to-all.
     """
 
+    # pydantic's own errors, which the catalog loader locates in the file
+    __init__ = BaseModel.__init__
+
     kind: Literal["training"] = "training"
-    workload: Slug
     chip: Slug
     system: Slug | None = None
-    chips: Count
     seq_len: Count
     global_batch: Count
     precision: Literal["bf16", "fp8"]
-    layout: Layout
     metric: Literal["tokens_per_s_per_chip", "mfu", "step_time_s", "model_tflops_per_chip"]
     measured: PositiveQuantity
     scaleout_bw_gbps_unidir: Positive = None
-    flash_attention: bool = True
-    ep_overlap: bool = False
-    dp_overlap: bool = True
-    tp_overlap: bool = False
-    split: Literal["calibration", "holdout"]
+    split: Split
     source: tuple[Slug, ...] = Field(min_length=1)
-    location: Annotated[str, StringConstraints(max_length=300)]
+    location: Location
     framework: Text | None = None
 
-
-class ServingLayout(BaseModel):
-    """How one serving instance is split: tensor, pipeline and expert parallelism, and how many
-    data-parallel attention groups share the experts (``dp``, DeepSeek-style DP attention)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tp: Count = 1
-    pp: Count = 1
-    ep: Count = 1
-    dp: Count = 1
+    @property
+    def workload(self) -> str:
+        return self.model
 
 
-class ServingRun(ServingJob, Record):
+class ServingRun(ServeQuestion, Record):
     """One published inference measurement of a serving instance of ``chips`` chips.
 
     Its `ServingJob` fields, with their rules, are the job it timed: ``phase`` (``prefill`` or
@@ -123,22 +82,19 @@ class ServingRun(ServingJob, Record):
 
     kind: Literal["serving"] = "serving"
     phase: Phase  # no default: a published run says what it timed
-    workload: Slug
+    input_len: Count
+    output_len: Count
     chip: Slug
     system: Slug | None = None
-    chips: Count
-    batch: Count | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]
-    kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
-    layout: ServingLayout
-    mtp_accept: Annotated[float, Field(ge=0, le=1)] | None = None
-    ep_overlap: bool = False
-    ep_imbalance: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0
-    tpot_slo_ms: Annotated[float, Field(gt=0)] | None = None
     metric: Literal["output_tokens_per_s_per_chip", "prefill_tokens_per_s_per_chip",
                     "ttft_ms", "tpot_ms"]
     measured: PositiveQuantity
-    split: Literal["calibration", "holdout"]
+    split: Split
     source: tuple[Slug, ...] = Field(min_length=1)
-    location: Annotated[str, StringConstraints(max_length=300)]
+    location: Location
     framework: Text | None = None
+
+    @property
+    def workload(self) -> str:
+        return self.model

@@ -13,9 +13,9 @@ A scenario is one YAML file::
     questions:
       - id: train-70b
         ask: train                # train | serve | spec | supply | chip-cost | shock
-        model: llama-3.1-70b
-        chips: [huawei-ascend-910d, nvidia-h100-sxm]
+        chips: [huawei-ascend-910d, nvidia-h100-sxm]    # asked of each chip
         n_chips: 1024
+        model: llama-3.1-70b      # and any other field of chipgap.catalog.TrainQuestion
         seq_len: 8192
         global_batch: 1024
         claim: {metric: tokens_per_s, a: huawei-ascend-910d, b: nvidia-h100-sxm}
@@ -27,11 +27,11 @@ an entry with a new id is added, an entry with a known id changes the fields it 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chipgap.catalog.serving_job import Phase
+from chipgap.catalog.question import ServeQuestion, TrainQuestion
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, validation_message
 
@@ -62,32 +62,50 @@ class _Question(_Strict):
     title: str | None = None
 
 
-class _WorkloadQuestion(_Question):
-    model: str
+class _Ask(_Question):
+    """A performance question asked of each chip of ``chips`` on ``n_chips`` of it. Every other
+    field is a field of the question record (`question_type`), which checks it: a scenario holds
+    the same question the CLI and the API ask, once per chip."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    question_type: ClassVar[type[BaseModel]]
     chips: list[str] = Field(min_length=1, max_length=12)
     n_chips: PositiveInt
     claim: Claim | None = None
 
+    @model_validator(mode="after")
+    def _is_a_question(self) -> _Ask:
+        for name in ("chip", "samples", "seed", "ask"):
+            if name in (self.model_extra or {}):
+                raise ValueError(f"'{name}' is set by the scenario, not by a question")
+        self.question(self.chips[0])       # the question record's own rules, once
+        return self
 
-class TrainQuestion(_WorkloadQuestion):
-    """Training throughput of ``model`` on ``n_chips`` of each chip, with the specs' spread."""
+    @property
+    def model(self) -> str | None:
+        return (self.model_extra or {}).get("model")
+
+    def question(self, chip: str, samples: int = 0, seed: int = 0) -> Any:
+        """The question asked of ``chip``, with ``samples`` Monte-Carlo draws."""
+        fields = {**(self.model_extra or {}), "chip": chip, "chips": self.n_chips, "samples": samples,
+                  "seed": seed}
+        return self.question_type(**fields)
+
+
+class TrainAsk(_Ask):
+    """`chipgap.catalog.question.TrainQuestion` on each chip: training throughput with the
+    specs' spread."""
 
     ask: Literal["train"]
-    seq_len: PositiveInt
-    global_batch: PositiveInt
-    precision: Literal["bf16", "fp8"] = "bf16"
+    question_type: ClassVar[type[BaseModel]] = TrainQuestion
 
 
-class ServeQuestion(_WorkloadQuestion):
-    """Serving throughput per chip under SLOs on an instance of ``n_chips`` of each chip."""
+class ServeAsk(_Ask):
+    """`chipgap.catalog.question.ServeQuestion` on each chip: serving throughput per chip under
+    SLOs on an instance of ``n_chips``."""
 
     ask: Literal["serve"]
-    input_len: PositiveInt
-    output_len: PositiveInt
-    phase: Phase = "serve"
-    ttft_ms: Annotated[float, Field(gt=0)] | None = None
-    tpot_ms: Annotated[float, Field(gt=0)] | None = None
-    weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
+    question_type: ClassVar[type[BaseModel]] = ServeQuestion
 
 
 class SpecQuestion(_Question):
@@ -120,7 +138,7 @@ class ShockQuestion(_Question):
     shock: str
 
 
-Question = Annotated[TrainQuestion | ServeQuestion | SpecQuestion | SupplyQuestion | ChipCostQuestion
+Question = Annotated[TrainAsk | ServeAsk | SpecQuestion | SupplyQuestion | ChipCostQuestion
                      | ShockQuestion, Field(discriminator="ask")]
 
 

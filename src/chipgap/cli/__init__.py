@@ -67,7 +67,7 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 def _register() -> None:
     from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, report, scenario,
-                             supply, sweep, systems, train)
+                             schema, supply, sweep, systems, train)
 
     app.command("report", help=report.report.__doc__)(report.report)
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
@@ -84,6 +84,7 @@ def _register() -> None:
     app.add_typer(scenario.app, name="scenario",
                   help="Scenarios: sourced what-ifs (a rumoured chip, an HBM cut-off) with Monte-Carlo ranges.")
     app.add_typer(sweep.app, name="sweep", help="Big grids in chunks: 'run SPEC --out DIR', 'query DIR SQL'.")
+    app.command("schema", help=schema.schema.__doc__)(schema.schema)
 
 
 _register()

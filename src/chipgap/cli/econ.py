@@ -9,11 +9,11 @@ import pandas as pd
 import typer
 
 from chipgap.analyses.econ import chip_cost, die_economics, tco
-from chipgap.analyses.infer import best, serve, serving_setup
+from chipgap.analyses.answer import answer
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import quantity_fields
-from chipgap.catalog.serving_job import ServingJob
+from chipgap.catalog.question import ServeQuestion
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
 from chipgap.errors import InputError
@@ -150,8 +150,9 @@ def tco_cmd(
     cat = get_catalog(ctx)
     if model is not None and rate is None:
         s = cat.system(system)
-        setup = serving_setup(cat, model, s.chip, int(s.chip_count.point), s.id, precision)
-        top = best(serve(setup, ServingJob(input_len=input_len, output_len=output_len)), 1)
+        top = answer(cat, ServeQuestion(model=model, chip=s.chip, chips=int(s.chip_count.point), system=s.id,
+                                        weight_precision=precision, input_len=input_len,
+                                        output_len=output_len)).best(1)
         if top.empty:
             raise InputError("--model", f"a model that fits on one {s.id}", model)
         rate = float(top.tokens_per_s_per_chip[0])

@@ -8,15 +8,19 @@ from typing import Annotated
 
 import typer
 
-from chipgap.analyses.infer import DECODE_BREAKDOWN, best, pareto, serve, serving_setup
-from chipgap.analyses.uncertainty import SERVE_METRICS, serve_samples, summarize
-from chipgap.catalog.serving_job import ServingJob
+from chipgap.analyses.answer import SERVE_METRICS, Answer, answer
+from chipgap.analyses.infer import DECODE_BREAKDOWN
+from chipgap.catalog.question import ServeQuestion
 from chipgap.cli import get_catalog
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
-                                save_figure, spread_json)
+                                question_from, save_figure, shown_default, spread_json)
 
 Opt = typer.Option
 Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
+
+
+def _d(field: str) -> str:
+    return shown_default(ServeQuestion, field)
 
 
 class Phase(str, Enum):
@@ -29,30 +33,37 @@ def infer(
     ctx: typer.Context,
     model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
     chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias (GPUs, NPUs and CPUs).")],
-    chips: Annotated[int, Opt("--chips", "-n", min=1, help="Chips of one serving instance.")] = 1,
+    chips: Annotated[int | None, Opt("--chips", "-n", min=1, help="Chips of one serving instance.",
+                                     show_default=_d("chips"))] = None,
     system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
-    phase: Annotated[Phase, Opt(help="prefill, decode or serve (offline, both phases).")] = Phase.serve,
-    input_len: Annotated[int, Opt("--input-len", min=1, help="Prompt tokens (decode: KV context).")] = 1024,
-    output_len: Annotated[int, Opt("--output-len", min=1, help="Generated tokens per request.")] = 1024,
-    cached_len: Annotated[int, Opt("--cached-len", min=0,
+    phase: Annotated[Phase | None, Opt(help="prefill, decode or serve (offline, both phases).",
+                                       show_default=_d("phase"))] = None,
+    input_len: Annotated[int | None, Opt("--input-len", min=1, help="Prompt tokens (decode: KV context).",
+                                         show_default=_d("input_len"))] = None,
+    output_len: Annotated[int | None, Opt("--output-len", min=1, help="Generated tokens per request.",
+                                          show_default=_d("output_len"))] = None,
+    cached_len: Annotated[int | None, Opt("--cached-len", min=0, show_default=_d("cached_len"),
                                    help="Prompt tokens already in the KV cache (prefix-cache hit): "
-                                        "attended to, not computed.")] = 0,
+                                        "attended to, not computed.")] = None,
     requests: Annotated[int | None, Opt(min=1, help="Offline job of this many requests, queued at once "
                                                     "(serve): throughput over its makespan, last "
                                                     "partial wave included. Default: steady state.")] = None,
-    kv_reserve: Annotated[str, Opt("--kv-reserve",
+    kv_reserve: Annotated[str | None, Opt("--kv-reserve", show_default=_d("kv_reserve"),
                                    help="KV an engine holds per sequence: used (paged, preempting: vLLM, "
                                         "SGLang) or full (prompt + whole output reserved on admission: "
-                                        "TensorRT-LLM's default).")] = "used",
+                                        "TensorRT-LLM's default).")] = None,
     max_batch: Annotated[int | None, Opt("--max-batch", min=1,
                                          help="Engine's max sequences in flight on the instance.")] = None,
-    overlap_scheduler: Annotated[bool, Opt("--overlap-scheduler/--serial-scheduler",
+    overlap_scheduler: Annotated[bool | None, Opt("--overlap-scheduler/--serial-scheduler",
                                            help="The engine schedules the next step while the chips run "
                                                 "(SGLang from v0.4, TensorRT-LLM), or between steps, the "
-                                                "chips idle (SGLang before v0.4: steps 1.1x as long).")] = True,
+                                                "chips idle (SGLang before v0.4: steps 1.1x as long).",
+                                           show_default="--overlap-scheduler")] = None,
     batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
-    precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
-    kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
+    precision: Annotated[str | None, Opt(help="Weights: bf16, fp8, int8 or int4.",
+                                         show_default=_d("weight_precision"))] = None,
+    kv_precision: Annotated[str | None, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.",
+                                            show_default=_d("kv_precision"))] = None,
     tp: Annotated[int | None, Opt(min=1, help="Tensor parallel.", rich_help_panel=Lay)] = None,
     pp: Annotated[int | None, Opt(min=1, help="Pipeline stages.", rich_help_panel=Lay)] = None,
     ep: Annotated[int | None, Opt(min=1, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
@@ -61,57 +72,53 @@ def infer(
     ttft_ms: Annotated[float | None, Opt("--ttft-ms", min=0, help="Time-to-first-token SLO.")] = None,
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
     memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
-    ep_overlap: Annotated[bool, Opt("--ep-overlap", help="Overlap expert all-to-all with compute (two-batch overlap).")] = False,
-    ep_imbalance: Annotated[float, Opt("--ep-imbalance", min=1,
+    ep_overlap: Annotated[bool | None, Opt("--ep-overlap/--no-ep-overlap",
+                                          help="Overlap expert all-to-all with compute (two-batch overlap).",
+                                          show_default=_d("ep_overlap"))] = None,
+    ep_imbalance: Annotated[float | None, Opt("--ep-imbalance", min=1, show_default=_d("ep_imbalance"),
                                        help="Routed tokens on the busiest expert-parallel rank over the mean "
                                             "(1: balanced; ~2.6 without a load balancer, ~1.1 with one, in "
-                                            "TensorRT-LLM's 32-rank DeepSeek-R1 example).")] = 1.0,
+                                            "TensorRT-LLM's 32-rank DeepSeek-R1 example).")] = None,
     top: Annotated[int, Opt(min=1, max=100, help="Rows to show.")] = 5,
     chart: Annotated[Path | None, Opt("--chart", dir_okay=False,
                                       help="Also draw the throughput-vs-TPOT Pareto front (.png/.svg; not overwritten).")] = None,
     samples: Annotated[int | None, Opt(min=10, max=1_000_000,
                                        help="Also draw the chip's ranged specs this many times and show "
                                             "P10-P50-P90 of the best configuration per sample.")] = None,
-    seed: Annotated[int, Opt(help="Seed of the draws.")] = 0,
+    seed: Annotated[int | None, Opt(min=0, help="Seed of the draws.", show_default=_d("seed"))] = None,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Serving throughput and latency: the best layouts and batch sizes under the SLOs.
 
     --batch counts the concurrent sequences of the whole instance; at --phase decode,
-    --input-len is each sequence's KV context. Unset layout options are searched in one pass.
-    With --samples the spread that the chip's uncertain specs give is shown too.
+    --input-len is each sequence's KV context. Layout options and --batch left out are searched
+    in one pass. With --samples the spread that the chip's uncertain specs give is shown too.
     """
-    s = serving_setup(get_catalog(ctx), model, chip, chips, system, precision, kv_precision,
-                      mtp_accept, memory_gb, ep_overlap, ep_imbalance)
-    job = ServingJob(phase=phase.value, input_len=input_len, output_len=output_len, cached_len=cached_len,
-                     requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
-                     overlap_scheduler=overlap_scheduler)
-    df = serve(s, job, batch, tp, pp, ep, dp, ttft_ms, tpot_ms)
-    rows = best(df, top)
+    q = question_from(ServeQuestion, model=model, chip=chip, chips=chips, system=system,
+                      phase=phase.value if phase else None, input_len=input_len, output_len=output_len,
+                      cached_len=cached_len, requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
+                      overlap_scheduler=overlap_scheduler, batch=batch, weight_precision=precision,
+                      kv_precision=kv_precision, mtp_accept=mtp_accept, ttft_ms=ttft_ms, tpot_ms=tpot_ms,
+                      memory_gb=memory_gb, ep_overlap=ep_overlap, ep_imbalance=ep_imbalance, samples=samples,
+                      seed=seed, layout=dict(tp=tp, pp=pp, ep=ep, dp=dp))
+    a = answer(get_catalog(ctx), q)
     if chart is not None:
-        _chart(chart, {f"{s.chip} x {chips}": df}, tpot_ms)
-    inputs = {"model": s.serving.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
-              **job.model_dump(), "precision": precision, "kv_precision": kv_precision,
-              "mtp_accept": mtp_accept, "ep_overlap": ep_overlap, "ep_imbalance": ep_imbalance,
-              "ttft_ms_slo": ttft_ms, "tpot_ms_slo": tpot_ms, "devices_per_chip": s.devices,
-              "assumptions": list(s.assumptions)}
-    spread = None
-    if samples and not rows.empty:
-        layout = {k: v for k, v in dict(tp=tp, pp=pp, ep=ep, dp=dp).items() if v}
-        draws = serve_samples(get_catalog(ctx), model, chip, chips, job, system, ttft_ms, tpot_ms, precision,
-                              kv_precision, mtp_accept, samples, seed, batch=batch, memory_gb=memory_gb,
-                              ep_overlap=ep_overlap, ep_imbalance=ep_imbalance, **layout)
-        spread = summarize(draws, SERVE_METRICS)
+        _chart(chart, {f"{a.setup.chip} x {q.chips}": a.table}, tpot_ms)
+    _render(a, top, fmt)
+
+
+def _render(a: Answer, top: int, fmt: Format) -> None:
+    rows, spread, inputs = a.best(top), a.spread(SERVE_METRICS), a.inputs()
     if fmt is Format.json:
         out = {"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],
-               "pareto": pareto(df)[["tpot_ms", "tokens_per_s_per_chip", "batch", "tp",
+               "pareto": a.pareto()[["tpot_ms", "tokens_per_s_per_chip", "batch", "tp",
                                      "pp", "ep", "dp"]].to_dict("records")}
         if spread is not None:
-            out["uncertainty"] = {"samples": samples, "seed": seed, **spread_json(spread)}
+            out["uncertainty"] = {"samples": a.question.samples, "seed": a.question.seed, **spread_json(spread)}
         return print_json(out)
     if fmt is Format.csv:
-        return print_csv(df)
-    console.print(f"{s.serving.workload.id} on {chips} x {s.chip} ({'; '.join(s.assumptions)})")
+        return print_csv(a.table)
+    console.print(f"{inputs['model']} on {inputs['chips']} x {inputs['chip']} ({'; '.join(inputs['assumptions'])})")
     if rows.empty:
         console.print("no layout and batch meets the SLOs within memory")
         return
@@ -124,7 +131,7 @@ def infer(
     print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in DECODE_BREAKDOWN],
                 ["decode step part", "ms"], title="Where a decode step goes (first row)")
     if spread is not None:
-        print_spread(spread, "Spread from the chip's spec ranges", samples, seed)
+        print_spread(spread, "Spread from the chip's spec ranges", a.question.samples, a.question.seed)
 
 
 def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:

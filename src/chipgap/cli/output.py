@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -97,8 +98,23 @@ def save_figure(path: Path, draw: Callable[[], Any], force: bool = False) -> Non
 
 
 
+def question_from(cls: type[BaseModel], layout: dict[str, Any] | None = None, **options: Any) -> Any:
+    """A question record (`chipgap.catalog.question`) from the options a command was given: an
+    option left out (None) takes the record's default, so every surface shares one defaults
+    table. Layout options left out stay unset, which the evaluation searches."""
+    fields = {k: v for k, v in options.items() if v is not None}
+    if layout is not None:
+        fields["layout"] = {k: v for k, v in layout.items() if v is not None}
+    return cls(**fields)
+
+
+def shown_default(cls: type[BaseModel], field: str) -> str:
+    """A record field's default, for an option's ``--help`` (the record holds the one value)."""
+    return str(cls.model_fields[field].default)
+
+
 def print_spread(summary: pd.DataFrame, title: str, samples: int, seed: int) -> None:
-    """A `chipgap.analyses.uncertainty.summarize` table: P50 and P10-P90 per metric."""
+    """A `chipgap.analyses.answer.summarize` table: P50 and P10-P90 per metric."""
     from chipgap.text import spread
 
     print_table([[m, spread(r.p50, r.p10, r.p90)] for m, r in summary.iterrows()],

@@ -92,7 +92,7 @@ def _c3(sec):  # noqa: ANN001, ANN202
            else f"{ratio(mfu_a / mfu_h)} the H100's, so it lags in efficiency as well as in throughput")
     return _cv(3, f"memory bandwidth {ratio(bw)} the H100's; Llama 3.1 70B training throughput per chip "
                   f"{ratio(tok)}; MFU {num(mfu_a)} against {num(mfu_h)} ({how}).", verdict,
-               f"Each chip in its usual system, {cx.TRAIN['chips']:,} chips, best layout; the 910C's "
+               f"Each chip in its usual system, {cx.asks()['train-70b'].n_chips:,} chips, best layout; the 910C's "
                f"efficiency constants: {efficiency_for('huawei-ascend-910c')[1]}; the held-out Pangu Ultra run "
                f"on the 910B is predicted {_pct(_n(sec, 'workloads', 'accuracy.pangu.error_pct'))} in MFU.",
                "workloads")

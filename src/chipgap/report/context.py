@@ -3,12 +3,13 @@ workload questions (which chips, which models, which sizes) stated once."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.quantity import Quantity
-from chipgap.catalog.scenario import Scenario
+from chipgap.catalog.scenario import Scenario, read_scenario
 from chipgap.report.document import Cell
 from chipgap.text import num
 
@@ -20,20 +21,20 @@ SPEC_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nv
 CHINA_PARTS = ("nvidia-a800-sxm", "nvidia-h800-sxm", "nvidia-h20", "nvidia-l20", "nvidia-rtx-4090d")
 RULES = ("2022-10", "2023-10", "2025-04")
 
-TRAIN = {"model": "llama-3.1-70b", "chips": 1024, "seq_len": 8192, "global_batch": 1024}
-"""The training question of the workload and clustering sections (Llama 3 70B's 8K phase)."""
-TRAIN_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nvidia-h800-sxm",
-               "nvidia-h20", "nvidia-gb200")
+REPORT_SCENARIO = "report"
+"""The bundled scenario that holds the report's performance questions (train-70b, serve-70b,
+decode-r1-*): the same question records the CLI builds, asked of each chip."""
 
-SERVE_DENSE = {"model": "llama-3.1-70b", "chips": 8, "input_len": 2048, "output_len": 512, "tpot_ms": 50.0}
-SERVE_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nvidia-h800-sxm",
-               "nvidia-h20", "nvidia-gb200")
 
-SERVE_MOE = {"model": "deepseek-r1", "input_len": 4096, "output_len": 1024, "tpot_ms": 50.0}
-"""DeepSeek-R1 decode at 4K context under a 50 ms TPOT: the CloudMatrix-384 paper's question."""
-MOE_INSTANCES = {"huawei-ascend-910c": (160, "int8"), "nvidia-h100-sxm": (144, "fp8"),
-                 "nvidia-h800-sxm": (144, "fp8"), "nvidia-h20": (144, "fp8"), "nvidia-gb200": (72, "fp8")}
-"""Decode instance per chip: CM384's EP320 over 160 packages (W8A8, no FP8 on the 910C),
+@functools.cache
+def asks() -> dict[str, Any]:
+    """The report's performance questions by id (`chipgap.catalog.scenario.TrainAsk` or
+    `ServeAsk`: ``.chips``, ``.n_chips``, ``.question(chip, samples, seed)``)."""
+    return {q.id: q for q in read_scenario(REPORT_SCENARIO).questions}
+
+
+MOE_ASKS = ("decode-r1-910c", "decode-r1-hopper", "decode-r1-nvl72")
+"""DeepSeek-R1 decode instances: CM384's EP320 over 160 packages (W8A8, no FP8 on the 910C),
 DeepSeek's 144-GPU decode unit on H100/H800/H20, one NVL72 rack."""
 
 SYSTEMS = ("huawei-cloudmatrix-384", "nvidia-gb200-nvl72", "nvidia-hgx-h100", "nvidia-hgx-h800",

@@ -8,9 +8,9 @@ import pandas as pd
 
 from chipgap.analyses import infer, train
 from chipgap.analyses.accuracy import predict, predict_runs, predict_serving_runs, summary
+from chipgap.analyses.answer import answer, summarize
 from chipgap.analyses.export import classify_chips, headroom
-from chipgap.analyses.uncertainty import serve_samples, summarize, train_samples
-from chipgap.catalog.serving_job import ServingJob
+from chipgap.catalog.question import ServeQuestion
 from chipgap.errors import ChipgapError
 from chipgap.report import context as cx
 from chipgap.report.context import Context, chip_cell, q_cell
@@ -100,12 +100,11 @@ def _status(row: pd.Series) -> str:
 def workloads(ctx: Context) -> Section:
     s = Section("workloads", 3, "The gap on real workloads",
                 "What does the spec gap become when the chips train and serve named models?")
-    cat, t = ctx.catalog, cx.TRAIN
+    cat, t = ctx.catalog, cx.asks()["train-70b"]
     rows, per_chip = [], {}
-    for cid in cx.TRAIN_CHIPS:
+    for cid in t.chips:
         try:
-            df = train_samples(cat, t["model"], cid, t["chips"], t["seq_len"], t["global_batch"],
-                               samples=ctx.samples, seed=ctx.seed)
+            df = answer(cat, t.question(cid, ctx.samples, ctx.seed)).samples
         except ChipgapError as e:
             s.missing.append(f"{cid}: {e}")
             continue
@@ -125,8 +124,9 @@ def workloads(ctx: Context) -> Section:
     h100 = s.numbers["train.nvidia-h100-sxm.tokens_per_s.p50"]
     for row, cid in zip(rows, per_chip):
         row.append(cell(s.numbers[f"train.{cid}.tokens_per_s.p50"] / h100))
-    s.tables.append(Table(f"Training {t['model']} on {t['chips']:,} chips ({t['seq_len']:,}-token sequences, "
-                          f"{t['global_batch']:,} per step), best layout per chip",
+    tq = t.question(t.chips[0])
+    s.tables.append(Table(f"Training {tq.model} on {tq.chips:,} chips ({tq.seq_len:,}-token sequences, "
+                          f"{tq.global_batch:,} per step), best layout per chip",
                           ["chip", "layout", "tokens/s", "TFLOPS per chip", "MFU", "vs H100"], rows,
                           "P50 (P10-P90) over the chips' spec ranges; each in its usual system (910C in "
                           "a CloudMatrix 384, GB200 in an NVL72, others in 8-GPU HGX). Model error is "
@@ -136,7 +136,7 @@ def workloads(ctx: Context) -> Section:
         "training-vs-h100.png", "Training throughput per chip against the H100",
         relative_ranges_chart({cat.chip(c).name: df.tokens_per_s.to_numpy() for c, df in per_chip.items()},
                               cat.chip("nvidia-h100-sxm").name,
-                              f"{t['model']} training throughput per chip, relative to the H100",
+                              f"{tq.model} training throughput per chip, relative to the H100",
                               "tokens/s per chip over the H100's (bar P50, whisker P10-P90)")))
     _serving_dense(ctx, s)
     _serving_moe(ctx, s)
@@ -148,7 +148,7 @@ def workloads(ctx: Context) -> Section:
         ctx.catalog.chip("nvidia-h100-sxm").bf16_dense_tflops.point
     closer = "narrower than" if a > peak * 1.02 else "wider than" if a < peak * 0.98 else "about"
     s.paragraphs.append(
-        f"Training {t['model']}, the 910C reaches {ratio(a)} an H100's throughput per chip "
+        f"Training {tq.model}, the 910C reaches {ratio(a)} an H100's throughput per chip "
         f"(MFU {num(s.numbers['train.huawei-ascend-910c.mfu.p50'])} against "
         f"{num(s.numbers['train.nvidia-h100-sxm.mfu.p50'])}): {closer} the {ratio(peak)} peak-FLOPS gap. "
         "The breakdown behind each number is one 'chipgap train' call away.")
@@ -156,15 +156,14 @@ def workloads(ctx: Context) -> Section:
 
 
 def _serving_dense(ctx: Context, s: Section) -> None:
-    cat, q = ctx.catalog, cx.SERVE_DENSE
-    job = ServingJob(input_len=q["input_len"], output_len=q["output_len"])
+    cat, ask = ctx.catalog, cx.asks()["serve-70b"]
+    q = ask.question(ask.chips[0])
     rows = []
-    for cid in cx.SERVE_CHIPS:
+    for cid in ask.chips:
         try:
-            df = serve_samples(cat, q["model"], cid, q["chips"], job, tpot_ms=q["tpot_ms"],
-                               samples=ctx.samples, seed=ctx.seed)
+            df = answer(cat, ask.question(cid, ctx.samples, ctx.seed)).samples
         except ChipgapError as e:
-            s.missing.append(f"serving {q['model']} on {cid}: {e}")
+            s.missing.append(f"serving {q.model} on {cid}: {e}")
             continue
         sm = summarize(df, ("tokens_per_s_per_chip", "tpot_ms", "ttft_ms"))
         ctx.shared.setdefault("serve_rate", {})[cid] = float(sm.loc["tokens_per_s_per_chip", "p50"])
@@ -175,41 +174,42 @@ def _serving_dense(ctx: Context, s: Section) -> None:
         rows.append([chip_cell(cat, cid), cell(f"TP{df.tp.iloc[0]} DP{df.dp.iloc[0]}{over}, batch {df.batch.iloc[0]}"),
                      *(cell(sm.loc[m, "p50"], (), sm.loc[m, "p10"], sm.loc[m, "p90"])
                        for m in ("tokens_per_s_per_chip", "tpot_ms", "ttft_ms"))])
-    s.tables.append(Table(f"Serving {q['model']} on {q['chips']} chips ({q['input_len']:,} in, "
-                          f"{q['output_len']} out, TPOT under {q['tpot_ms']:g} ms), BF16 weights",
+    s.tables.append(Table(f"Serving {q.model} on {q.chips} chips ({q.input_len:,} in, "
+                          f"{q.output_len} out, TPOT under {q.tpot_ms:g} ms), BF16 weights",
                           ["chip", "layout", "tokens/s per chip", "TPOT ms", "TTFT ms"], rows))
 
 
 def _serving_moe(ctx: Context, s: Section) -> None:
-    cat, q = ctx.catalog, cx.SERVE_MOE
-    job = ServingJob(phase="decode", input_len=q["input_len"], output_len=q["output_len"])
+    cat = ctx.catalog
     rows, fronts = [], {}
-    for cid, (n, precision) in cx.MOE_INSTANCES.items():
-        setup = infer.serving_setup(cat, q["model"], cid, n, weight_precision=precision)
-        every = infer.serve(setup, job, tpot_ms=q["tpot_ms"])
-        fronts[f"{n} x {cat.chip(cid).name}"] = every
-        top = infer.best(every, 1)
-        if top.empty:
-            s.missing.append(f"{q['model']} decode on {n} x {cid}: no layout meets the TPOT")
-            continue
-        b = top.iloc[0]
-        s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
-        ctx.shared.setdefault("moe_rate", {})[cid] = float(b.tokens_per_s_per_chip)
-        step = sum(b[k] for k in infer.DECODE_BREAKDOWN)
-        d = setup.devices
-        rows.append([chip_cell(cat, cid), cell(f"{n} chips{f' ({n * d} dies)' if d > 1 else ''}, {precision}, "
-                                              f"EP{b.ep} DP{b.dp}"),
-                     cell(float(b.tokens_per_s_per_chip)), cell(float(b.tpot_ms)), cell(int(b.batch)),
-                     *(cell(100 * b[k] / step) for k in ("attention_s", "experts_s", "ep_comm_s", "tp_comm_s"))])
-    s.tables.append(Table(f"{q['model']} decode, {q['input_len']:,}-token context, TPOT under {q['tpot_ms']:g} ms",
+    for ask in (cx.asks()[k] for k in cx.MOE_ASKS):
+        for cid in ask.chips:
+            q = ask.question(cid)
+            a = answer(cat, q)
+            n, precision = q.chips, q.weight_precision
+            fronts[f"{n} x {cat.chip(cid).name}"] = a.table
+            top = a.best(1)
+            if top.empty:
+                s.missing.append(f"{q.model} decode on {n} x {cid}: no layout meets the TPOT")
+                continue
+            b = top.iloc[0]
+            s.numbers[f"moe.{cid}.tokens_per_s_per_chip"] = float(b.tokens_per_s_per_chip)
+            ctx.shared.setdefault("moe_rate", {})[cid] = float(b.tokens_per_s_per_chip)
+            step = sum(b[k] for k in infer.DECODE_BREAKDOWN)
+            d = a.setup.devices
+            rows.append([chip_cell(cat, cid), cell(f"{n} chips{f' ({n * d} dies)' if d > 1 else ''}, {precision}, "
+                                                  f"EP{b.ep} DP{b.dp}"),
+                         cell(float(b.tokens_per_s_per_chip)), cell(float(b.tpot_ms)), cell(int(b.batch)),
+                         *(cell(100 * b[k] / step) for k in ("attention_s", "experts_s", "ep_comm_s", "tp_comm_s"))])
+    s.tables.append(Table(f"{q.model} decode, {q.input_len:,}-token context, TPOT under {q.tpot_ms:g} ms",
                           ["chip", "instance", "tokens/s per chip", "TPOT ms", "sequences",
                            "% attention", "% experts", "% EP all-to-all", "% TP comm"], rows,
                           "Shares of one decode step. The 910C instance spans 160 packages (320 dies, each its own "
                           "device with its own copy of the attention weights) of a CloudMatrix 384, one UB domain; "
                           "H100/H800/H20 instances cross 18 servers over the network."))
     from chipgap.report.pareto_chart import pareto_chart
-    s.charts.append(Chart.from_figure("deepseek-r1-pareto.png", f"{q['model']} decode: throughput against latency",
-                                      pareto_chart(fronts, q["tpot_ms"]),
+    s.charts.append(Chart.from_figure("deepseek-r1-pareto.png", f"{q.model} decode: throughput against latency",
+                                      pareto_chart(fronts, q.tpot_ms),
                                       "Every layout and batch the model accepts (points) and each instance's "
                                       "Pareto front (lines); point estimates of the specs."))
 
@@ -217,7 +217,8 @@ def _serving_moe(ctx: Context, s: Section) -> None:
 def clustering(ctx: Context) -> Section:
     s = Section("clustering", 4, "Clustering: CloudMatrix 384 against NVL72 and HGX clusters",
                 "Does putting many more chips in one scale-up domain close the per-chip gap?")
-    cat, t = ctx.catalog, cx.TRAIN
+    cat, ask = ctx.catalog, cx.asks()["train-70b"]
+    t = ask.question(ask.chips[0])
     train_runs = ctx.shared.get("train", {})
     rows = []
     for sid in cx.SYSTEMS:
@@ -226,7 +227,7 @@ def clustering(ctx: Context) -> Section:
         n = sys_rec.chip_count.point
         pflops = n * chip.bf16_dense_tflops.point / 1e3
         kw = sys_rec.power_kw.point if sys_rec.power_kw else np.nan
-        tok = float(np.median(train_runs[chip.id].tokens_per_s)) / t["chips"] if chip.id in train_runs else np.nan
+        tok = float(np.median(train_runs[chip.id].tokens_per_s)) / t.chips if chip.id in train_runs else np.nan
         s.numbers[f"system.{sid}.pflops"] = pflops
         s.numbers[f"system.{sid}.power_kw"] = kw
         s.numbers[f"system.{sid}.train_tokens_per_s"] = tok * n
@@ -239,8 +240,9 @@ def clustering(ctx: Context) -> Section:
                      cell(sys_rec.power_basis or ""), cell(tok * n), cell(tok * n / kw if kw == kw else None),
                      cell(decode if decode == decode else "not computed"),
                      cell(decode / kw if decode == decode and kw == kw else None)])
-    s.tables.append(Table(f"Systems: whole-system dense BF16, power, {t['model']} training and "
-                          f"{cx.SERVE_MOE['model']} decode throughput",
+    decode_model = cx.asks()[cx.MOE_ASKS[0]].model
+    s.tables.append(Table(f"Systems: whole-system dense BF16, power, {t.model} training and "
+                          f"{decode_model} decode throughput",
                           ["system", "chips", "scale-up domain", "BF16 PFLOPS", "power kW", "power basis",
                            "training tokens/s", "training tokens per kJ", "decode tokens/s",
                            "decode tokens per kJ"], rows,
@@ -256,17 +258,17 @@ def clustering(ctx: Context) -> Section:
         s.missing.append("chips needed: the H100 training result is missing")
         return s
     for cid in ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h20", "nvidia-h800-sxm", "nvidia-gb200"):
-        df = train.chips_needed(cat, t["model"], cid, t["seq_len"], t["global_batch"], need_rate)
+        df = train.chips_needed(cat, t.model_copy(update={"chip": cid}), need_rate)
         ok = df[df.reaches]
         n = int(ok.chips.iloc[0]) if len(ok) else None
         s.numbers[f"match.{cid}.chips"] = float(n) if n else np.nan
         rows.append([chip_cell(cat, cid), cell(n if n else f"not reached within {int(df.chips.max()):,}"),
                      cell(n / cx.MATCH_H100S if n else None)])
-    s.tables.append(Table(f"Chips needed to match {cx.MATCH_H100S:,} H100s training {t['model']} "
-                          f"(global batch {t['global_batch']:,})", ["chip", "chips needed", "per H100"], rows,
-                          "Counts double from one scale-up domain until the best layout reaches the H100 "
-                          "cluster's rate; a fixed global batch caps data parallelism, so past some size "
-                          "more chips stop helping."))
+    s.tables.append(Table(f"Chips needed to match {cx.MATCH_H100S:,} H100s training {t.model} "
+                          f"(global batch {t.global_batch:,})", ["chip", "chips needed", "per H100"], rows,
+                          "The fewest chips, in steps of one 8-chip server, whose best layout reaches the "
+                          "H100 cluster's rate (chipgap train --target-tokens-per-s); a fixed global batch "
+                          "caps data parallelism, so past some size more chips stop helping."))
     a, b = cat.system("huawei-cloudmatrix-384"), cat.system("nvidia-gb200-nvl72")
     cm, nvl = s.numbers[f"system.{a.id}.pflops"], s.numbers[f"system.{b.id}.pflops"]
     s.paragraphs.append(
@@ -282,14 +284,15 @@ def cpus(ctx: Context) -> Section:
     s = Section("cpus", 9, "CPUs: distilled DeepSeek-R1 on Zhaoxin and x86 servers",
                 "How fast does a distilled R1 model run on CPUs, where memory bandwidth decides?")
     cat = ctx.catalog
-    job = ServingJob(phase="decode", input_len=1024, output_len=512)
     rows = []
     for cid in cx.CPU_CHIPS:
         c = cat.chip(cid)
         for precision in ("bf16", "int4"):
-            setup = infer.serving_setup(cat, cx.CPU_MODEL, cid, 1, weight_precision=precision)
-            one = infer.serve(setup, job, batch=1)
-            many = infer.best(infer.serve(setup, job, tpot_ms=200.0), 1)
+            q = ServeQuestion(model=cx.CPU_MODEL, chip=cid, phase="decode", input_len=1024, output_len=512,
+                              weight_precision=precision)
+            one = answer(cat, q.model_copy(update={"batch": 1})).table
+            batched = answer(cat, q.model_copy(update={"tpot_ms": 200.0}))
+            many, setup = batched.best(1), batched.setup
             single = float(one.tokens_per_s.iloc[0])
             s.numbers[f"cpu.{cid}.{precision}.single_stream"] = single
             compute_known = c.bf16_dense_tflops is not None or c.fp32_dense_tflops is not None

@@ -150,7 +150,8 @@ def unit_cost(ctx: Context) -> Section:
 def tco(ctx: Context) -> Section:
     s = Section("tco", 7, "TCO and cost per million tokens",
                 "Can cheaper chips or systems offset a per-chip performance gap?")
-    cat, q = ctx.catalog, cx.SERVE_DENSE
+    ask = cx.asks()["serve-70b"]
+    cat, q = ctx.catalog, ask.question(ask.chips[0])
     rows = []
     for sid in cx.SYSTEMS:
         sys_rec = cat.system(sid)
@@ -175,8 +176,8 @@ def tco(ctx: Context) -> Section:
                      cell(float(mtok["P50"]), (), mtok["P10"], mtok["P90"]) if mtok is not None else cell("")])
     for a in ("electricity-usd-per-kwh-cn", "pue-china-new-large-dc", "server-life-years"):
         s.cite(cat.assumption(a).source)
-    s.tables.append(Table(f"Cost per chip-hour and per million generated tokens ({q['model']}, {q['chips']}-chip "
-                          f"instances, TPOT under {q['tpot_ms']:g} ms)",
+    s.tables.append(Table(f"Cost per chip-hour and per million generated tokens ({q.model}, {q.chips}-chip "
+                          f"instances, TPOT under {q.tpot_ms:g} ms)",
                           ["system", "system price US$", "capital per chip US$", "US$ per chip-hour",
                            "tokens/s per chip", "US$ per million tokens"], rows,
                           "Electricity and PUE at the catalog's China defaults; straight-line depreciation "
@@ -185,7 +186,7 @@ def tco(ctx: Context) -> Section:
     h = s.numbers.get("tco.nvidia-hgx-h100.usd_per_million_tokens")
     if cm and h:
         s.paragraphs.append(
-            f"At the reported system prices a CloudMatrix 384 serves {q['model']} at about US${num(cm)} per million "
+            f"At the reported system prices a CloudMatrix 384 serves {q.model} at about US${num(cm)} per million "
             f"tokens against US${num(h)} on an HGX H100: {ratio(cm / h)}. "
             + ("At these prices the lower price per chip more than offsets the slower chip."
                if cm < h else "The lower price per chip does not offset the slower chip at these prices.")

@@ -95,7 +95,7 @@ def _train(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
 
 def _serve(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
     """Rows ``[lo, hi)`` of a serving case (row = layout x batch x sample)."""
-    sp, s, lay = plan.spec, grid.setup(case), grid.layouts(case)
+    s, lay = grid.setup(case), grid.layouts(case)
     local = np.arange(lo, hi, dtype=np.int64)
     nb, ns = len(grid.batches), grid.samples
     li, bi, si = local // (nb * ns), (local // ns) % nb, local % ns
@@ -109,12 +109,7 @@ def _serve(plan: Plan, grid: CaseGrid, case: Case, lo: int, hi: int) -> dict:
             "requests": np.full(n, job.requests or 0), **arrays}
     cols.update({k: np.broadcast_to(v, (n,)) for k, v in out.items()})
     cols["valid"] = cols["reason"] == 0
-    slo = cols["valid"].copy()
-    if sp.ttft_ms is not None:
-        slo &= cols["ttft_ms"] <= sp.ttft_ms
-    if sp.tpot_ms is not None:
-        slo &= cols["tpot_ms"] <= sp.tpot_ms
-    cols["meets_slo"] = slo
+    cols["meets_slo"] = infer_mod.meets_slo(cols, s.question.ttft_ms, s.question.tpot_ms)
     cols |= _cost(grid.usd_per_chip_hour(case.pair), cols["tokens_per_s_per_chip"], cols["valid"])
     return cols
 

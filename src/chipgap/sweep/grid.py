@@ -22,7 +22,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import ChipgapError
 from chipgap.models.sampling import Sampler
-from chipgap.models.training import RECOMPUTE, Hardware
+from chipgap.models.training import Hardware
 from chipgap.sweep.spec import ServeSpec, Spec, TrainSpec
 
 TRAIN_LAYOUT_KEYS = train_mod.LAYOUT_KEYS
@@ -89,22 +89,26 @@ class CaseGrid:
             chip, system = self.pairs[pair]
             sp, m = self.spec, self.models[model]
             if isinstance(sp, TrainSpec):
-                sh = sp.shapes[0]
-                self._base[key] = train_mod.setup(self.catalog, m, chip, sp.chip_counts[0], sh.seq_len,
-                                                  sh.global_batch, system, sp.precision)
+                q = sp.question(chip, system, m, sp.chip_counts[0], 0)
+                self._base[key] = train_mod.setup(self.catalog, q)
             else:
-                self._base[key] = infer_mod.serving_setup(self.catalog, m, chip, sp.instance_chips[0],
-                                                          system, sp.weight_precision, sp.kv_precision)
+                q = sp.question(chip, system, m, sp.instance_chips[0], 0)
+                self._base[key] = infer_mod.serving_setup(self.catalog, q)
         return self._base[key]
 
     def setup(self, case: Case):  # noqa: ANN201
-        """The case's `Setup` (training) or `ServingSetup`: the base with its counts and shape."""
+        """The case's `Setup` (training) or `ServingSetup`: the base with the case's question,
+        counts and shape (the catalog lookups of the base are shared)."""
         b = self.base(case.pair, case.model)
         if isinstance(self.spec, TrainSpec):
+            q = b.question.model_copy(update={"chips": case.chips, "seq_len": case.shape[0],
+                                              "global_batch": case.shape[1]})
             job = dataclasses.replace(b.job, chips=case.chips * b.devices, seq_len=case.shape[0],
                                       global_batch=case.shape[1])
-            return dataclasses.replace(b, job=job)
-        return dataclasses.replace(b, serving=dataclasses.replace(b.serving, chips=case.chips * b.devices))
+            return dataclasses.replace(b, job=job, question=q)
+        q = b.question.model_copy(update={"chips": case.chips, **case.shape.model_dump()})
+        return dataclasses.replace(b, serving=dataclasses.replace(b.serving, chips=case.chips * b.devices),
+                                   question=q)
 
     def layouts(self, case: Case) -> dict[str, np.ndarray]:
         """The case's layouts as int64 arrays of shape (layout,), shared by every case with the
@@ -127,19 +131,19 @@ class CaseGrid:
     def _layouts(self, pair: int, model: int, chips: int, seq_len: int) -> dict[str, np.ndarray]:
         sp = self.spec
         shape = (seq_len, sp.shapes[0].global_batch) if isinstance(sp, TrainSpec) else sp.job(0)
-        case = Case(-1, pair, model, chips, shape)
-        s = self.setup(case)
+        s = self.setup(Case(-1, pair, model, chips, shape))
+        listed = [None] if sp.layouts == "search" else sp.layouts
         if isinstance(sp, TrainSpec):
-            if sp.layouts == "search":
-                return train_mod.layout_grid(s)
-            return {k: np.array([_train_value(x, k, s.job.chips) for x in sp.layouts], dtype=np.int64)
-                    for k in TRAIN_LAYOUT_KEYS}
-        if sp.layouts == "search":
-            lay = infer_mod.instance_layouts(s)
-            return {k: np.asarray(lay[k], dtype=np.int64) for k in SERVE_LAYOUT_KEYS}
-        moe = s.serving.workload.is_moe
-        return {k: np.array([_serve_value(x, k, s.serving.chips, moe) for x in sp.layouts], dtype=np.int64)
-                for k in SERVE_LAYOUT_KEYS}
+            parts = [train_mod.layout_grid(s, lay) for lay in listed]
+            keys = TRAIN_LAYOUT_KEYS
+        else:
+            parts = [infer_mod.instance_layouts(s, lay) for lay in listed]
+            keys = SERVE_LAYOUT_KEYS
+        table = np.stack([np.concatenate([np.asarray(p[k], dtype=np.int64) for p in parts])
+                          for k in keys], axis=1)                        # (layout, key)
+        _, first = np.unique(table, axis=0, return_index=True)           # each layout once, in order
+        table = table[np.sort(first)]
+        return {k: np.ascontiguousarray(table[:, i]) for i, k in enumerate(keys)}
 
     def rows(self, case: Case) -> int:
         """Rows of a case: layouts x batches x samples."""
@@ -170,19 +174,3 @@ class CaseGrid:
             except ChipgapError:
                 self._cost[pair] = np.nan
         return self._cost[pair]
-
-
-def _train_value(layout, key: str, chips: int) -> int:  # noqa: ANN001
-    if key == "recompute":
-        return RECOMPUTE[layout.recompute]
-    if key == "dp" and layout.dp is None:
-        return max(chips // (layout.tp * layout.pp * layout.cp), 1)
-    return getattr(layout, key)
-
-
-def _serve_value(layout, key: str, chips: int, moe: bool) -> int:  # noqa: ANN001
-    if key == "dp" and layout.dp is None:
-        return max(chips // (layout.tp * layout.pp), 1)
-    if key == "ep" and layout.ep is None:
-        return chips if moe else 1
-    return getattr(layout, key)

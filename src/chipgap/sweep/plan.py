@@ -167,12 +167,8 @@ def build_plan(spec: Spec, catalog: Catalog, label: str = "<spec>") -> tuple[Pla
         except ChipgapError as e:
             raise CatalogError(label, str(e).rstrip("."), field=f"chips.{chip_index}") from None
     n_cases = int(np.prod(axis_sizes(spec, len(pairs))))
-    if spec.layouts == "search":
-        rows = np.fromiter((grid.rows(case_at(spec, len(pairs), i)) for i in range(n_cases)),
-                           dtype=np.int64, count=n_cases)
-    else:
-        batches = len(grid.batches)
-        rows = np.full(n_cases, len(spec.layouts) * batches * grid.samples, dtype=np.int64)
+    rows = np.fromiter((grid.rows(case_at(spec, len(pairs), i)) for i in range(n_cases)),
+                       dtype=np.int64, count=n_cases)
     plan = Plan(spec, label, tuple(p[:2] for p in pairs), tuple(models), rows)
     if plan.n_rows == 0:
         field_name = "chip_counts" if isinstance(spec, TrainSpec) else "instance_chips"

@@ -12,6 +12,11 @@ it) x ``models`` x ``chip_counts`` x ``shapes`` (``seq_len``, ``global_batch`` p
 Serving axes: ``chips`` x ``models`` x ``instance_chips`` x ``lengths`` (``input_len``,
 ``output_len`` pairs, each with an optional ``cached_len`` and ``requests``) x ``layouts`` x
 ``batches`` x ``samples``.
+
+Each case of the grid is one question record (`chipgap.catalog.TrainQuestion` or
+`ServeQuestion`): every other key of the spec (``precision``, ``tpot_ms``, ``phase``, ...) is a
+field of that record, with its defaults and rules, and a listed layout leaves what it does not
+set to be searched, as a question does.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from chipgap.catalog.serving_job import KvReserve, Phase, ServingJob, Switch
+from chipgap.catalog.question import Layout, ServeLayout, ServeQuestion, TrainQuestion
+from chipgap.catalog.serving_job import ServingJob
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, FieldError, validation_message
 
@@ -57,30 +63,6 @@ class Lengths(_Record):
     requests: Count | None = None
 
 
-class TrainLayout(_Record):
-    """An explicit training layout; ``dp`` defaults to what the chips leave (chips / tp pp cp)."""
-
-    tp: Count = 1
-    pp: Count = 1
-    dp: Count | None = None
-    cp: Count = 1
-    ep: Count = 1
-    vpp: Count = 1
-    mbs: Count = 1
-    zero: Annotated[int, Field(ge=0, le=3, strict=True)] = 1  # Megatron's distributed optimizer
-    recompute: Literal["none", "selective", "full", "modules"] = "none"
-
-
-class ServeLayout(_Record):
-    """An explicit serving layout; ``dp`` defaults to chips / (tp pp), ``ep`` to the instance's
-    chips for MoE models (1 for dense ones), as in `chipgap.analyses.infer.serve`."""
-
-    tp: Count = 1
-    pp: Count = 1
-    ep: Count | None = None
-    dp: Count | None = None
-
-
 class _Common(_Record):
     chips: Ids
     systems: Annotated[list[str], Field(min_length=1)] | None = None
@@ -90,48 +72,83 @@ class _Common(_Record):
     chunk_rows: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = CHUNK_ROWS
 
 
-class TrainSpec(_Common):
-    """A training sweep (``kind: train``)."""
+class _Questions(_Common):
+    """Axes over a question record's fields: every key that is not an axis (or ``samples``,
+    ``seed``, ``chunk_rows``) is a field of the question (`chipgap.catalog.TrainQuestion` or
+    `ServeQuestion`) each case asks, checked by that record."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    _set_by_axes: ClassVar[tuple[str, ...]] = ("model", "chip", "chips", "system", "samples", "seed",
+                                               "layout", "ask")
+
+    @model_validator(mode="after")
+    def _a_case_is_a_question(self) -> _Questions:
+        taken = sorted(set(self.model_extra or {}) & set(self._set_by_axes))
+        if taken:
+            raise FieldError(type(self).__name__, taken[0], "is set by the sweep's axes, not as a question field")
+        for i in range(self._n_shapes()):
+            try:
+                self.question("chip", None, "model", 1, i)
+            except FieldError as e:
+                where = e.field if e.field in (self.model_extra or {}) else f"{self._shapes_name}.{i}.{e.field}"
+                raise FieldError(type(self).__name__, where, e.message) from None
+        return self
+
+
+class TrainSpec(_Questions):
+    """A training sweep (``kind: train``); other keys are `TrainQuestion` fields (``precision``,
+    ``flash_attention``, ``dp_overlap``, ...). A listed layout searches the fields it leaves
+    unset, as a question does."""
 
     kind: Literal["train"]
     chip_counts: Annotated[list[Count], Field(min_length=1)]
     shapes: Annotated[list[Shape], Field(min_length=1)]
-    layouts: Literal["search"] | Annotated[list[TrainLayout], Field(min_length=1)] = "search"
-    precision: Literal["bf16", "fp8"] = "bf16"
+    layouts: Literal["search"] | Annotated[list[Layout], Field(min_length=1)] = "search"
+    _shapes_name: ClassVar[str] = "shapes"
+
+    def _n_shapes(self) -> int:
+        return len(self.shapes)
+
+    def question(self, chip: str, system: str | None, model: str, chips: int, shape: int,
+                 layout: Layout | None = None) -> TrainQuestion:
+        """The question of one case: ``shapes[shape]`` of ``model`` on ``chips`` of ``chip``."""
+        return TrainQuestion(**(self.model_extra or {}), chip=chip, system=system, model=model, chips=chips,
+                             **self.shapes[shape].model_dump(), layout=layout or Layout())
 
 
-class ServeSpec(_Common):
-    """A serving sweep (``kind: serve``); ``phase``, ``kv_reserve``, ``max_batch`` and
-    ``overlap_scheduler`` apply to every request shape of ``lengths`` (see
-    `chipgap.catalog.serving_job.ServingJob`)."""
+class ServeSpec(_Questions):
+    """A serving sweep (``kind: serve``); other keys are `ServeQuestion` fields (``phase``,
+    ``weight_precision``, ``tpot_ms``, ``kv_reserve``, ...), applied to every request shape of
+    ``lengths``. A listed layout searches the fields it leaves unset."""
 
     kind: Literal["serve"]
     instance_chips: Annotated[list[Count], Field(min_length=1)]
     lengths: Annotated[list[Lengths], Field(min_length=1)]
     layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1)] = "search"
     batches: Annotated[list[Count], Field(min_length=1)] | None = None
-    phase: Phase = "serve"
-    weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
-    kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
-    ttft_ms: Annotated[float, Field(gt=0)] | None = None
-    tpot_ms: Annotated[float, Field(gt=0)] | None = None
-    kv_reserve: KvReserve = "used"
-    max_batch: Count | None = None
-    overlap_scheduler: Switch = True
+    _shapes_name: ClassVar[str] = "lengths"
+
+    def _n_shapes(self) -> int:
+        return len(self.lengths)
+
+    def question(self, chip: str, system: str | None, model: str, chips: int, shape: int,
+                 layout: ServeLayout | None = None) -> ServeQuestion:
+        """The question of one case: request shape ``lengths[shape]`` on an instance of
+        ``chips`` of ``chip`` (its batch searched over ``batches``)."""
+        return ServeQuestion(**(self.model_extra or {}), chip=chip, system=system, model=model, chips=chips,
+                             **self.lengths[shape].model_dump(), layout=layout or ServeLayout())
 
     def job(self, i: int) -> ServingJob:
         """The serving job of request shape ``lengths[i]``."""
-        return ServingJob(phase=self.phase, kv_reserve=self.kv_reserve, max_batch=self.max_batch,
-                          overlap_scheduler=self.overlap_scheduler, **self.lengths[i].model_dump())
+        return self.question("chip", None, "model", 1, i).job
 
-    @model_validator(mode="after")
-    def _jobs_are_valid(self) -> ServeSpec:
-        for i in range(len(self.lengths)):
-            try:
-                self.job(i)
-            except FieldError as e:
-                raise FieldError(type(self).__name__, f"lengths.{i}.{e.field}", e.message) from None
-        return self
+    @property
+    def ttft_ms(self) -> float | None:
+        return (self.model_extra or {}).get("ttft_ms")
+
+    @property
+    def tpot_ms(self) -> float | None:
+        return (self.model_extra or {}).get("tpot_ms")
 
 
 Spec = TrainSpec | ServeSpec

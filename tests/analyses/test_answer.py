@@ -1,4 +1,5 @@
-"""Monte Carlo through the engines: reproducible, consistent with the point model."""
+"""The evaluation core: one question, one answer; Monte Carlo reproducible and consistent with the
+point model."""
 
 import numpy as np
 import pandas as pd
@@ -7,10 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from chipgap.analyses import infer, train
-from chipgap.analyses.uncertainty import probability, serve_samples, summarize, train_samples
-from chipgap.catalog.serving_job import ServingJob
+from chipgap.analyses import train
+from chipgap.analyses.answer import answer, probability, summarize
+from chipgap.catalog.question import ServeQuestion, TrainQuestion
 from chipgap.errors import InputError
+
+
+def train_samples(catalog, model, chip, chips, seq_len, global_batch, samples, seed=0, layout=None):
+    q = TrainQuestion(model=model, chip=chip, chips=chips, seq_len=seq_len, global_batch=global_batch,
+                      samples=samples, seed=seed, layout=layout or {})
+    return answer(catalog, q).samples
 
 
 def test_same_seed_same_numbers_bit_for_bit(catalog):
@@ -23,9 +30,10 @@ def test_same_seed_same_numbers_bit_for_bit(catalog):
 
 def test_exact_specs_give_the_point_search(catalog):
     """The H100's specs are all exact: every sample equals the point search's best layout."""
-    df = train_samples(catalog, "llama-3.1-8b", "nvidia-h100-sxm", 64, 4096, 256, samples=50)
-    best, _ = train.search(train.setup(catalog, "llama-3.1-8b", "nvidia-h100-sxm", 64, 4096, 256), top=1)
-    assert df.tokens_per_s.to_numpy() == pytest.approx(best.tokens_per_s[0], rel=1e-12)
+    a = answer(catalog, TrainQuestion(model="llama-3.1-8b", chip="nvidia-h100-sxm", chips=64, seq_len=4096,
+                                      global_batch=256, samples=50))
+    assert a.samples.tokens_per_s.to_numpy() == pytest.approx(a.best(1).tokens_per_s[0], rel=1e-12)
+    assert a.spread().loc["tokens_per_s", "p50"] == pytest.approx(a.best(1).tokens_per_s[0], rel=1e-12)
 
 
 def test_ranged_peak_spreads_throughput_within_its_bounds(catalog):
@@ -37,12 +45,12 @@ def test_ranged_peak_spreads_throughput_within_its_bounds(catalog):
 
 
 def test_serving_samples_meet_the_slo(catalog):
-    job = ServingJob(input_len=4096, output_len=1024)
-    df = serve_samples(catalog, "deepseek-r1", "huawei-ascend-910c", 16, job, tpot_ms=50, samples=500)
-    assert df.valid.all() and (df.tpot_ms <= 50).all()
-    point = infer.best(infer.serve(infer.serving_setup(catalog, "deepseek-r1", "huawei-ascend-910c", 16),
-                                   job, tpot_ms=50), 1)
-    assert np.median(df.tokens_per_s_per_chip) == pytest.approx(point.tokens_per_s_per_chip[0], rel=0.05)
+    q = ServeQuestion(model="deepseek-r1", chip="huawei-ascend-910c", chips=16, input_len=4096, output_len=1024,
+                      tpot_ms=50, samples=500)
+    a = answer(catalog, q)
+    assert a.samples.valid.all() and (a.samples.tpot_ms <= 50).all()
+    point = a.best(1)
+    assert np.median(a.samples.tokens_per_s_per_chip) == pytest.approx(point.tokens_per_s_per_chip[0], rel=0.05)
 
 
 def test_no_fitting_layout_is_a_clear_error(catalog):
@@ -59,14 +67,34 @@ def test_summary_and_probability_by_hand():
 
 
 def test_a_fixed_layout_under_samples(catalog):
-    lay = dict(tp=8, pp=1, dp=16, zero=1, recompute="selective")  # 64 packages = 128 devices
+    lay = dict(tp=8, pp=1, dp=16, cp=1, ep=1, vpp=1, mbs=1, zero=1, recompute="selective")  # 128 devices
     df = train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=200, layout=lay)
     assert (df.tp == 8).all() and (df.dp == 16).all() and df.valid.all()
-    point = train.evaluate(train.setup(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256), lay)
+    q = TrainQuestion(model="llama-3.1-8b", chip="huawei-ascend-910c", chips=64, seq_len=4096, global_batch=256)
+    point = train.evaluate(train.setup(catalog, q), lay)
     assert np.median(df.tokens_per_s) == pytest.approx(point.tokens_per_s[0], rel=0.03)
-    with pytest.raises(InputError, match="layout"):
+    with pytest.raises(InputError, match="layout"):   # 8 x 3 is not 128 devices
         train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=10,
                       layout=dict(tp=8, pp=1, dp=3))
+
+
+def test_unset_layout_fields_are_searched_and_set_ones_kept(catalog):
+    q = TrainQuestion(model="llama-3.1-70b", chip="h100", chips=64, seq_len=4096, global_batch=256,
+                      layout={"tp": 8, "recompute": "full"})
+    a = answer(catalog, q)
+    assert (a.table.tp == 8).all() and (a.table.recompute == 2).all()
+    assert a.table.pp.nunique() > 1 and a.table.mbs.nunique() > 1      # searched
+    every = answer(catalog, q.model_copy(update={"layout": q.layout.model_copy(update={"tp": None})}))
+    assert a.best(1).tokens_per_s[0] <= every.best(1).tokens_per_s[0]   # a wider search is never worse
+
+
+def test_an_explicit_invalid_layout_is_refused_not_tabled(catalog):
+    q = TrainQuestion(model="llama-3.1-8b", chip="h100", chips=8, layout={"tp": 2, "dp": 7})
+    with pytest.raises(InputError, match="layout"):
+        answer(catalog, q)
+    serve = ServeQuestion(model="llama-3.1-8b", chip="h100", chips=8, layout={"tp": 16})
+    with pytest.raises(InputError, match="layout"):
+        answer(catalog, serve)
 
 
 finite = st.floats(-1e9, 1e9, allow_nan=False)

@@ -171,3 +171,28 @@ class FieldError(InputError):
 
     def __reduce__(self):
         return (type(self), (self.record, self.field, self.message))
+
+
+class UnsupportedWorkloadError(ValueError, ChipgapError):
+    """A workload the catalog reads correctly but the performance models cannot evaluate yet.
+
+    Parameters
+    ----------
+    model : str
+        The workload's id.
+    feature : str
+        What is not modelled ('sliding-window attention').
+    detail : str, optional
+        Which layers, in a few words ('18 of 36 layers').
+    """
+
+    def __init__(self, model: str, feature: str, detail: str = ""):
+        super().__init__(model, feature, detail)
+        self.model, self.feature, self.detail = model, feature, detail
+
+    def __str__(self) -> str:
+        tail = f" ({self.detail})" if self.detail else ""
+        return one_line(f"{self.model}: {self.feature} layers are not modelled yet{tail}")
+
+    def __reduce__(self):
+        return (type(self), (self.model, self.feature, self.detail))

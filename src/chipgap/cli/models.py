@@ -30,6 +30,12 @@ def workload_to_dict(w: Workload) -> dict:
     return data
 
 
+def attention_label(d: dict) -> str:
+    """The attention of a workload dict: 'gqa', or 'gqa+sliding' where some layers differ."""
+    kinds = sorted(set(d.get("layer_types") or ()) - {"full"})
+    return "+".join([d["attention"], *kinds])
+
+
 @app.command("list")
 def list_models(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     """List the catalog's LLM architectures with parameter counts computed from their configs."""
@@ -39,7 +45,7 @@ def list_models(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
         return print_json(data)
     if fmt is Format.csv:
         return print_csv(pd.DataFrame(data))
-    rows = [[d["id"], d["family"], d["attention"], "moe" if d["n_routed_experts"] else "dense",
+    rows = [[d["id"], d["family"], attention_label(d), "moe" if d["n_routed_experts"] else "dense",
              str(d["n_layers"]), str(d["d_model"]), num(d["params_total_billion"]),
              num(d["params_active_billion"])] for d in data]
     print_table(rows, ["id", "family", "attention", "type", "layers", "d_model",

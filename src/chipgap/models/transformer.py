@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chipgap.catalog.workload import Workload
+from chipgap.catalog.workload import LAYER_TYPE_NAMES, Workload
+from chipgap.errors import UnsupportedWorkloadError
 from chipgap.models.params import attention_params, mlp_params, norm_params
 
 
@@ -113,8 +114,30 @@ class LayerWork:
                 + self.moe_fraction * self.routed_experts * self.expert_params)
 
 
+def check_modelled(w: Workload) -> None:
+    """Refuse a workload whose layers the performance models would time wrongly.
+
+    The operators here are full causal attention (MHA, GQA, MLA) with dense or MoE MLPs.
+    Sliding-window, chunked, linear (recurrent) and sparse attention layers change the attention
+    FLOPs and the KV cache, so a workload holding them is refused rather than mis-modelled.
+
+    Raises
+    ------
+    UnsupportedWorkloadError
+        Naming the first such attention kind and how many layers have it.
+    """
+    for kind, n in w.unmodelled_layers.items():
+        window = f", window {w.attention_window}" if kind in ("sliding", "chunked") else ""
+        raise UnsupportedWorkloadError(w.id, LAYER_TYPE_NAMES[kind],
+                                       f"{n} of {w.n_layers} layers{window}")
+
+
 def layer_work(w: Workload) -> LayerWork:
-    """The per-token work of an average layer of ``w`` (MoE and dense layers averaged)."""
+    """The per-token work of an average layer of ``w`` (MoE and dense layers averaged).
+
+    Raises `UnsupportedWorkloadError` for attention kinds not modelled yet (`check_modelled`).
+    """
+    check_modelled(w)
     d, h = w.d_model, w.n_heads
     if w.attention == "mla":
         qk, v = w.qk_nope_head_dim + w.qk_rope_head_dim, w.v_head_dim

@@ -253,3 +253,18 @@ def test_an_uneven_expert_load_never_speeds_a_step(imbalance, ep, batch):
     args = (H100, EFF, 1, 1, ep, 64, batch)
     assert float(decode_step(skew, *args, 2048)["step_s"]) >= float(decode_step(s, *args, 2048)["step_s"])
     assert float(prefill(skew, *args, 2048)["prefill_s"]) >= float(prefill(s, *args, 2048)["prefill_s"])
+
+
+def test_experts_live_on_their_pipeline_stages_chips(cat):
+    # Kimi K2 (1.03 T parameters, fp8) on 16 H20s: with 16 pipeline stages each stage is one
+    # chip, which must hold all of its layers' experts, so expert parallelism over 16 chips
+    # cannot exist; with one stage, EP16 spreads every layer's experts over all 16 chips: each
+    # holds 1,014.7 B routed-expert parameters / 16 = 63.4 GB in fp8, plus, under DP attention,
+    # its own copy of the other 11.7 B (attention, dense layers, shared experts, embeddings),
+    # 75.1 GB, and the KV cache of its one sequence.
+    q = dict(model="kimi-k2", chip="h20", chips=16, weight_precision="fp8", phase="decode",
+             input_len=1024, output_len=1, batch=16)
+    staged = served(cat, **q, layout={"tp": 1, "pp": 16, "ep": 16}).iloc[0]
+    assert "pipeline stage" in staged.reason
+    spread = served(cat, **q, layout={"tp": 1, "pp": 1, "ep": 16}).iloc[0]
+    assert spread.reason == "" and spread.memory_gb_per_chip == pytest.approx(75.14 + 0.07, abs=0.05)

@@ -86,8 +86,8 @@ def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
 
 def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001
     """Every instance layout (or the one given): tp within the domain, pp, dp what the chips
-    leave, ep all of the chips (MoE) or 1. A given layout that cannot exist is kept, alone, for
-    its reasons."""
+    leave, ep every chip of a pipeline stage, tp x dp (MoE), or 1. A given layout that cannot
+    exist is kept, alone, for its reasons."""
     n, w = s.serving.chips, s.serving.workload
     pow2 = 2 ** np.arange(0, 12)
     tps = np.atleast_1d(tp) if tp else pow2[(pow2 <= min(n, s.hardware.domain)) & (w.n_heads % pow2 == 0)]
@@ -97,7 +97,7 @@ def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, n
     lay["dp"] = np.full(lay["tp"].shape, dp) if dp else np.maximum(n // (lay["tp"] * lay["pp"]), 1)
     keep = lay["tp"] * lay["pp"] * lay["dp"] == n
     lay = {k: v[keep] if keep.any() else v[:1] for k, v in lay.items()}
-    lay["ep"] = np.full(lay["tp"].shape, ep or (n if w.is_moe else 1))
+    lay["ep"] = np.full(lay["tp"].shape, ep) if ep else (lay["tp"] * lay["dp"] if w.is_moe else np.ones_like(lay["tp"]))
     return lay
 
 

@@ -40,7 +40,7 @@ REASONS = {
     1: "tp x pp x dp must equal the instance's chips",
     2: "tp must divide the scale-up domain and the attention heads",
     4: "pp must not exceed the layers",
-    8: "ep must not exceed the instance's chips (and be 1 for dense models)",
+    8: "ep must not exceed the chips of one pipeline stage, tp x dp (and be 1 for dense models)",
     16: "does not fit in memory",
 }
 
@@ -293,5 +293,5 @@ def _reasons(s: Serving, hw: Hardware, tp, pp, ep, dp):  # noqa: ANN001, ANN202
     reason = (tp * pp * dp != s.chips) * 1
     reason |= ((hw.domain % tp != 0) | (tp > hw.domain) | (w.n_heads % tp != 0)) * 2
     reason |= (pp > w.n_layers) * 4
-    reason |= ((ep > s.chips) | ((ep > 1) & (not w.is_moe))) * 8
+    reason |= ((ep > tp * dp) | ((ep > 1) & (not w.is_moe))) * 8    # a stage's experts live on its chips
     return reason.astype(np.int64)

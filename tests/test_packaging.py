@@ -3,11 +3,13 @@
 import tomllib
 from pathlib import Path
 
-from chipgap.models.calibration import EFFICIENCY_FILE
+from chipgap.catalog.load import bundled_dir
 
 
-def test_package_data_ships_the_fitted_constants():
-    # A wheel without efficiency.yaml would silently fall back to physics defaults.
+def test_package_data_ships_the_model_constants_and_fit():
+    # A wheel without data/model/*.yaml would run every chip at the physics defaults.
     conf = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     shipped = conf["tool"]["setuptools"]["package-data"]["chipgap"]
-    assert EFFICIENCY_FILE.exists() and "models/efficiency.yaml" in shipped
+    assert "catalog/data/**/*.yaml" in shipped
+    for name in ("constants", "stacks", "frameworks", "fit", "targets"):
+        assert (bundled_dir() / "model" / f"{name}.yaml").is_file()

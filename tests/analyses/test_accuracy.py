@@ -1,13 +1,16 @@
-"""The training model against published runs it was and was not fitted on."""
+"""The performance model against published runs: unstated settings at documented defaults, the
+fit with priors, cross-validation by source group, and the targets."""
 
 import textwrap
 
+import numpy as np
 import pytest
 import yaml
 
 import chipgap
-from chipgap.analyses.accuracy import fit, predict_runs, summary
-from chipgap.models.calibration import EFFICIENCY_FILE
+from chipgap.analyses import accuracy as A
+from chipgap.analyses.efficiency import efficiency_for, fit_values
+from chipgap.catalog.model_data import FitValues
 
 
 @pytest.fixture(scope="module")
@@ -15,101 +18,118 @@ def cat():
     return chipgap.load_catalog()
 
 
-@pytest.fixture(scope="module")
-def errors(cat):
-    return predict_runs(cat)
+def test_every_run_belongs_to_one_split_and_the_test_groups_are_whole(cat):
+    runs = [*cat.runs.values(), *cat.serving_runs.values()]
+    assert {r.split for r in runs} == {"calibration", "validation", "test"}
+    by_group = {}
+    for r in runs:
+        by_group.setdefault(A.group_of(cat, r), set()).add(r.split)
+    test_groups = {g for g, s in by_group.items() if "test" in s}
+    assert test_groups and all(by_group[g] == {"test"} for g in test_groups)   # a group is test or not
+    fitted = set(cat.all("fit")["fit"].fitted_on) if cat.all("fit")["fit"].fitted_on else set()
+    assert not fitted & {r.id for r in runs if r.split != "calibration"}
 
 
-def test_held_out_median_error_is_within_ten_percent(errors):
-    s = summary(errors)
-    assert s.loc["holdout", "cases"] >= 12
-    assert s.loc["holdout", "median_abs_error_pct"] <= 10.0
-    # and none beyond 25 %. The worst is Pangu Ultra on the 910B (-20 % today), whose MFU
-    # denominator and FLOP count are not published.
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 25.0
+def test_a_framework_is_the_longest_name_the_run_starts_with(cat):
+    run = cat.serving_runs["mlperf51-dellbcm-vxe9680-llama31-405b-h200-offline"]
+    assert A.framework_of(cat, run).id == "tensorrt-llm-mlperf"        # not plain TensorRT-LLM
+    assert A.framework_of(cat, cat.runs["meg21-t1-1.7b"]).id == "megatron-lm"
+    sgl03 = cat.serving_runs["sgl030-llama31-70b-4xh100-offline"]
+    assert A.framework_of(cat, sgl03).id == "sglang-v03"
 
 
-def test_held_out_runs_include_unseen_chips_and_models(cat, errors):
-    fitted = yaml.safe_load(EFFICIENCY_FILE.read_text())["fitted_on"]
-    seen = {cat.runs[r].workload for r in fitted} | {cat.runs[r].chip for r in fitted}
-    held = errors[errors.split == "holdout"]
-    assert set(held.chip) - seen, "no chip the fit has not seen"
-    assert set(held.workload) - seen, "no model the fit has not seen"
+def test_unstated_settings_take_the_frameworks_documented_default_not_the_best(cat):
+    # NeMo 24.07's table gives tp/pp/cp/vp but not ZeRO or recompute: Megatron-Bridge / NeMo
+    # recipes turn the distributed optimizer on (ZeRO 1) and recompute nothing.
+    run = cat.runs["nemo2407-h100-llama3-70b-64"]
+    lay, filled = A.training_defaults(cat, run)
+    assert {"zero", "recompute"} <= set(filled)
+    assert lay.zero == 1 and lay.recompute == "none"
+    # Megatron-LM: no distributed optimizer unless asked (ZeRO 0)
+    meg = cat.runs["meg21-t1-145.6b"]
+    assert meg.layout.zero == 0 or A.training_defaults(cat, meg)[0].zero == 0
+    # the prediction is the default's; the spread over the other settings brackets it
+    df = A.predictions(cat, cases=A.prepare(cat, [run]), cross_validated=False)
+    r = df.iloc[0]
+    assert r.low <= r.predicted <= r.high and r.low < r.high
+    from chipgap.analyses import train
+
+    at_default = train.evaluate(train.setup(cat, run), {k: v for k, v in lay.model_dump().items()
+                                                        if k in train.LAYOUT_KEYS})
+    assert r.predicted == pytest.approx(at_default.tokens_per_s[0] / run.chips, rel=1e-12)
 
 
-@pytest.fixture(scope="module")
-def fresh(cat):
-    return fit(cat)
+def test_torchtitan_micro_batches_and_fsdp_follow_its_rules():
+    cat = chipgap.load_catalog()
+    run = next(r for r in cat.runs.values() if (r.framework or "").startswith("TorchTitan")
+               and r.layout.pp and r.layout.pp > 1 and r.layout.mbs is None)
+    lay, filled = A.training_defaults(cat, run)
+    assert "mbs" in filled and lay.mbs == run.global_batch // (lay.dp * lay.pp)   # one micro-batch per stage
+    if "zero" in filled:
+        assert lay.zero == 2                          # FSDP2 keeps parameters gathered under PP
 
 
-def test_shipped_constants_are_what_the_fit_produces(fresh):
-    shipped = yaml.safe_load(EFFICIENCY_FILE.read_text())
-    assert fresh["fitted_on"] == shipped["fitted_on"]
-    for chip, v in shipped["chips"].items():
-        assert fresh["chips"][chip]["gemm_max"] == pytest.approx(v["gemm_max"], rel=1e-3)
-    for name, v in shipped["shared"].items():
-        assert fresh["shared"][name] == pytest.approx(v, rel=1e-3, abs=1e-9)
+def test_a_fit_without_runs_is_the_priors(cat):
+    values, rms = A.fit(cat, [], 0.15)
+    for c in cat.all("constant").values():
+        if c.role == "fitted":
+            assert values.constants[c.id] == pytest.approx(c.prior.median, rel=1e-9)
+    assert values.stacks == {} and np.isnan(rms)
 
 
-def test_the_fit_never_sees_held_out_runs_and_one_chip_never_moves_another(tmp_path, cat, fresh):
-    # In a user catalog, change a held-out measurement tenfold, and an Ascend 910B calibration
-    # run fourfold: the NVIDIA chips' and the shared constants stay put; only the 910B's moves.
-    (tmp_path / "runs.yaml").write_text(textwrap.dedent("""
-        runs:
-          - id: kor22-t5-175b
-            measured: {value: 1489.5, source: korthikanti-2022, confidence: estimate}
-          - id: modellink-910b-llama2-13b-8
-            measured: {value: 8064, source: modellink-readme-perf-2024, confidence: measured}
+def test_one_groups_runs_move_their_stack_and_leave_unrun_stacks_at_their_prior(cat):
+    # Huawei's own ModelLink/MindSpeed runs alone: the Ascend stack moves off its prior; the
+    # ROCm stack, which none of them runs on, is not fitted and keeps its prior's median.
+    cases = A.prepare(cat, [r for r in cat.runs.values() if A.group_of(cat, r) == "huawei-modellink"
+                            and r.split == "calibration"])
+    values, _ = A.fit(cat, cases, 0.15)
+    prior = cat.all("stack")["cann-ascend"].gemm_max.median
+    assert set(values.stacks) == {"cann-ascend"} and values.stacks["cann-ascend"] != pytest.approx(prior)
+    eff, basis = efficiency_for(cat, "amd-mi300x", values)
+    assert eff.gemm_max == cat.all("stack")["rocm-cdna3"].gemm_max.median and "prior" in basis
+
+
+def test_a_stack_without_calibration_runs_uses_its_prior_and_says_so(cat):
+    eff, basis = efficiency_for(cat, "huawei-ascend-950pr")
+    assert eff.gemm_max == pytest.approx(cat.all("stack")["cann-ascend-950"].gemm_max.median)
+    assert basis == "cann-ascend-950 prior (no calibration runs)"
+    eff, basis = efficiency_for(cat, "intel-gaudi-3")
+    assert basis == "default (no software stack)"
+
+
+def test_a_scenario_or_overlay_can_change_a_constant(tmp_path, cat):
+    (tmp_path / "c.yaml").write_text(textwrap.dedent("""
+        model_constants:
+          - id: memory
+            value: {value: 0.7, source: flashmla-readme, confidence: estimate}
     """))
     changed = chipgap.load_catalog(tmp_path)
-    assert changed.runs["kor22-t5-175b"].measured.value == 1489.5
-    refit = fit(changed)
-    assert refit["shared"] == fresh["shared"]
-    for chip in ("nvidia-a100-sxm", "nvidia-h100-sxm"):
-        assert refit["chips"][chip] == fresh["chips"][chip]
-    assert refit["chips"]["huawei-ascend-910b"]["gemm_max"] > fresh["chips"]["huawei-ascend-910b"]["gemm_max"]
-    # nor the prior of a chip without runs (the mean of the chips the shared constants come from)
-    from chipgap.models.calibration import efficiency_for
-
-    assert efficiency_for("amd-mi300x", refit) == efficiency_for("amd-mi300x", fresh)
-    assert efficiency_for("amd-mi300x", fresh)[0].gemm_max == pytest.approx(
-        (fresh["chips"]["nvidia-a100-sxm"]["gemm_max"] + fresh["chips"]["nvidia-h100-sxm"]["gemm_max"]) / 2)
+    assert efficiency_for(changed, "nvidia-h100-sxm")[0].memory == 0.7
+    assert efficiency_for(cat, "nvidia-h100-sxm")[0].memory == 0.8
 
 
-def test_serving_runs_are_predicted_and_the_error_is_tracked(cat):
-    from chipgap.analyses.accuracy import predict_serving_runs
-
-    df = predict_serving_runs(cat)
-    s = summary(df)
-    assert s.loc["holdout", "cases"] >= 36
-    # The targets: a median of at most 15 % and none beyond 35 % (today 11 % and +32 %, SGLang
-    # 0.3's offline Llama 70B, whose ShareGPT lengths the model takes at their means).
-    assert s.loc["holdout", "median_abs_error_pct"] <= 15.0
-    assert s.loc["holdout", "worst_abs_error_pct"] <= 35.0
-    dense_trt = df[(df.split == "holdout") & df.run.str.startswith("trtllm-llama")]
-    assert dense_trt.error_pct.abs().max() <= 24.0   # dense models on TensorRT-LLM stay near 20 %
-    # The 910C's dies are devices (each holds its own copy of the attention weights under data-
-    # parallel attention), with the GEMM efficiency its die (the 910B) shows in Huawei's own
-    # ModelLink training runs: CloudMatrix384 decode at its 50 ms and 15 ms points lands within
-    # about 20 % of the paper (-21 % and +4 % today), on a chip the fit has never seen serve.
-    for run in ("cm384-r1-decode-tpot50", "cm384-r1-decode-tpot15"):
-        assert abs(df.set_index("run").loc[run].error_pct) <= 22
-    # DeepSeek-style decode (MLA absorbed in the latent space, EP over 144 H800s, two-batch
-    # overlap) lands within about 10 % of DeepSeek's own 1,850 tokens/s per GPU (-11 % today).
-    row = df.set_index("run").loc["dsv3-day6-h800-decode"]
-    assert abs(row.error_pct) <= 12
+def test_the_fit_reads_calibration_runs_only(tmp_path, cat):
+    # change a validation run's measurement tenfold in an overlay: the fit's cases are the same
+    run = next(r for r in cat.runs.values() if r.split == "validation")
+    (tmp_path / "runs.yaml").write_text(yaml.safe_dump({"runs": [
+        {"id": run.id, "measured": {"value": run.measured.point * 10, "source": list(run.measured.source),
+                                    "confidence": "estimate"}}]}))
+    changed = chipgap.load_catalog(tmp_path)
+    ids = {r.id for r in A.runs_of(changed, ("calibration",))}
+    assert run.id not in ids and ids == {r.id for r in A.runs_of(cat, ("calibration",))}
 
 
-def test_an_interleaved_schedule_without_its_depth_tries_only_virtual_stages(cat):
-    from chipgap.analyses.accuracy import _layouts
-    from chipgap.catalog.question import Layout
+def test_cross_validated_predictions_use_the_fold_without_the_runs_group(cat):
+    fit = cat.all("fit")["fit"]
+    df = A.predictions(cat)
+    for r in df.itertuples():
+        assert r.fit == (f"without {r.group}" if r.group in fit.folds else "full fit")
+    assert "test" not in set(df.split)
 
-    run = cat.runs["llama3-t4-8192-8k"]
-    assert run.layout.interleaved and run.layout.vpp is None
-    assert set(_layouts(run)["vpp"]) == {2, 3, 4, 6, 8}
-    plain = run.model_copy(update={"layout": run.layout.model_copy(update={"interleaved": None})})
-    assert set(_layouts(plain)["vpp"]) == {1, 2, 3, 4, 6, 8}
-    for bad in ({"pp": 1, "interleaved": True}, {"pp": 4, "vpp": 2, "interleaved": False},
-                {"pp": 4, "vpp": 1, "interleaved": True}):
-        with pytest.raises(ValueError, match="interleaved"):
-            Layout(**bad)
+
+def test_fit_values_of_an_unknown_fold_are_refused(cat):
+    from chipgap.errors import InputError
+
+    with pytest.raises(InputError, match="fold"):
+        fit_values(cat, "no-such-group")
+    assert isinstance(fit_values(cat), FitValues)

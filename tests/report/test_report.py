@@ -202,11 +202,14 @@ def test_headless_chromium_opens_it_without_console_errors(html, tmp_path):
     assert sum(1 for h in im.convert("L").histogram() if h) > 50  # something was drawn, not a blank page
 
 
-def test_accuracy_section_reports_the_held_out_errors(report, catalog):
-    from chipgap.analyses.accuracy import predict_runs, predict_serving_runs, summary
+def test_accuracy_section_reports_the_cross_validated_errors(report, catalog):
+    from chipgap.analyses.accuracy import kind_of, predictions
 
     got = report.section("accuracy").numbers
-    assert got["training.holdout.worst_abs_error_pct"] == summary(predict_runs(catalog)).loc[
-        "holdout", "worst_abs_error_pct"]
-    assert got["serving.holdout.median_abs_error_pct"] == summary(predict_serving_runs(catalog)).loc[
-        "holdout", "median_abs_error_pct"]
+    df = predictions(catalog)
+    for kind in ("training", "serving"):
+        part = kind_of(df, kind)
+        assert got[f"{kind}.cv.median_abs_error_pct"] == pytest.approx(part.error_pct.abs().median())
+        asc = part[part.family == "ascend"]
+        if len(asc):
+            assert got[f"{kind}.cv.ascend.median_error_pct"] == pytest.approx(asc.error_pct.median())

@@ -1,206 +1,360 @@
-"""The performance model against published runs: predictions, errors, and the calibration fit.
+"""The performance model against published runs: settings a source left unstated, predictions,
+the fit of the fitted constants with their priors, and the error by source group.
 
-The fit sees only runs marked ``split: calibration``; held-out runs are predicted with what it
-found and reported apart. It minimises squared log errors, so an overestimate and an
-underestimate by the same factor weigh the same.
+A run is a question (`chipgap.catalog.question`) plus its measurement. Where the source leaves a
+setting unstated, the run is scored at its framework's documented default
+(``data/model/frameworks.yaml``), or at the stated rule of `RULES` where no framework documents
+it, and the spread over every other valid setting is reported beside it: never the setting that
+fits best.
+
+The fit (`fit`) minimises the squared log errors of the calibration runs, in units of
+``residual_sd``, plus each fitted constant's distance from its prior's median in prior standard
+deviations (a regularised fit: a constant the runs cannot identify stays near its prior). Every
+software stack with calibration runs gets its own ``gemm_max``; the shared constants are fitted
+on all calibration runs together. Cross-validation leaves one run group
+(``data/runs/groups.yaml``) out at a time: the group's runs are predicted with the fit of every
+other group's calibration runs (the ``folds`` of ``data/model/fit.yaml``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares, minimize_scalar
+from scipy.optimize import least_squares
 
-from chipgap.analyses.infer import serve, serving_setup
-from chipgap.analyses.train import evaluate, setup
-from chipgap.catalog.catalog import Catalog
+from chipgap.analyses import infer, train
+from chipgap.analyses.efficiency import efficiency_for, family_of, fit_values, stack_of
+from chipgap.catalog.catalog import Catalog, normalize_id
+from chipgap.catalog.model_data import FitValues
+from chipgap.catalog.question import Layout, ServeQuestion
 from chipgap.catalog.runs import ServingRun, TrainingRun
-from chipgap.models.calibration import efficiency_for
-from chipgap.errors import InputError
-from chipgap.models.training import REASONS, RECOMPUTE
+from chipgap.models.training import RECOMPUTE, train_step
 
-SHARED = {"gemm_half_gflop": (0.5, 20.0), "attention": (0.5, 1.0), "attention_unfused": (0.2, 1.0),
-          "fp8_gemm": (0.4, 1.0)}
-"""Shared constants the fit may move, within what kernels are known to reach: GEMMs of 1-4
-GFLOP run near half speed; FlashAttention reaches 50-100% of GEMM efficiency (Dao 2023,
-arXiv 2307.08691, Fig. 6-7); unfused attention's batched GEMMs with a short inner dimension
-(head_dim) and a softmax pass in between reach less; fp8 GEMMs keep 40-100% of the bf16
-fraction of peak."""
-SERVING_SHARED = {"layer_overhead_s": (0.0, 5e-4)}
-"""Fitted on the serving calibration runs alone, where it shows most: a decode step runs each
-layer's dozen kernels, so fixed per-layer costs (launches, synchronisation, small-kernel tails)
-count most at small batches. In a training step they vanish under large micro-batches, so the
-training runs cannot pin it down. The serving calibration runs are all large-batch offline jobs,
-which pin it down weakly too: once their elementwise traffic is counted the fit puts it near
-zero, and moving it between 0 and 10 us changes the held-out median by under half a point."""
-GEMM_MAX_BOUNDS = (0.5, 0.9)
-"""cuBLAS-class GEMMs reach 50-90% of dense peak at large sizes."""
-SAME_SILICON = {"nvidia-h800-sxm": "nvidia-h100-sxm", "nvidia-h20": "nvidia-h100-sxm",
-                "nvidia-h200-sxm": "nvidia-h100-sxm", "nvidia-h100-pcie": "nvidia-h100-sxm",
-                "nvidia-a800-sxm": "nvidia-a100-sxm", "nvidia-gb200": "nvidia-b200",
-                "huawei-ascend-910c": "huawei-ascend-910b"}
-"""Chips sharing a compute die and software stack with another (GH100, GA100, GB100, 910B)."""
-SHARED_FROM = ("nvidia-a100-sxm", "nvidia-h100-sxm")
-"""Chips whose runs fit the shared constants (with their own ``gemm_max``): the bounds of
-`SHARED` come from NVIDIA kernels (cuBLAS, FlashAttention). Every other calibrated chip then
-gets its own ``gemm_max`` with the shared constants held, so one chip's runs never move another
-chip's predictions (Ascend's software stack cannot bend the H100's attention constant). Chips
-with no calibration run get these chips' mean ``gemm_max`` as a prior, for the same reason."""
+RULES: dict[str, Any] = {"tp": 1, "pp": 1, "cp": 1, "ep": 1, "vpp": 1, "vpp_interleaved": 2, "mbs": 1,
+                         "zero": 0, "recompute": "none"}
+"""The stated rule for a setting no framework documents: no parallelism along an axis the
+source does not mention, the shallowest interleaving (2) where it says it interleaved, one
+sequence per micro-batch, plain data parallelism (ZeRO 0) and no recomputation."""
+SEARCH_OPTIONS = {"vpp": (1, 2, 3, 4, 6, 8), "mbs": (1, 2, 4, 8), "zero": (0, 1, 2, 3),
+                  "recompute": tuple(RECOMPUTE)}
+"""The settings the spread tries for each unstated field (the search's own)."""
+SPLITS = ("calibration", "validation")
+"""The splits `predictions` reads unless told otherwise: ``test`` runs are printed only by
+``benchmarks/accuracy.py --test``."""
 
 
-def predict(catalog: Catalog, run: TrainingRun, table: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Predict one run's measured metric with the efficiency ``table`` (default: the shipped one)."""
-    s = setup(catalog, run)
-    if table is not None:
-        eff, basis = efficiency_for(s.chip, table)
-        s = type(s)(s.job, s.hardware, eff, s.chip, s.system, basis)
-    rows = evaluate(s, _layouts(run))
-    # the best setting of the unreported fields that fits; if the model thinks nothing fits,
-    # the best that breaks only the memory limit (the memory model is then flagged as too high)
-    pool = rows[rows.valid] if rows.valid.any() else rows[rows.reason == REASONS[64]]
-    if pool.empty:
-        raise InputError("run", f"a layout the model accepts ({rows.reason.iloc[0]})", run.id)
-    row = pool.sort_values("tokens_per_s", ascending=False).iloc[0]
-    value = {"tokens_per_s_per_chip": row.tokens_per_s / run.chips, "mfu": row.mfu,
-             "step_time_s": row.step_time_s, "model_tflops_per_chip": row.tflops_per_chip}[run.metric]
-    return _comparison(run, float(value), bool(row.fits), s.efficiency_basis,
-                       {k: int(row[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mbs", "zero",
-                                                 "recompute")})
+# -- which framework, which group, which class ----------------------------------------------------
+
+def framework_of(catalog: Catalog, run: TrainingRun | ServingRun) -> Any:
+    """The framework record whose name or alias the run's ``framework`` text starts with (the
+    longest match), or None."""
+    text = normalize_id(run.framework or "")
+    best, length = None, 0
+    for f in catalog.all("framework").values():
+        for name in (f.name, *f.aliases):
+            key = normalize_id(name)
+            if key and text.startswith(key) and len(key) > length:
+                best, length = f, len(key)
+    return best
 
 
-def _comparison(run: TrainingRun | ServingRun, value: float, fits: bool, basis: str,
-                layout: dict[str, int]) -> dict[str, Any]:
-    """One row of an accuracy table: the run, what it measured, what the model predicts."""
-    lo, hi = run.measured.bounds
-    return {"run": run.id, "split": run.split, "workload": run.workload, "chip": run.chip,
-            "chips": run.chips, "metric": run.metric, "measured": run.measured.point,
-            "predicted": value, "error_pct": 100 * (value / run.measured.point - 1),
-            "in_range": bool(lo <= value <= hi) if run.measured.is_range else None,
-            "fits": fits, "efficiency_basis": basis, "layout": layout}
+def group_of(catalog: Catalog, run: TrainingRun | ServingRun) -> str:
+    """The run group that lists the run's first source (its first source's id if none does)."""
+    first = run.source[0]
+    return next((g.id for g in catalog.all("run_group").values() if first in g.sources), first)
 
 
-def _layouts(run: TrainingRun) -> dict[str, np.ndarray]:
-    """The run's layout, with every field it did not report spread over its usual settings."""
-    lay = run.layout
-    vpps = {None: [1, 2, 3, 4, 6, 8], True: [2, 3, 4, 6, 8], False: [1]}[lay.interleaved]
-    options = {"vpp": [lay.vpp] if lay.vpp else (vpps if lay.pp > 1 else [1]),
-               "mbs": [lay.mbs] if lay.mbs else [1, 2, 4, 8],
-               "zero": [lay.zero] if lay.zero is not None else [0, 1, 2, 3],
-               "recompute": [RECOMPUTE[lay.recompute]] if lay.recompute else list(RECOMPUTE.values())}
-    grid = np.meshgrid(*options.values(), indexing="ij")
+def workload_class(catalog: Catalog, run: TrainingRun | ServingRun) -> str:
+    """``dense`` or ``moe``, then ``train`` or the serving phase: 'moe-decode', 'dense-train'."""
+    w = train.resolve_workload(catalog, run.model)
+    phase = "train" if isinstance(run, TrainingRun) else run.phase
+    return f"{'moe' if w.is_moe else 'dense'}-{phase}"
+
+
+# -- settings a source left unstated ----------------------------------------------------------------
+
+def training_defaults(catalog: Catalog, run: TrainingRun) -> tuple[Layout, tuple[str, ...]]:
+    """The run's layout with every unstated field at its framework's default (or `RULES`), and
+    the names of the fields so filled."""
+    fw = framework_of(catalog, run)
+    doc = dict(fw.training) if fw is not None else {}
+    lay, filled = run.layout.model_dump(), []
+
+    def default(key: str) -> Any:
+        return doc.get(key, RULES[key])
+
+    for k in ("tp", "pp", "cp", "ep"):
+        if lay[k] is None:
+            lay[k], _ = default(k), filled.append(k)
+    if lay["dp"] is None:
+        lay["dp"] = max(run.chips * train.devices_per_chip(catalog, catalog.resolve("chip", run.chip))
+                        // (lay["tp"] * lay["pp"] * lay["cp"]), 1)
+        filled.append("dp")
+    if lay["vpp"] is None:
+        lay["vpp"] = 1 if lay["interleaved"] is False or lay["pp"] == 1 else (
+            default("vpp_interleaved") if lay["interleaved"] else default("vpp"))
+        filled.append("vpp")
+    if lay["mbs"] is None:
+        mbs = default("mbs")
+        if mbs == "per_stage":
+            per = run.global_batch / (lay["dp"] * lay["pp"])
+            mbs = int(per) if per >= 1 and per == int(per) else RULES["mbs"]
+        lay["mbs"], _ = mbs, filled.append("mbs")
+    if lay["zero"] is None:
+        lay["zero"] = doc.get("zero_with_pp", default("zero")) if lay["pp"] > 1 else default("zero")
+        filled.append("zero")
+    if lay["recompute"] is None:
+        lay["recompute"], _ = default("recompute"), filled.append("recompute")
+    return Layout(**lay), tuple(filled)
+
+
+def _alternatives(run: TrainingRun, resolved: Layout, filled: Sequence[str]) -> dict[str, np.ndarray]:
+    """Every setting of the fields the source left unstated (as the search tries them), the
+    stated ones fixed: the layouts the spread of a prediction is taken over."""
+    vpps = {None: SEARCH_OPTIONS["vpp"], True: SEARCH_OPTIONS["vpp"][1:], False: (1,)}[run.layout.interleaved]
+    options = {k: ([getattr(resolved, k)] if k not in filled else
+                   (vpps if k == "vpp" and resolved.pp > 1 else (1,) if k == "vpp" else SEARCH_OPTIONS[k]))
+               for k in ("vpp", "mbs", "zero", "recompute")}
+    options["recompute"] = [RECOMPUTE[r] for r in options["recompute"]]
+    grid = np.meshgrid(*(np.asarray(v) for v in options.values()), indexing="ij")
     out = {k: g.ravel() for k, g in zip(options, grid)}
-    degrees = {k: getattr(lay, k) or 1 for k in ("tp", "pp", "dp", "cp", "ep")}  # unstated: 1
-    return {**degrees, **out}
+    return {**{k: getattr(resolved, k) for k in ("tp", "pp", "dp", "cp", "ep")}, **out}
 
 
-def predict_runs(catalog: Catalog, runs: Sequence[TrainingRun] | None = None,
-                 table: dict[str, Any] | None = None) -> pd.DataFrame:
-    """One row per run: measured, predicted, signed error in percent, and whether it fits."""
-    runs = list(catalog.runs.values()) if runs is None else list(runs)
-    return pd.DataFrame([predict(catalog, r, table) for r in runs])
+def serving_defaults(catalog: Catalog, run: ServingRun) -> tuple[Any, tuple[str, ...]]:
+    """The run as a `ServeQuestion` with every unstated engine setting at its framework's
+    default (or the question's), every unstated layout degree at 1 (each engine's default),
+    and the names of the fields so filled."""
+    fw = framework_of(catalog, run)
+    doc = dict(fw.serving) if fw is not None else {}
+    fields = {k: getattr(run, k) for k in ServeQuestion.model_fields}
+    filled = []
+    for k in ("kv_reserve", "overlap_scheduler"):
+        if fields[k] is None:
+            filled.append(k)
+            if k in doc:
+                fields[k] = doc[k]
+            else:
+                fields.pop(k)                      # the question's default
+    if fields.get("max_batch") is None and "max_batch" in doc:
+        fields["max_batch"] = doc["max_batch"]
+        filled.append("max_batch")
+    lay = run.layout.model_dump()
+    filled += [k for k, v in lay.items() if v is None]
+    fields["layout"] = {k: v or 1 for k, v in lay.items()}
+    return ServeQuestion(**{k: v for k, v in fields.items() if v is not None}), tuple(filled)
 
 
-def predict_serving(catalog: Catalog, run: ServingRun, table: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Predict one serving run: its job (a run is a `ServingJob`) on its layout, at its batch or
-    the best one memory (and its TPOT SLO) allows, as the run's engine would have picked
-    (efficiency ``table``: default the shipped one)."""
-    # a degree the source does not state is 1, every engine's default
-    lay = {k: v or 1 for k, v in run.layout.model_dump().items()}
-    s = serving_setup(catalog, run.model_copy(update={"layout": run.layout.model_copy(update=lay)}))
-    if table is not None:
-        s = dataclasses.replace(s, efficiency=efficiency_for(s.chip, table)[0])
-    df = serve(s)
-    pool = df[df.meets_slo] if df.meets_slo.any() else df[df.reason == ""]
-    if pool.empty:
-        raise InputError("serving run", f"a layout the model accepts ({df.reason.iloc[0]})", run.id)
-    row = pool.sort_values("tokens_per_s", ascending=False).iloc[0]
-    value = {"output_tokens_per_s_per_chip": row.tokens_per_s_per_chip,
-             "prefill_tokens_per_s_per_chip": row.tokens_per_s_per_chip,
-             "ttft_ms": row.ttft_ms, "tpot_ms": row.tpot_ms}[run.metric]
-    return _comparison(run, float(value), bool(row.fits), "; ".join(s.assumptions),
-                       {k: int(row[k]) for k in ("tp", "pp", "ep", "dp", "batch")})
+# -- a run prepared once, predicted many times ------------------------------------------------------
+
+@dataclass
+class Case:
+    """One run, resolved and bound to the catalog once, so that a fit can predict it quickly
+    with other efficiency constants."""
+
+    run: TrainingRun | ServingRun
+    setup: Any
+    filled: tuple[str, ...]
+    layout: dict[str, Any]
+    group: str
+    family: str
+    stack: str | None
+    workload_class: str
+    engine: str
+
+    @property
+    def kind(self) -> str:
+        return "training" if isinstance(self.run, TrainingRun) else "serving"
 
 
-def predict_serving_runs(catalog: Catalog) -> pd.DataFrame:
-    """One row per serving run: measured, predicted, signed error in percent."""
-    return pd.DataFrame([predict_serving(catalog, r) for r in catalog.serving_runs.values()])
+def prepare(catalog: Catalog, runs: Iterable[TrainingRun | ServingRun]) -> list[Case]:
+    """Resolve each run's unstated settings and build its setup once."""
+    cases = []
+    for run in runs:
+        fw = framework_of(catalog, run)
+        common = dict(group=group_of(catalog, run), family=family_of(catalog, catalog.resolve("chip", run.chip)),
+                      workload_class=workload_class(catalog, run), engine=fw.id if fw is not None else "other")
+        stack = stack_of(catalog, catalog.resolve("chip", run.chip))
+        if isinstance(run, TrainingRun):
+            lay, filled = training_defaults(catalog, run)
+            layout = {k: (RECOMPUTE[v] if k == "recompute" else v) for k, v in lay.model_dump().items()
+                      if k in train.LAYOUT_KEYS}
+            cases.append(Case(run, train.setup(catalog, run), filled, layout, stack=stack and stack.id, **common))
+        else:
+            q, filled = serving_defaults(catalog, run)
+            s = infer.serving_setup(catalog, q)
+            grid = infer.instance_layouts(s)
+            cases.append(Case(run, s, filled, {k: int(v[0]) for k, v in grid.items()}, stack=stack and stack.id,
+                              **common))
+    return cases
 
 
-def summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Median and worst absolute percentage error per split."""
-    g = df.assign(abs_error_pct=df.error_pct.abs()).groupby("split").abs_error_pct
-    return pd.DataFrame({"cases": g.size(), "median_abs_error_pct": g.median(),
-                         "worst_abs_error_pct": g.max()})
+def _training_value(case: Case, eff: Any, layouts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    s = case.setup
+    out = train.to_chip_units(train_step(s.job, s.hardware, eff, **{k: np.atleast_1d(v) for k, v in layouts.items()}),
+                              s.devices)
+    metric = case.run.metric
+    value = {"tokens_per_s_per_chip": out["tokens_per_s"] / case.run.chips, "mfu": out["mfu"],
+             "step_time_s": out["step_time_s"], "model_tflops_per_chip": out["tflops_per_chip"]}[metric]
+    return np.atleast_1d(np.asarray(value, dtype=float)), np.atleast_1d(out["fits"])
 
 
-def fit(catalog: Catalog) -> dict[str, Any]:
-    """Fit the efficiency table on the calibration runs only; return it (see `efficiency_for`).
+def _serving_value(case: Case, eff: Any) -> tuple[float, bool, int]:
+    s = dataclasses.replace(case.setup, efficiency=eff)
+    q = s.question
+    batches = np.atleast_1d(q.batch) if q.batch else infer.BATCHES
+    for cap in (q.requests, q.max_batch):
+        batches = batches if cap is None else np.unique(np.minimum(batches, cap))
+    grid = {k: np.full(batches.shape, v) for k, v in case.layout.items()}
+    out = infer.serve_arrays(s, {**grid, "batch": batches}, q.job)
+    ok = infer.meets_slo(out, q.ttft_ms, q.tpot_ms)
+    pool = ok if ok.any() else (out["reason"] == 0)
+    if not pool.any():   # nothing fits: the model's memory is too tight for what ran; take the largest
+        pool = np.ones_like(pool, dtype=bool)
+    tokens = np.where(pool, out["tokens_per_s"], -np.inf)
+    i = int(np.argmax(tokens))
+    value = {"output_tokens_per_s_per_chip": out["tokens_per_s_per_chip"], "prefill_tokens_per_s_per_chip":
+             out["tokens_per_s_per_chip"], "ttft_ms": out["ttft_ms"], "tpot_ms": out["tpot_ms"]}[case.run.metric]
+    return float(value[i]), bool(out["reason"][i] == 0), int(batches[i])
 
-    Stages, each on the runs that can identify its constants: the constants of `SHARED` with
-    the ``gemm_max`` of the `SHARED_FROM` chips, on those chips' training calibration runs; then
-    the ``gemm_max`` of every other chip a training calibration run uses, alone on its runs
-    (same-silicon twins share a chip's value); then `SERVING_SHARED` on the serving calibration
-    runs with the training stages' table. Deterministic: the same runs give the same
-    table.
+
+def predict_case(catalog: Catalog, case: Case, values: FitValues) -> float:
+    """The run's metric at its resolved settings with fitted ``values``."""
+    eff = efficiency_for(catalog, case.setup.chip, values)[0]
+    if case.kind == "training":
+        return float(_training_value(case, eff, case.layout)[0][0])
+    return _serving_value(case, eff)[0]
+
+
+def row(catalog: Catalog, case: Case, values: FitValues, basis: str) -> dict[str, Any]:
+    """One row of an accuracy table: the run, what it measured, what the model predicts with
+    ``values`` (``basis`` says which fit), the spread over unstated settings and the layout."""
+    run = case.run
+    eff = efficiency_for(catalog, case.setup.chip, values)[0]
+    if case.kind == "training":
+        value, fits = (float(x[0]) for x in _training_value(case, eff, case.layout))
+        fits = bool(fits)
+        alt, alt_fit = _training_value(case, eff, _alternatives(run, training_defaults(catalog, run)[0],
+                                                                case.filled))
+        alt = alt[alt_fit] if alt_fit.any() else np.array([value])
+        low, high = float(min(alt.min(), value)), float(max(alt.max(), value))
+        batch = None
+    else:
+        value, fits, batch = _serving_value(case, eff)
+        low = high = value
+    lo, hi = run.measured.bounds
+    return {"run": run.id, "split": run.split, "group": case.group, "family": case.family,
+            "workload_class": case.workload_class, "engine": case.engine, "workload": run.model,
+            "chip": run.chip, "chips": run.chips, "metric": run.metric, "measured": run.measured.point,
+            "predicted": value, "error_pct": 100 * (value / run.measured.point - 1),
+            "low": low, "high": high, "in_range": bool(lo <= value <= hi) if run.measured.is_range else None,
+            "fits": fits, "defaulted": ", ".join(case.filled), "fit": basis,
+            "layout": {**case.layout, **({"batch": batch} if batch else {})}}
+
+
+# -- the fit ----------------------------------------------------------------------------------------
+
+def _parameters(catalog: Catalog, cases: Sequence[Case]) -> list[tuple[str, str, Any]]:
+    """(kind, name, prior) of each constant the fit moves: every fitted constant, and the
+    ``gemm_max`` of each stack some calibration case runs on."""
+    params = [("constant", c.id, c.prior) for c in catalog.all("constant").values() if c.role == "fitted"]
+    stacks = catalog.all("stack")
+    params += [("stack", sid, stacks[sid].gemm_max) for sid in sorted({c.stack for c in cases if c.stack})]
+    return params
+
+
+def _values_of(params: list[tuple[str, str, Any]], z: np.ndarray) -> FitValues:
+    constants = {n: p.from_unit(float(x)) for (kind, n, p), x in zip(params, z) if kind == "constant"}
+    stacks = {n: p.from_unit(float(x)) for (kind, n, p), x in zip(params, z) if kind == "stack"}
+    return FitValues(constants=constants, stacks=stacks)
+
+
+def fit(catalog: Catalog, cases: Sequence[Case], residual_sd: float,
+        start: FitValues | None = None) -> tuple[FitValues, float]:
+    """Fit the fitted constants on ``cases`` (calibration runs) with their priors.
+
+    Minimises ``sum((log(predicted / measured) / residual_sd)^2) + sum(z^2)``, ``z`` being each
+    constant's distance from its prior's median in prior standard deviations. Deterministic:
+    the same cases and start give the same values.
+
+    Returns
+    -------
+    values : FitValues
+    rms_log_error : float
+        Root-mean-square log error of the cases at the fitted values.
     """
-    table = _fit_training(catalog)
-    runs = [r for r in catalog.serving_runs.values() if r.split == "calibration"]
-    (name, (lo, hi)), = SERVING_SHARED.items()
+    params = _parameters(catalog, cases)
+    measured = np.log([c.run.measured.point for c in cases])
+    if start is not None:
+        z0 = np.array([p.to_unit((start.constants if kind == "constant" else start.stacks).get(n, p.median))
+                       for kind, n, p in params])
+    else:
+        z0 = np.zeros(len(params))
 
-    def loss(x: float) -> float:
-        t = {**table, "shared": {**table["shared"], name: x * 1e-6}}
-        return float(np.mean([np.log(predict_serving(catalog, r, t)["predicted"] / r.measured.point) ** 2
-                              for r in runs]))
+    def residuals(z: np.ndarray) -> np.ndarray:
+        values = _values_of(params, z)
+        pred = np.log([max(predict_case(catalog, c, values), 1e-30) for c in cases])
+        return np.concatenate([(pred - measured) / residual_sd, z])
 
-    res = minimize_scalar(loss, bounds=(lo * 1e6, hi * 1e6), method="bounded", options={"xatol": 0.5})
-    table["shared"][name] = float(res.x) * 1e-6
-    table["serving_fitted_on"] = [r.id for r in runs]
-    table["serving_rms_log_error"] = float(np.sqrt(res.fun))
-    return table
-
-
-def _fit_training(catalog: Catalog) -> dict[str, Any]:
-    runs = [r for r in catalog.runs.values() if r.split == "calibration"]
-    reference = [r for r in runs if SAME_SILICON.get(r.chip, r.chip) in SHARED_FROM]
-    table = _fit_shared(catalog, reference)
-    for chip in sorted({SAME_SILICON.get(r.chip, r.chip) for r in runs} - set(SHARED_FROM)):
-        own = [r for r in runs if SAME_SILICON.get(r.chip, r.chip) == chip]
-
-        def loss(x: float) -> float:
-            t = {**table, "chips": {**table["chips"], chip: {"gemm_max": x}}}
-            return float(np.mean([np.log(predict(catalog, r, t)["predicted"] / r.measured.point) ** 2
-                                  for r in own]))
-
-        res = minimize_scalar(loss, bounds=GEMM_MAX_BOUNDS, method="bounded", options={"xatol": 1e-4})
-        table["chips"][chip] = {"gemm_max": float(res.x)}
-    errors = [np.log(predict(catalog, r, table)["predicted"] / r.measured.point) for r in runs]
-    table["prior_from"] = [c for c in SHARED_FROM if c in table["chips"]]
-    table["fitted_on"] = [r.id for r in runs]
-    table["rms_log_error"] = float(np.sqrt(np.mean(np.square(errors))))
-    return table
+    res = least_squares(residuals, np.clip(z0, -6, 6), bounds=(-6, 6), diff_step=1e-3, xtol=1e-4, ftol=1e-6)
+    values = _values_of(params, res.x)
+    errors = residuals(res.x)[:len(cases)] * residual_sd
+    return values, float(np.sqrt(np.mean(np.square(errors)))) if len(cases) else float("nan")
 
 
-def _fit_shared(catalog: Catalog, runs: list[TrainingRun]) -> dict[str, Any]:
-    """`SHARED` and the reference chips' ``gemm_max``, jointly, on the reference chips' runs."""
-    chips = sorted({SAME_SILICON.get(r.chip, r.chip) for r in runs})
-    names = list(SHARED)
-    x0 = np.array([0.7] * len(chips) + [2.0, 0.7, 0.5, 0.75])
-    lo = np.array([GEMM_MAX_BOUNDS[0]] * len(chips) + [SHARED[n][0] for n in names])
-    hi = np.array([GEMM_MAX_BOUNDS[1]] * len(chips) + [SHARED[n][1] for n in names])
-    scale = np.array([1.0] * len(chips) + [10.0, 1.0, 1.0, 1.0])
+# -- tables -----------------------------------------------------------------------------------------
 
-    def table_of(x: np.ndarray) -> dict[str, Any]:
-        return {"shared": {n: float(v) for n, v in zip(names, x[len(chips):])},
-                "chips": {c: {"gemm_max": float(v)} for c, v in zip(chips, x[:len(chips)])},
-                "same_silicon": dict(SAME_SILICON)}
+def runs_of(catalog: Catalog, splits: Sequence[str] = SPLITS) -> list[TrainingRun | ServingRun]:
+    """Every run of the catalog in ``splits``, training first."""
+    return [r for r in (*catalog.runs.values(), *catalog.serving_runs.values()) if r.split in splits]
 
-    def residuals(x: np.ndarray) -> np.ndarray:
-        t = table_of(x)
-        return np.array([np.log(predict(catalog, r, t)["predicted"] / r.measured.point) for r in runs])
 
-    res = least_squares(residuals, np.clip(x0, lo, hi), bounds=(lo, hi), x_scale=scale, diff_step=1e-3)
-    return table_of(res.x)
+def predictions(catalog: Catalog, splits: Sequence[str] = SPLITS, cross_validated: bool = True,
+                cases: Sequence[Case] | None = None) -> pd.DataFrame:
+    """One row per run of ``splits``: measured, predicted, signed error in percent, the spread
+    over unstated settings, and which fit predicted it.
+
+    With ``cross_validated`` (the default) a run is predicted by the fit that left its group out
+    (its fold), where the fit holds one, else by the full fit (which never saw the group: it has
+    no calibration run); otherwise every run by the full fit.
+    """
+    cases = list(cases) if cases is not None else prepare(catalog, runs_of(catalog, splits))
+    full = fit_values(catalog)
+    folds = catalog.all("fit")["fit"].folds if "fit" in catalog.all("fit") else {}
+    rows = []
+    for c in cases:
+        fold = folds.get(c.group) if cross_validated else None
+        rows.append(row(catalog, c, fold if fold is not None else full,
+                        f"without {c.group}" if fold is not None else "full fit"))
+    return pd.DataFrame(rows)
+
+
+def summary(df: pd.DataFrame, by: str | Sequence[str] = "split") -> pd.DataFrame:
+    """Runs, median, 90th-percentile and worst absolute percentage error per ``by`` group."""
+    g = df.assign(abs_error_pct=df.error_pct.abs()).groupby(list([by] if isinstance(by, str) else by))
+    e = g.abs_error_pct
+    return pd.DataFrame({"runs": e.size(), "median_abs_error_pct": e.median(),
+                         "p90_abs_error_pct": e.quantile(0.9), "worst_abs_error_pct": e.max(),
+                         "median_error_pct": g.error_pct.median()})
+
+
+def model_error(df: pd.DataFrame, kind: str | None = None) -> pd.DataFrame:
+    """The cross-validated error per chip family (of ``kind`` runs: 'training' or 'serving'),
+    which the report's claims carry as each chip's model error."""
+    part = df if kind is None else df[df.metric.isin(_METRICS[kind])]
+    return summary(part, "family")
+
+
+_METRICS = {"training": ("tokens_per_s_per_chip", "mfu", "step_time_s", "model_tflops_per_chip"),
+            "serving": ("output_tokens_per_s_per_chip", "prefill_tokens_per_s_per_chip", "ttft_ms", "tpot_ms")}
+
+
+def kind_of(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The rows of ``kind`` ('training' or 'serving') runs."""
+    return df[df.metric.isin(_METRICS[kind])]
+

@@ -18,14 +18,11 @@ from chipgap.catalog.question import ServeLayout, ServeQuestion
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
 from chipgap.models import inference as inf
-from chipgap.models.calibration import efficiency_for
+from chipgap.analyses.efficiency import efficiency_for
 from chipgap.models.sampling import Draw
 from chipgap.models.training import Efficiency, Hardware
 from chipgap.text import reason_text
 
-PREFILL_CHUNK_TOKENS = 8192
-"""Prompt tokens a serving engine batches into one prefill pass (chunked prefill); TensorRT-LLM's
-default max_num_tokens and a common vLLM/SGLang chunk size."""
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 57)).astype(int))
 """Concurrent sequences tried when the caller gives none: 1 to 16,384, about 19% apart."""
 CPU_MEMORY_GB = 256.0
@@ -61,7 +58,7 @@ def serving_setup(catalog: Catalog, q: ServeQuestion) -> ServingSetup:
     if c.bf16_dense_tflops is None:
         notes.append("no public bf16 peak: fp32 peak used" if c.fp32_dense_tflops else
                      "no public compute peak: times are memory-bound only (a lower bound)")
-    eff, basis = efficiency_for(c.id)
+    eff, basis = efficiency_for(catalog, c.id)
     notes.append(f"efficiency: {basis}")
     w = resolve_workload(catalog, q.model)
     d = devices_per_chip(catalog, c.id)
@@ -112,13 +109,6 @@ def instance_layouts(s: ServingSetup, layout: ServeLayout | None = None) -> dict
 SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "memory_gb_per_chip", "fits")
 DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s",
                     "scheduler_s")
-SERIAL_SCHEDULER_SLOWDOWN = 1.1
-"""How much longer every step takes when the engine schedules on the CPU between steps instead
-of while the accelerators run (``ServingJob.overlap_scheduler`` False): SGLang v0.4's overlap
-scheduler raised its throughput 1.1x (LMSYS, "SGLang v0.4", 2024-12-04, "Zero-overhead batch
-scheduler"). A share of the step, not a fixed time: the CPU work grows with the batch."""
-
-
 def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) -> dict[str, np.ndarray]:
     """The kernel of `serve`: metrics of ``job`` for ``grid`` (tp, pp, ep, dp, batch; arrays that
     broadcast with each other and with the hardware's sample axis), as arrays; ``reason`` is a
@@ -137,7 +127,7 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) 
     if job.kv_reserve == "full" and job.phase != "prefill":
         last = input_len + output_len
     end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last)
-    chunk = np.maximum(np.ceil(PREFILL_CHUNK_TOKENS / (input_len - cached_len)), 1)
+    chunk = np.maximum(np.ceil(s.efficiency.prefill_chunk_tokens / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
     one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
     per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
@@ -151,7 +141,7 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) 
     else:
         tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, batch, input_len,
                              cached_len)["tokens_per_s"]
-    slow = 1.0 if job.overlap_scheduler else SERIAL_SCHEDULER_SLOWDOWN   # every step, both phases
+    slow = 1.0 if job.overlap_scheduler else s.efficiency.serial_scheduler_slowdown   # every step, both phases
     tokens = tokens / slow
     out = {"ttft_ms": one["prefill_s"] * slow * 1e3, "tpot_ms": dec["tpot_s"] * slow * 1e3,
            "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / (s.serving.chips / s.devices),
@@ -196,7 +186,7 @@ def serve(s: ServingSetup) -> pd.DataFrame:
     - 'serve' (offline, both phases on the instance): generated tokens per second,
       ``1 / (TPOT / B + prefill time per request / output_len)``; decode steps are shared by
       the B sequences at the mean context, each prompt is prefilled once in chunks of
-      `PREFILL_CHUNK_TOKENS`; with ``requests``, the job's output tokens over its makespan,
+      ``prefill_chunk_tokens`` (a catalog constant); with ``requests``, the job's output tokens over its makespan,
       at most B requests in flight, the last partial wave included;
     - 'decode' (a disaggregated decode pool): generated tokens per second, ``B / TPOT``, with
       every sequence at a KV context of ``input_len``;

@@ -18,7 +18,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.question import Layout, TrainQuestion
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
-from chipgap.models.calibration import efficiency_for
+from chipgap.analyses.efficiency import efficiency_for
 from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
 from chipgap.text import reason_text
@@ -138,7 +138,7 @@ def setup(catalog: Catalog, q: TrainQuestion) -> Setup:
     hw, sys_id = hardware(catalog, q.chip, q.system, q.scaleout_gbps())
     chip_id = catalog.resolve("chip", q.chip)
     d = devices_per_chip(catalog, chip_id)
-    eff, basis = efficiency_for(chip_id)
+    eff, basis = efficiency_for(catalog, chip_id)
     job = Job(w, q.chips * d, q.seq_len, q.global_batch, q.precision, flash_attention=q.flash_attention,
               ep_overlap=q.ep_overlap, dp_overlap=q.dp_overlap, tp_overlap=q.tp_overlap)
     return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d, q.scaleout_gbps(), q)

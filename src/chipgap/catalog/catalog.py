@@ -18,7 +18,9 @@ from chipgap.errors import CatalogError, UnknownIdError
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
          "system": "systems", "workload": "workloads", "rule": "export_rules",
          "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs",
-         "assumption": "assumptions", "scenario": "supply"}
+         "assumption": "assumptions", "scenario": "supply", "run_group": "run_groups",
+         "framework": "frameworks", "stack": "software_stacks", "constant": "model_constants",
+         "fit": "model_fit", "target": "accuracy_targets"}
 
 
 def normalize_id(s: str) -> str:

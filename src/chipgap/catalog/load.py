@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from chipgap.catalog.catalog import Catalog, normalize_id
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
+from chipgap.catalog.model_data import (AccuracyTarget, Framework, ModelConstant, ModelFit, RunGroup,
+                                        SoftwareStack)
 from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.catalog.supply import SupplyScenario
 from chipgap.catalog.quantity import Quantity
@@ -35,6 +37,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
     "runs": TrainingRun, "serving_runs": ServingRun, "chip_costs": ChipCost,
     "assumptions": Assumption, "supply": SupplyScenario,
+    "run_groups": RunGroup, "frameworks": Framework, "software_stacks": SoftwareStack,
+    "model_constants": ModelConstant, "model_fit": ModelFit, "accuracy_targets": AccuracyTarget,
 }
 MAX_FILES = 2000
 
@@ -230,6 +234,17 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
             need(section, key, "workload", "workloads", run.workload)
             need(section, key, "chip", "chips", run.chip)
             need(section, key, "system", "systems", run.system)
+    for key, group in records["run_groups"].items():
+        for ref in group.sources:
+            need("run_groups", key, "sources", "sources", ref)
+    for key, stack in records["software_stacks"].items():
+        for chip in (*stack.chips, *stack.report_as):
+            need("software_stacks", key, "chips", "chips", chip)
+        for ref in stack.gemm_max.source:
+            need("software_stacks", key, "gemm_max.source", "sources", ref)
+    for key, const in records["model_constants"].items():
+        for ref in (const.prior.source if const.prior else ()):
+            need("model_constants", key, "prior.source", "sources", ref)
     for key, rule in records["export_rules"].items():
         for m in rule.measures:
             refs = [*m.source, *(s for q in (m.percent, m.tpp_cap) if q for s in q.source)]

@@ -3,8 +3,8 @@ performance model.
 
 A run is a question (`chipgap.catalog.question.TrainQuestion` or `ServeQuestion`: the workload,
 chip, counts, shapes, layout and engine settings its source reports) plus what was measured,
-where, and which split it belongs to: ``calibration`` runs may be fitted, ``holdout`` runs only
-predicted. A layout field the source does not report is left unset.
+where, and which split it belongs to (`Split`). A layout field the source does not report is
+left unset; the accuracy check scores it at the run's framework's documented default.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from pydantic import BaseModel, Field, StringConstraints
 from chipgap.catalog.quantity import Positive, PositiveQuantity
 from chipgap.catalog.question import Count, ServeQuestion, TrainQuestion
 from chipgap.catalog.schema import Record, Slug, Text
-from chipgap.catalog.serving_job import Phase
+from chipgap.catalog.serving_job import KvReserve, Phase, Switch
 
-Split = Literal["calibration", "holdout"]
+Split = Literal["calibration", "validation", "test"]
+"""``calibration`` runs may be fitted; ``validation`` runs were looked at while the model was
+developed but are never fitted; ``test`` runs are neither fitted nor read while developing
+(``benchmarks/accuracy.py --test`` alone prints them). See ``data/runs/groups.yaml``."""
 Location = Annotated[str, StringConstraints(max_length=300)]
 
 
@@ -65,7 +68,8 @@ class ServingRun(ServeQuestion, Record):
     ``prefill_tokens_per_s_per_chip`` then counts the computed prompt tokens), ``requests``
     (an offline ``serve`` run of that many requests, all queued at once, whose throughput
     includes the last, partial wave; None for steady state), and what the engine did:
-    ``kv_reserve`` and ``max_batch``.
+    ``kv_reserve``, ``max_batch`` and ``overlap_scheduler``, left out (None) where the source does
+    not say, to be scored at the engine's documented default.
 
     ``metric``: ``output_tokens_per_s_per_chip`` (generated tokens per second over all chips of
     the instance), ``prefill_tokens_per_s_per_chip`` (prompt tokens), ``ttft_ms`` or
@@ -84,6 +88,9 @@ class ServingRun(ServeQuestion, Record):
     phase: Phase  # no default: a published run says what it timed
     input_len: Count
     output_len: Count
+    # unstated (None): scored at the run's framework's documented default (accuracy check)
+    kv_reserve: KvReserve | None = None
+    overlap_scheduler: Switch | None = None
     chip: Slug
     system: Slug | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]

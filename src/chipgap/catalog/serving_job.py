@@ -57,7 +57,7 @@ class ServingJob(BaseModel):
     overlap_scheduler : bool, default=True
         The engine prepares each step on the CPU while the accelerators run the one before
         (SGLang from v0.4, TensorRT-LLM). False: they idle while it schedules, as SGLang's did
-        before v0.4 (see `chipgap.analyses.infer.SERIAL_SCHEDULER_SLOWDOWN`).
+        before v0.4 (the catalog constant ``serial_scheduler_slowdown``).
 
     Raises
     ------

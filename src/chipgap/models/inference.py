@@ -2,8 +2,12 @@
 
 Shares the training model's vocabulary (`chipgap.models.transformer.LayerWork`) and efficiency
 constants: each operator combines the time of its FLOPs at the achieved fraction of peak and of
-its bytes at the achieved fraction of memory bandwidth (`ROOFLINE_SHARPNESS`: a roofline that
-is rounded at the ridge, where the two overlap imperfectly). Decode reads every weight a
+its bytes at the achieved fraction of memory bandwidth, combined as ``(c^p + m^p)^(1/p)`` with
+``p = eff.roofline_sharpness``: a roofline that is rounded at the ridge, where the two overlap
+imperfectly. DeepGEMM's published H800 kernel table (github.com/deepseek-ai/DeepGEMM, README of
+the first release: 28 dense and grouped shapes of 64 to 8,192 tokens; `tests/models/test_inference.py`
+holds it) has the plain ``max`` overstating GEMMs of 128-1,024 tokens by 20-45 % (median 24 %);
+with p from 1.2 to 2 the median error is about 8 %, rising above 2, and the catalog takes 2. Decode reads every weight a
 step touches once per step and each sequence's KV cache once per token, so it is usually
 memory-bound; prefill is the training forward pass. Norms, residual adds, rotary, activation
 functions and the MoE token permutation stream their activations through memory in both phases;
@@ -93,25 +97,15 @@ def _compute_peak(hw: Hardware, precision: str, eff: Efficiency):  # noqa: ANN20
     return hw.peak_fp8_tflops * eff.fp8_gemm if precision in ("fp8", "int8") else hw.peak_tflops
 
 
-ROOFLINE_SHARPNESS = 2.0
-"""How an operator's compute time ``c`` and memory time ``m`` combine: ``(c^p + m^p)^(1/p)``.
-The plain roofline (``max``, p infinite) assumes the two overlap perfectly; near the ridge point
-they do not. DeepGEMM's published FP8 GEMM table on the H800 (github.com/deepseek-ai/DeepGEMM,
-README of the first release, February 2025: 28 dense and grouped shapes, M of 64 to 8,192
-tokens; `tests/models/test_inference.py` holds it) has ``max`` overstating GEMMs of
-128-1,024 tokens by 20-45 % (median error 24 %); with p from 1.2 to 2 the median error is about
-8 %, rising above 2. 2 is the largest value the table supports, the nearest to ``max``."""
-
-
 def _op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN202
     """Roofline of one operator group: its compute and memory times combined as
-    `ROOFLINE_SHARPNESS` says (at least the longer of the two, at most their sum).
+    ``eff.roofline_sharpness`` says (at least the longer of the two, at most their sum).
 
     An unknown peak (NaN, a CPU without public FLOPS) leaves the memory time standing.
     """
     c = gemm_time(flops, calls, peak_tflops, eff)
     m = nbytes / (bw_gbps * 1e9 * eff.memory)
-    p = ROOFLINE_SHARPNESS
+    p = eff.roofline_sharpness
     return np.where(np.isfinite(c), (c ** p + m ** p) ** (1 / p), m)
 
 

@@ -100,14 +100,17 @@ class Efficiency:
     layer_overhead_s : fixed time per layer per micro-batch pass (launches, synchronisation).
     memory_usable : fraction of device memory a job can allocate (allocator, workspace, runtime).
 
-    Defaults and their reasons (the fit in ``efficiency.yaml`` replaces the fitted ones):
-    ``memory`` 0.8 and ``net_*`` 0.8 are the fractions streaming kernels and NCCL collectives
-    typically reach (nccl-tests report ~360 GB/s all-reduce bus bandwidth on 450 GB/s NVLink 4);
-    the alphas are NCCL's small-message latencies within a node (~5 us) and across InfiniBand
-    (~15 us); ``memory_usable`` 0.9 leaves room for the CUDA/CANN context, communication buffers
-    and allocator fragmentation (TensorRT-LLM reserves 5-10% by default).
     fp8_gemm : fraction of the bf16 GEMM efficiency that fp8 GEMMs reach against the fp8 peak
         (per-tile scaling and the shorter K-loop leave the doubled peak partly unused).
+    roofline_sharpness : how an operator's compute and memory times combine in serving,
+        ``(c^p + m^p)^(1/p)`` (see `chipgap.models.inference`).
+    serial_scheduler_slowdown : how much longer a serving step takes when the engine schedules
+        between steps instead of while the chips run.
+    prefill_chunk_tokens : prompt tokens a serving engine batches into one prefill pass.
+
+    The catalog holds every one with its source (``data/model/constants.yaml``) and the fit
+    (``data/model/fit.yaml``); `chipgap.analyses.efficiency.efficiency_for` reads them. The
+    defaults here are only for models evaluated without a catalog (tests, notebooks).
     """
 
     gemm_max: float = 0.75
@@ -122,6 +125,9 @@ class Efficiency:
     layer_overhead_s: float = 50e-6
     memory_usable: float = 0.9
     fp8_gemm: float = 0.75
+    roofline_sharpness: float = 2.0
+    serial_scheduler_slowdown: float = 1.1
+    prefill_chunk_tokens: float = 8192.0
 
     def replace(self, **kw: float) -> Efficiency:
         return Efficiency(**{f.name: kw.get(f.name, getattr(self, f.name)) for f in fields(self)})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from chipgap.models.calibration import efficiency_for
 from chipgap.report import context as cx
 from chipgap.report.document import ClaimVerdict, Section
 from chipgap.text import num, ratio
@@ -93,8 +92,9 @@ def _c3(sec):  # noqa: ANN001, ANN202
     return _cv(3, f"memory bandwidth {ratio(bw)} the H100's; Llama 3.1 70B training throughput per chip "
                   f"{ratio(tok)}; MFU {num(mfu_a)} against {num(mfu_h)} ({how}).", verdict,
                f"Each chip in its usual system, {cx.asks()['train-70b'].n_chips:,} chips, best layout; the 910C's "
-               f"efficiency constants: {efficiency_for('huawei-ascend-910c')[1]}; the held-out Pangu Ultra run "
-               f"on the 910B is predicted {_pct(_n(sec, 'workloads', 'accuracy.pangu.error_pct'))} in MFU.",
+               f"efficiency constants: {sec['workloads'].numbers.get('basis.huawei-ascend-910c', 'n/a') if 'workloads' in sec else 'n/a'}; "
+               f"the model's cross-validated error on Ascend training runs is "
+               f"{_pct(_n(sec, 'accuracy', 'training.cv.ascend.median_error_pct'))} at the median.",
                "workloads")
 
 

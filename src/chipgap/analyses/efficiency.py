@@ -1,0 +1,78 @@
+"""The performance model's constants for a chip, read from the catalog.
+
+`efficiency_for` builds the `chipgap.models.training.Efficiency` a chip runs with: every
+``physics`` constant of ``model/constants.yaml`` at its value, every ``fitted`` one at the fit's
+value (``model/fit.yaml``; the prior's median if the fit does not hold it), and ``gemm_max`` from
+the chip's software stack (``model/stacks.yaml``): the fitted value of the stack, or its prior's
+median when no calibration run used the stack. A chip of no stack gets ``gemm_max_default``.
+"""
+
+from __future__ import annotations
+
+from chipgap.catalog.catalog import Catalog
+from chipgap.catalog.model_data import FitValues, SoftwareStack
+from chipgap.errors import InputError
+from chipgap.models.training import Efficiency
+
+FIT_ID = "fit"
+
+
+def stack_of(catalog: Catalog, chip: str) -> SoftwareStack | None:
+    """The software stack that lists ``chip`` (an id), or None."""
+    return next((s for s in catalog.all("stack").values() if chip in s.chips), None)
+
+
+def family_of(catalog: Catalog, chip: str) -> str:
+    """How accuracy tables group ``chip``: its stack's family or ``report_as`` ('hopper', 'h20',
+    'ascend', ...), 'other' for a chip of no stack."""
+    s = stack_of(catalog, chip)
+    return "other" if s is None else s.report_as.get(chip, s.family)
+
+
+def fit_values(catalog: Catalog, fold: str | None = None) -> FitValues:
+    """The fitted values, or those of the fit that left run group ``fold`` out (the group's
+    runs are predicted with these for the cross-validated error)."""
+    fits = catalog.all("fit")
+    if FIT_ID not in fits:
+        return FitValues()
+    fit = fits[FIT_ID]
+    if fold is None:
+        return fit.values
+    if fold not in fit.folds:
+        raise InputError("fold", f"a run group the fit left out ({', '.join(sorted(fit.folds)) or 'none'})", fold)
+    return fit.folds[fold]
+
+
+def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None) -> tuple[Efficiency, str]:
+    """The efficiency constants ``chip`` (an id) runs with, and where its ``gemm_max`` comes from.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    chip : str
+        A chip id (resolved).
+    values : FitValues, optional
+        Fitted values to use instead of the catalog's fit (a cross-validation fold, a refit).
+
+    Returns
+    -------
+    efficiency : Efficiency
+    basis : str
+        'fitted on <stack> runs', '<stack> prior (no calibration runs)' or 'default (no
+        software stack)'.
+    """
+    values = values if values is not None else fit_values(catalog)
+    fields: dict[str, float] = {}
+    for c in catalog.all("constant").values():
+        fields[c.id] = (values.constants.get(c.id, c.prior.median) if c.role == "fitted" else c.value.point)
+    stack = stack_of(catalog, chip)
+    if stack is None:
+        gemm, basis = fields.pop("gemm_max_default", Efficiency().gemm_max), "default (no software stack)"
+    elif stack.id in values.stacks:
+        gemm, basis = values.stacks[stack.id], f"fitted on {stack.id} runs"
+        fields.pop("gemm_max_default", None)
+    else:
+        gemm, basis = stack.gemm_max.median, f"{stack.id} prior (no calibration runs)"
+        fields.pop("gemm_max_default", None)
+    known = Efficiency.__dataclass_fields__
+    return Efficiency().replace(**{k: v for k, v in fields.items() if k in known}, gemm_max=gemm), basis

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chipgap import __version__
+from chipgap.analyses.export import export_overview
 from chipgap.analyses.scenario import scenario_catalog
 from chipgap.catalog.load import load_catalog
 from chipgap.catalog.scenario import read_scenario
 from chipgap.report import sections_chips as chips
+from chipgap.report import sections_export
 from chipgap.report import sections_market as market
 from chipgap.report.claims import ledger
 from chipgap.report.context import Context
@@ -22,7 +24,8 @@ from chipgap.report.document import Report, Section
 
 SECTION_BUILDERS: list[tuple[str, Callable[[Context], Section | None]]] = [
     ("spec-gap", chips.spec_gap),
-    ("export-controls", chips.export_controls),
+    ("export-controls", lambda ctx: sections_export.export_controls(
+        ctx.catalog, export_overview(ctx.catalog, ctx.samples, ctx.seed))),
     ("workloads", chips.workloads),
     ("clustering", chips.clustering),
     ("ascend-910d", market.ascend_910d),

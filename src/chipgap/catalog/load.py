@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from chipgap.catalog.catalog import Catalog, normalize_id
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
+from chipgap.catalog.market import MarketClaim
 from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.catalog.supply import SupplyScenario
 from chipgap.catalog.quantity import Quantity
@@ -34,7 +35,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
     "runs": TrainingRun, "serving_runs": ServingRun, "chip_costs": ChipCost,
-    "assumptions": Assumption, "supply": SupplyScenario,
+    "assumptions": Assumption, "supply": SupplyScenario, "market_claims": MarketClaim,
 }
 MAX_FILES = 2000
 
@@ -230,6 +231,16 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
             need(section, key, "workload", "workloads", run.workload)
             need(section, key, "chip", "chips", run.chip)
             need(section, key, "system", "systems", run.system)
+    for key, mc in records["market_claims"].items():
+        for c in mc.companies:
+            need("market_claims", key, "companies", "companies", c)
+        for f in mc.figures:
+            need("market_claims", key, "figures.company", "companies", f.company)
+            need("market_claims", key, "figures.chip", "chips", f.chip)
+            for ref in f.value.source:
+                need("market_claims", key, "figures.value.source", "sources", ref)
+        for t in mc.tests:
+            need("market_claims", key, "tests.company", "companies", t.company)
     for key, rule in records["export_rules"].items():
         for m in rule.measures:
             refs = [*m.source, *(s for q in (m.percent, m.tpp_cap) if q for s in q.source)]

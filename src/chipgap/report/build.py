@@ -12,11 +12,12 @@ from pathlib import Path
 
 from chipgap import __version__
 from chipgap.analyses.export import export_overview
+from chipgap.analyses.market import cloud_access, market_claims
 from chipgap.analyses.scenario import scenario_catalog
 from chipgap.catalog.load import load_catalog
 from chipgap.catalog.scenario import read_scenario
 from chipgap.report import sections_chips as chips
-from chipgap.report import sections_export
+from chipgap.report import sections_claims, sections_export
 from chipgap.report import sections_market as market
 from chipgap.report.claims import ledger
 from chipgap.report.context import Context
@@ -34,6 +35,8 @@ SECTION_BUILDERS: list[tuple[str, Callable[[Context], Section | None]]] = [
     ("supply", market.supply_section),
     ("cpus", chips.cpus),
     ("exposure", market.exposure),
+    ("market-claims", lambda ctx: sections_claims.market_claims_section(market_claims(ctx.catalog),
+                                                                        cloud_access(ctx.catalog))),
     ("accuracy", chips.model_accuracy),
     ("scenario", market.user_scenario),
 ]

@@ -195,7 +195,15 @@ def _c9(sec):  # noqa: ANN001, ANN202
 
 def _c10(sec):  # noqa: ANN001, ANN202
     n = _n(sec, "exposure", "shock.no-hbm-imports.chips")
-    return _cv(10, f"No sourced spending series in the catalog. The chain map shows {num(n)} Chinese "
-                   "accelerators exposed to an HBM import stop.",
-               "cannot be computed from sourced data", "Company roles from the catalog's supplier links.",
-               "exposure")
+    numbers = sec["market-claims"].numbers if "market-claims" in sec else {}
+    growth = numbers.get("market.ai-spending-growth-25pct.verdict")
+    chain = f"The chain map shows {num(n)} Chinese accelerators exposed to an HBM import stop."
+    if growth is None:
+        return _cv(10, "No sourced spending series in the catalog. " + chain, "cannot be computed from sourced data",
+                   "Company roles from the catalog's supplier links.", "exposure")
+    # the growth half is checked in the market-claims table; who gains from adapting is not computable
+    verdict = {"contradicted": "not supported", "supported": "partly supported"}.get(
+        growth, "cannot be computed from sourced data")
+    return _cv(10, f"Spending growth of ~25% a year is {growth} by the sourced capex series "
+                   f"({numbers.get('market.ai-spending-growth-25pct.test0', '')}). " + chain, verdict,
+               "Capex stands in for AI spending; which firms gain from adapting is not computed.", "market-claims")

@@ -257,8 +257,9 @@ def exposure(ctx: Context) -> Section:
     s.numbers["shock.no-hbm-imports.chips"] = float(hit.chip.nunique())
     s.tables.append(Table("Hit by 'no more HBM imports'", ["chip", "designer", "why"],
                           [[cell(x.chip), cell(x.designer), cell(x.hit_by)] for x in hit.itertuples()]))
-    s.missing.append("Chinese AI spending growth (the article's ~25% a year): the catalog holds no sourced "
-                     "spending series, so the growth claim is not computed.")
+    s.paragraphs.append("The article's ~25% a year growth in Chinese AI spending is checked against the sourced "
+                        "capex series in the market-claims section; which firms gain from a bifurcated supply chain "
+                        "is not computed.")
     return s
 
 

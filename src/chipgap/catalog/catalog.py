@@ -18,7 +18,8 @@ from chipgap.errors import CatalogError, UnknownIdError
 KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "chips",
          "system": "systems", "workload": "workloads", "rule": "export_rules",
          "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs",
-         "assumption": "assumptions", "scenario": "supply", "market_claim": "market_claims"}
+         "assumption": "assumptions", "scenario": "supply", "supply_estimate": "supply_estimates",
+         "market_claim": "market_claims"}
 
 
 def normalize_id(s: str) -> str:
@@ -141,6 +142,8 @@ class Catalog:
     runs = property(lambda self: self.all("run"), doc="Published training measurements.")
     serving_runs = property(lambda self: self.all("serving_run"), doc="Published serving measurements.")
     supply_scenarios = property(lambda self: self.all("scenario"), doc="Every supply scenario, by id.")
+    supply_estimates = property(lambda self: self.all("supply_estimate"),
+                                doc="Published estimates of AI-chip output, by id.")
     market_claims = property(lambda self: self.all("market_claim"), doc="The article's market claims, by id.")
 
     # -- tables -------------------------------------------------------------------------------

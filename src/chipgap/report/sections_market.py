@@ -7,16 +7,12 @@ import numpy as np
 
 from chipgap.analyses import chain, econ
 from chipgap.analyses.scenario import ScenarioResult, run_scenario
-from chipgap.analyses.supply import supply
 from chipgap.catalog.scenario import read_scenario
 from chipgap.errors import ChipgapError
 from chipgap.report import context as cx
 from chipgap.report.context import Context, q_cell
 from chipgap.report.document import Chart, Section, Table, cell
 from chipgap.text import num, ratio
-
-SUPPLY_SCENARIOS = ("china-2025-base", "china-2025-hbm-cutoff", "china-2026-base", "china-2026-hbm-cutoff")
-
 
 def _scenario_tables(result: ScenarioResult, s: Section, samples: int) -> None:
     """Each question of a scenario run as a table, its claims as a table."""
@@ -191,50 +187,6 @@ def tco(ctx: Context) -> Section:
                if cm < h else "The lower price per chip does not offset the slower chip at these prices.")
             + " The CloudMatrix price is a press figure; the range in the table carries only the "
               "electricity, PUE and life ranges.")
-    return s
-
-
-def supply_section(ctx: Context) -> Section:
-    s = Section("supply", 8, "Supply and the binding constraint",
-                "How many AI accelerators can China's chain produce or import per year, and what binds?")
-    cat = ctx.catalog
-    rows = []
-    for sid in SUPPLY_SCENARIOS:
-        if sid not in cat.supply_scenarios:
-            continue
-        df = supply(cat, sid, ctx.samples, ctx.seed)
-        tot = df[df.line == "total all"].set_index("quantile")
-        dom = df[df.line == "total domestic"].set_index("quantile")
-        imp = df[df.line == "total import"].set_index("quantile")
-        s.numbers[f"supply.{sid}.chips.p50"] = float(tot.loc["P50", "chips"])
-        s.numbers[f"supply.{sid}.h100eq.p50"] = float(tot.loc["P50", "h100_equivalents_spec"])
-        s.numbers[f"supply.{sid}.domestic.p50"] = float(dom.loc["P50", "chips"])
-        s.numbers[f"supply.{sid}.domestic_h100eq.p50"] = float(dom.loc["P50", "h100_equivalents_spec"])
-        s.numbers[f"supply.{sid}.binding"] = dom.loc["P50", "binding_constraint"]
-        s.cite(cat.supply(sid).source)
-        rows.append([cell(cat.supply(sid).name),
-                     cell(float(dom.loc["P50", "chips"]), (), dom.loc["P10", "chips"], dom.loc["P90", "chips"]),
-                     cell(float(imp.loc["P50", "chips"]), (), imp.loc["P10", "chips"], imp.loc["P90", "chips"])
-                     if len(imp) else cell(0.0),
-                     cell(float(tot.loc["P50", "h100_equivalents_spec"]), (), tot.loc["P10", "h100_equivalents_spec"],
-                          tot.loc["P90", "h100_equivalents_spec"]),
-                     cell(float(tot.loc["P50", "h100_equivalents_workload"])),
-                     cell(dom.loc["P50", "binding_constraint"])])
-    s.tables.append(Table("Accelerators by year and scenario", ["scenario", "domestic chips", "imported chips",
-                                                               "H100-eq (spec)", "H100-eq (workload)",
-                                                               "binding input (domestic)"], rows,
-                          "H100-equivalents by spec: dense BF16 over the H100's; by workload: Llama 3.1 70B "
-                          "training throughput per chip over the H100's, from the training model."))
-    from chipgap.report.econ_charts import supply_chart
-    ids = sorted(cat.supply_scenarios, key=lambda i: (cat.supply(i).year, i))
-    s.charts.append(Chart.from_figure("supply.png", "Supply by scenario", supply_chart(cat, ids, ctx.samples)))
-    b, c = s.numbers.get("supply.china-2026-base.chips.p50"), s.numbers.get("supply.china-2026-hbm-cutoff.chips.p50")
-    if b and c:
-        bind = {sid: s.numbers.get(f"supply.{sid}.binding", "") for sid in ("china-2026-base", "china-2026-hbm-cutoff")}
-        s.paragraphs.append(
-            f"In 2026 the base case gives about {num(b)} accelerators (domestic and imported, P50); cutting HBM "
-            f"off leaves {num(c)}. The domestic line is bound by {bind['china-2026-base']} in the base case and by "
-            f"{bind['china-2026-hbm-cutoff']} with HBM cut off.")
     return s
 
 

@@ -1,5 +1,5 @@
-"""Report sections about roadmaps, money and supply: the 910D scenario, yield and unit cost,
-TCO, supply and company exposure (claims 5-8 and 10), and a user's scenario."""
+"""Report sections about roadmaps and money: the 910D scenario, yield and unit cost, TCO and
+company exposure (claims 5-7 and 10), and a user's scenario. Supply is `sections_supply`."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ SPEC_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nv
               "cambricon-mlu590", "baidu-kunlun-p800")
 """Chips in the spec table: the article's pair, NVIDIA's China parts, what came next on each side."""
 
-CHINA_PARTS = ("nvidia-a800-sxm", "nvidia-h800-sxm", "nvidia-h20", "nvidia-l20", "nvidia-rtx-4090d")
 RULES = ("2022-10", "2023-10", "2025-04")
+"""Rule versions claim 1 checks the H100 and A100 under (the export section covers every version)."""
 
 TRAIN = {"model": "llama-3.1-70b", "chips": 1024, "seq_len": 8192, "global_batch": 1024}
 """The training question of the workload and clustering sections (Llama 3 70B's 8K phase)."""

@@ -6,11 +6,13 @@ H20 and L20 built under the 2023 thresholds; RTX 4090 (TPP ~5,285) barred and RT
 ~4,707) sold in China (Tom's Hardware, 2023-12 and 2024-04).
 """
 
+import textwrap
+
 import numpy as np
 import pytest
 
 import chipgap
-from chipgap.analyses.export import classify_chips, headroom
+from chipgap.analyses.export import classify_chips, export_status, headroom, headroom_curves
 from chipgap.errors import InputError, UnknownIdError
 
 
@@ -146,3 +148,86 @@ def test_a_rule_file_with_a_bad_field_gets_a_one_line_error(tmp_path):
     msg = str(e.value)
     assert "2027-01.yaml: entry '2027-01': field 'classifications.0.prongs.0.all_of.0.op'" in msg
     assert "\n" not in msg
+
+
+# --- how an export to China is treated (review policy, named parts, fees), 2022-10 to 2026-01 ---
+
+@pytest.fixture(scope="module")
+def status(cat):
+    return export_status(cat, samples=200).set_index(["chip", "rule"])
+
+
+@pytest.mark.parametrize("chip, rule, treatment, fees", [
+    # 88 FR 73458: 3A090.a datacenter parts, presumption of denial for D:5 / Macau
+    ("nvidia-h100-sxm", "2023-10", "denial", []),
+    # Note 2 to 3A090 and License Exception NAC: a consumer part caught only by TPP >= 4800
+    ("nvidia-rtx-4090", "2023-10", "notification", []),
+    # NVIDIA 8-K of 2025-04-15: licence for the H20 though no threshold catches it
+    ("nvidia-h20", "2025-04", "licence", []),
+    # NVIDIA FY2026 10-K: licences granted from August 2025, 15% of revenue expected by the USG
+    ("nvidia-h20", "2025-08", "licence", ["15% fee"]),
+    # 91 FR 1684: case by case for TPP < 21,000 and DRAM < 6,500 GB/s; 25% tariff (Proclamation 2026-01-14)
+    ("nvidia-h200-sxm", "2026-01", "case-by-case", ["25% fee"]),
+    ("nvidia-h200-sxm", "2025-08", "denial", []),
+    # the envelope is parametric: the H100 (TPP 15,832, 3,350 GB/s) is inside it, outside the tariff band
+    ("nvidia-h100-sxm", "2026-01", "case-by-case", []),
+    # the B200 (TPP 36,000) is outside it: presumption of denial stays
+    ("nvidia-b200", "2026-01", "denial", []),
+    ("nvidia-rtx-4090d", "2026-01", "none", []),
+])
+def test_china_treatment_by_rule(status, chip, rule, treatment, fees):
+    row = status.loc[(chip, rule)]
+    assert row.treatment == treatment
+    assert row.fees == fees
+
+
+def test_status_follows_the_catalog_and_reaches_the_latest_rule(cat, status):
+    """Every accelerator (none left out by a hard-coded list) under every rule version; a chip
+    made in China is marked as such rather than given a US export treatment."""
+    chips = {c.id for c in cat.chips.values() if c.kind == "accelerator"}
+    assert set(status.index.get_level_values("chip")) == chips
+    assert list(cat.rules)[-1] == "2026-01"
+    assert {r for _, r in status.index} == set(cat.rules)
+    assert status.loc[("huawei-ascend-910c", "2026-01"), "treatment"] == "domestic"
+    assert "GP10" in status.loc[("huawei-ascend-910c", "2026-01"), "label"]
+    assert status.loc[("nvidia-h200-sxm", "2026-01"), "short"] == "a: case-by-case +25% fee"
+    assert status.loc[("nvidia-h20", "2025-08"), "short"] == "named: licence +15% fee"
+    # MI308X: no public die area, so the thresholds cannot place it; its named-part licence can
+    assert status.loc[("amd-mi308x", "2023-10"), "short"] == "?"
+    assert status.loc[("amd-mi308x", "2025-04"), "treatment"] == "licence"
+
+
+def test_a_user_chip_appears_in_the_status_table(tmp_path):
+    (tmp_path / "c.yaml").write_text(textwrap.dedent("""
+        chips:
+          - id: test-china-part
+            name: Test China part
+            vendor: nvidia
+            country: US
+            status: announced
+            defaults: {source: epoch-ml-hardware, confidence: estimate}
+            bf16_dense_tflops: 140
+            compute_die_area_mm2: 800
+            memory_bw_gbps: 4000
+        """))
+    df = export_status(chipgap.load_catalog(tmp_path), samples=50)
+    row = df[(df.chip == "test-china-part") & (df.rule == "2026-01")].iloc[0]
+    assert row.treatment == "none" and row.tpp == pytest.approx(2240)
+
+
+def test_headroom_curves_over_die_area(cat):
+    """2022-10: TPP 4,800 at any area (no density test; links assumed fast); from 2023-10 the
+    identical curve: 1,600 up to 1600/5.92 = 270 mm2 ... TPP < 2,400 or PD < 1.6 beyond."""
+    h = headroom_curves(cat, [200.0, 814.0, 2000.0])
+    by = h.set_index(["rule", "die_area_mm2"]).max_tpp
+    assert by[("2022-10", 814.0)] == 4800
+    # 200 mm2: 3A090.a.2 catches TPP >= 1,600 (PD >= 5.92 holds from TPP 1,184): ceiling 1,600
+    assert by[("2023-10", 200.0)] == pytest.approx(1600)
+    assert by[("2023-10", 814.0)] == pytest.approx(2400)
+    # 2,000 mm2: PD < 1.6 up to TPP 3,200, so .b.1 starts at 3,200 ... and .b.2 at 6,400 (PD 3.2)
+    # but 3A090.a.1 catches TPP >= 4,800 everywhere: ceiling 3,200
+    assert by[("2023-10", 2000.0)] == pytest.approx(3200)
+    assert set(h[h.rule != "2022-10"].same_as) == {"2023-10"}
+    latest = h[h.rule == "2026-01"].iloc[0]
+    assert latest.case_by_case_max_tpp == 21000 and latest.case_by_case_condition == "memory_bw_gbps < 6500"
+    assert np.isnan(h[h.rule == "2025-08"].case_by_case_max_tpp).all()

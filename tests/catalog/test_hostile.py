@@ -11,7 +11,8 @@ from chipgap.catalog import read_catalog
 from chipgap.errors import CatalogError
 
 SECTIONS = ["chips", "systems", "workloads", "sources", "companies", "nodes", "export_rules",
-            "runs", "serving_runs", "chip_costs", "assumptions", "supply", "widgets"]
+            "runs", "serving_runs", "chip_costs", "assumptions", "supply", "supply_estimates",
+            "market_claims", "widgets"]
 FIELDS = ["id", "name", "vendor", "country", "status", "bf16_dense_tflops", "config", "source",
           "confidence", "value", "defaults", "chip", "chip_count", "aliases", "layout", "kind"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),

@@ -60,3 +60,16 @@ def test_chart_writes_png_and_never_overwrites(tmp_path):
     assert out.read_bytes() == b"mine"
     svg = tmp_path / "c.svg"
     assert run("export", "chart", "-o", svg).exit_code == 0 and b"<svg" in svg.read_bytes()[:500]
+
+
+def test_status_json_reaches_the_latest_rule_with_the_h200_case_by_case():
+    r = run("export", "status", "h200", "h20", "--samples", "20", "--format", "json")
+    assert r.exit_code == 0, r.output
+    rows = {(x["chip"], x["rule"]): x for x in json.loads(r.stdout)}
+    h200 = rows[("nvidia-h200-sxm", "2026-01")]
+    assert h200["treatment"] == "case-by-case" and h200["fees"] == ["25% fee"]
+    assert rows[("nvidia-h20", "2025-08")]["label"] == "named part: licence required; 15% fee"
+    table = run("export", "status", "--samples", "20")
+    assert table.exit_code == 0 and "denial" in table.stdout   # a narrow terminal wraps the rule headers
+    csv = run("export", "status", "h20", "--samples", "20", "--format", "csv")
+    assert csv.exit_code == 0 and csv.stdout.startswith("chip,rule,classification,treatment,fees,")

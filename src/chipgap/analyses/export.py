@@ -8,13 +8,14 @@ returns tidy DataFrames.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from chipgap.catalog.catalog import Catalog
-from chipgap.catalog.export_rules import METRIC_UNITS, ExportRule
+from chipgap.catalog.export_rules import METRIC_UNITS, ExportRule, Measure
 from chipgap.catalog.schema import BIT_LENGTH, PRECISIONS, Chip
 from chipgap.errors import InputError
 from chipgap.models import export as ex
@@ -108,9 +109,92 @@ def _margins(rule: ExportRule, metrics: dict[str, np.ndarray], i: int) -> list[d
     return out
 
 
-def _measures(rule: ExportRule, chip_id: str) -> list[dict[str, str]]:
-    return [{"kind": m.kind, "name": m.name, "effect": m.effect}
-            for m in rule.measures if chip_id in m.parts]
+TREATMENT_TEXT = {"none": "no licence", "notification": "no licence, prior notification (NAC)",
+                  "licence": "licence required", "case-by-case": "licence, case-by-case review",
+                  "denial": "licence, presumption of denial", "unknown": "undecided", "uncertain": "uncertain"}
+"""What each treatment of an export to China means, in words."""
+TREATMENT_SHORT = {"none": "-", "notification": "NAC", "licence": "licence", "case-by-case": "case-by-case",
+                   "denial": "denial", "unknown": "?", "uncertain": "?"}
+
+
+def covering_measures(rule: ExportRule, chip_ids: Sequence[str], metrics: dict[str, np.ndarray],
+                      market: np.ndarray, index: np.ndarray) -> list[list[Measure]]:
+    """Per chip, the measures of ``rule`` that cover it.
+
+    A measure covers the chips named in its ``parts`` and, when written parametrically, every
+    chip one of its ``covers`` prongs catches at the point estimates (only among chips whose
+    classification is one of its ``eccns``, when it names any).
+
+    Parameters
+    ----------
+    rule : ExportRule
+    chip_ids : sequence of str
+    metrics : dict of str to ndarray of shape (chip,)
+        Export metrics at the point estimates (`chip_metrics`).
+    market : ndarray of str, shape (chip,)
+    index : ndarray of int, shape (chip,)
+        Classification index of each chip under ``rule`` (`chipgap.models.export.classify`).
+
+    Returns
+    -------
+    list of list of Measure
+    """
+    status = np.array([_status_name(rule, int(k)) for k in index])
+    out: list[list[Measure]] = [[] for _ in chip_ids]
+    for m in rule.measures:
+        caught = np.zeros(len(chip_ids), dtype=bool)
+        if m.covers:
+            caught = ex.any_of([ex.prong_holds(p, metrics, market) for p in m.covers]) == 1
+            if m.eccns:
+                caught &= np.isin(status, m.eccns)
+        for i, cid in enumerate(chip_ids):
+            if cid in m.parts or caught[i]:
+                out[i].append(m)
+    return out
+
+
+def china_treatment(rule: ExportRule, index: int, market: str,
+                    measures: Sequence[Measure]) -> tuple[str, list[str]]:
+    """How an export of a chip to China is treated under ``rule``, and the fees it bears.
+
+    The chip's classification sets a treatment by market (``review_china``; ``licence`` where
+    the rule does not state one, ``none`` when uncontrolled); a named-parts measure covering
+    the chip then sets its own ``review``, or, without one, requires a licence for a chip the
+    thresholds let through. Fee measures add their percentage.
+
+    Returns
+    -------
+    treatment : {'none', 'notification', 'licence', 'case-by-case', 'denial', 'unknown'}
+        ``unknown`` where a metric that decides the classification is not public and no named
+        part settles it.
+    fees : list of str
+        ``"15% fee"`` for each fee measure covering the chip.
+
+    Examples
+    --------
+    >>> import chipgap
+    >>> cat = chipgap.load_catalog()
+    >>> r = cat.rule("2026-01")
+    >>> china_treatment(r, 0, "datacenter", [r.measures[0], r.measures[1]])
+    ('case-by-case', ['25% fee'])
+    """
+    if index >= 0:
+        review = rule.classifications[index].review_china
+        treatment = (getattr(review, market) if review else None) or "licence"
+    else:
+        treatment = "unknown" if index == -2 else "none"
+    fees = []
+    for m in measures:
+        if m.kind == "named-parts":
+            treatment = m.review or ("licence" if treatment in ("none", "notification", "unknown") else treatment)
+        elif m.kind == "fee" and m.percent is not None:
+            fees.append(f"{m.percent.point:g}% fee")
+    return treatment, fees
+
+
+def _measures(measures: Sequence[Measure]) -> list[dict[str, Any]]:
+    return [{"kind": m.kind, "name": m.name, "effect": m.effect, "review": m.review,
+             "percent": m.percent.point if m.percent is not None else None} for m in measures]
 
 
 def classify_chips(catalog: Catalog, chips: Sequence[str] | None = None,
@@ -135,10 +219,12 @@ def classify_chips(catalog: Catalog, chips: Sequence[str] | None = None,
         One row per (chip, rule) with ``chip, rule, effective, tpp, tpp_low, tpp_high,
         performance_density, performance_density_low, performance_density_high,
         io_bw_gbps_bidir, area_mm2, classification, controlled, probability_controlled,
-        triggered_by, margins, measures, tpp_to_change_down, tpp_to_change_up``.
-        ``controlled`` is None where the status is uncertain (a range straddles a threshold)
-        or unknown (a metric that decides it is not public). Named-part licence requirements
-        (``measures`` of kind named-parts) make a chip controlled whatever its metrics.
+        triggered_by, margins, measures, tpp_to_change_down, tpp_to_change_up, china_treatment,
+        fees``. ``controlled`` is None where the status is uncertain (a range straddles a
+        threshold) or unknown (a metric that decides it is not public). Named-part licence
+        requirements (``measures`` of kind named-parts) make a chip controlled whatever its
+        metrics. ``measures`` lists every measure covering the chip (named, or caught by a
+        measure's parametric envelope); ``china_treatment`` is `china_treatment`'s answer.
     """
     ids = [catalog.resolve("chip", c) for c in chips] if chips else list(catalog.chips)
     recs = [catalog.chip(i) for i in ids]
@@ -153,9 +239,14 @@ def classify_chips(catalog: Catalog, chips: Sequence[str] | None = None,
         p_controlled = np.where((s_idx == -2).any(axis=1), np.nan, (s_idx >= 0).mean(axis=1))
         prong_ids = [p.id for c in rule.classifications for p in c.prongs]
         down, up = _status_changes(rule, point, market)
+        covering = covering_measures(rule, ids, point, market, idx)
         for i, cid in enumerate(ids):
-            rows.append(_row(rule, cid, i, idx[i], prongs[i], prong_ids, p_controlled[i],
-                             point, low, high, down[i], up[i]))
+            row = _row(rule, cid, i, idx[i], prongs[i], prong_ids, p_controlled[i],
+                       point, low, high, down[i], up[i], covering[i])
+            treatment, fees = china_treatment(rule, int(idx[i]), str(market[i]), covering[i])
+            row["china_treatment"] = "uncertain" if row["classification"].startswith("uncertain") else treatment
+            row["fees"] = fees
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -175,8 +266,8 @@ def _status_changes(rule: ExportRule, m: dict[str, np.ndarray], market: np.ndarr
     return down, up
 
 
-def _row(rule, cid, i, index, prong_truth, prong_ids, p_ctrl, point, low, high, down, up):
-    measures = _measures(rule, cid)
+def _row(rule, cid, i, index, prong_truth, prong_ids, p_ctrl, point, low, high, down, up, covering):
+    measures = _measures(covering)
     named = [m for m in measures if m["kind"] == "named-parts"]
     status = _status_name(rule, int(index))
     certain = np.isnan(p_ctrl) or p_ctrl in (0.0, 1.0)
@@ -266,3 +357,164 @@ def headroom(catalog: Catalog, rule: str, die_area_mm2: float | np.ndarray,
     for name, bits in zip(PRECISIONS, BITS):
         df[f"max_dense_{name}"] = sup / bits
     return df
+
+
+def export_status(catalog: Catalog, chips: Sequence[str] | None = None, rules: Sequence[str] | None = None,
+                  samples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Every accelerator of the catalog under every rule version, with how an export to China
+    is treated: the classification, the licence or notification it needs, and its fees.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    chips : sequence of str, optional
+        Chip ids or aliases; default every accelerator in the catalog (CPUs left out), so
+        chips a user or a later catalog adds appear without a list to edit.
+    rules : sequence of str, optional
+        Rule versions; default all, in order of effective date.
+    samples, seed : int
+        Monte-Carlo draws of ranged specs (see `classify_chips`).
+
+    Returns
+    -------
+    DataFrame
+        `classify_chips`'s columns plus ``name, country, market, year, treatment, label,
+        short``: ``treatment`` is `china_treatment`'s answer, or ``domestic`` for a chip made
+        in China (US rules on exports to China do not apply to it; its classification says
+        where it would stand); ``label`` states classification, treatment and fees in words,
+        ``short`` in a few characters for wide tables (``a: denial``, ``b: NAC``,
+        ``named: licence +15% fee``, ``-``). Rows run foreign chips first, then by year.
+    """
+    ids = [catalog.resolve("chip", c) for c in chips] if chips else \
+        [c.id for c in catalog.chips.values() if c.kind == "accelerator"]
+    df = classify_chips(catalog, ids, rules, samples, seed)
+    recs = {i: catalog.chip(i) for i in ids}
+    df["name"] = df.chip.map(lambda i: recs[i].name)
+    df["country"] = df.chip.map(lambda i: recs[i].country)
+    df["market"] = df.chip.map(lambda i: recs[i].market)
+    df["year"] = df.chip.map(lambda i: recs[i].year)
+    df["treatment"] = np.where(df.country == "CN", "domestic", df.china_treatment)
+    df["label"] = [_label(r) for r in df.itertuples()]
+    df["short"] = [_short(r) for r in df.itertuples()]
+    order = {c: (recs[c].country == "CN", recs[c].year or 9999, c) for c in ids}
+    return df.sort_values(["chip", "effective"], key=lambda col: col.map(order) if col.name == "chip" else col,
+                          kind="stable").reset_index(drop=True)
+
+
+def _guidance(r) -> list[str]:  # noqa: ANN001
+    return [m["name"] for m in r.measures if m["kind"] == "guidance"]
+
+
+def _label(r) -> str:  # noqa: ANN001
+    if r.treatment == "domestic":
+        text = f"{r.classification} if it were US-origin" if r.controlled else \
+            r.triggered_by if r.classification == "unknown" else r.classification
+        return "; ".join([f"made in China: {text}", *_guidance(r)])
+    if r.treatment == "uncertain":
+        return f"{r.classification} (P controlled = {r.probability_controlled:.0%})"
+    if r.treatment == "unknown":
+        return r.triggered_by
+    cls = "named part" if r.classification.startswith("licence: named") else r.classification
+    head = "not controlled" if r.treatment == "none" else f"{cls}: {TREATMENT_TEXT[r.treatment]}"
+    return "; ".join([head, *r.fees])
+
+
+def _short(r) -> str:  # noqa: ANN001
+    if r.treatment in ("uncertain", "unknown"):
+        p = r.probability_controlled
+        return "?" if p is None or np.isnan(p) else f"? P={p:.0%}"
+    cls = r.classification
+    head = "named" if cls.startswith("licence: named") else cls.removeprefix("3A090.") if cls.startswith("3A090") \
+        else "?" if cls == "unknown" else "-"
+    if r.treatment == "domestic":
+        return head + (" (CN)" if head != "-" else "")
+    if r.treatment == "none":
+        return "-"
+    return " ".join([f"{head}: {TREATMENT_SHORT[r.treatment]}", *(f"+{f}" for f in r.fees)])
+
+
+def case_by_case_ceiling(rule: ExportRule) -> tuple[float, str]:
+    """The TPP below which a controlled data-centre chip may get a case-by-case licence under
+    ``rule``'s parametric measures, with the other conditions of that envelope (NaN, "" if none).
+
+    Examples
+    --------
+    >>> import chipgap
+    >>> case_by_case_ceiling(chipgap.load_catalog().rule("2026-01"))
+    (21000.0, 'memory_bw_gbps < 6500')
+    """
+    ops = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+    ceiling, others = np.inf, []
+    for m in rule.measures:
+        if m.review != "case-by-case":
+            continue
+        for p in m.covers:
+            for c in p.all_of:
+                if c.metric == "tpp" and c.op in ("lt", "le"):
+                    ceiling = min(ceiling, c.threshold)
+                elif c.metric != "tpp":
+                    others.append(f"{c.metric} {ops[c.op]} {c.threshold:g}")
+    return (float(ceiling), ", ".join(dict.fromkeys(others))) if np.isfinite(ceiling) else (np.nan, "")
+
+
+def headroom_curves(catalog: Catalog, die_area_mm2: np.ndarray | None = None,
+                    rules: Sequence[str] | None = None, market: str = "datacenter") -> pd.DataFrame:
+    """Headroom over die area under each rule version: the most TPP a die may have and stay
+    uncontrolled (`headroom`), with rules whose curves coincide marked as one.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    die_area_mm2 : ndarray, optional
+        Applicable die areas; default 60 points from 100 to 3,000 mm2, log-spaced.
+    rules : sequence of str, optional
+        Default every rule version, in order of effective date.
+    market : {'datacenter', 'consumer', 'workstation'}, default='datacenter'
+
+    Returns
+    -------
+    DataFrame
+        `headroom`'s columns plus ``same_as`` (the earliest rule with an identical curve) and
+        ``case_by_case_max_tpp``, ``case_by_case_condition`` (see `case_by_case_ceiling`).
+
+    Examples
+    --------
+    >>> import chipgap
+    >>> h = headroom_curves(chipgap.load_catalog(), [814.0])
+    >>> h.set_index("rule").loc[["2022-10", "2023-10", "2026-01"], ["max_tpp", "same_as"]].values.tolist()
+    [[4800.0, '2022-10'], [2400.0, '2023-10'], [2400.0, '2023-10']]
+    """
+    areas = np.geomspace(100, 3000, 60) if die_area_mm2 is None else np.asarray(die_area_mm2, dtype=float)
+    frames, seen = [], {}
+    for rid in rules or list(catalog.rules):
+        h = headroom(catalog, rid, areas, market)
+        key = tuple(np.round(h.max_tpp.to_numpy(), 6))
+        ceiling, condition = case_by_case_ceiling(catalog.rule(rid))
+        frames.append(h.assign(same_as=seen.setdefault(key, rid), case_by_case_max_tpp=ceiling,
+                               case_by_case_condition=condition))
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ExportOverview:
+    """What the report's export-control section shows, computed once.
+
+    Attributes
+    ----------
+    status : DataFrame
+        `export_status` of every accelerator under every rule version.
+    curves : DataFrame
+        `headroom_curves` over die area (data-centre parts).
+    at_h100_die : DataFrame
+        `headroom_curves` at 814 mm2, the H100's (and H20's) die.
+    """
+
+    status: pd.DataFrame
+    curves: pd.DataFrame
+    at_h100_die: pd.DataFrame
+
+
+def export_overview(catalog: Catalog, samples: int = 2000, seed: int = 0) -> ExportOverview:
+    """Status of every accelerator under every rule, and headroom over die area (see `ExportOverview`)."""
+    return ExportOverview(export_status(catalog, samples=samples, seed=seed), headroom_curves(catalog),
+                          headroom_curves(catalog, [814.0]))

@@ -1,11 +1,21 @@
-"""How much AI compute a supply scenario yields: chips, dense BF16 PFLOPS and H100-equivalents.
+"""How much AI compute a supply scenario yields, what binds it, and how that compares with the
+published estimates.
 
-Two H100-equivalent measures, labelled apart: ``spec`` divides dense BF16 peak by the H100
-SXM's; ``workload`` divides the best training throughput of a reference job (Llama 3.1 70B, 4K
-context, 1,024 chips) by the H100's on the same job, from the training model.
+A scenario's lines carry the volumes the sources report; its capacities (die bank, advanced-node
+wafers, HBM stockpile and domestic output, packaging) are sourced apart, so which input binds is
+computed, not assumed (see `chipgap.models.supply`). A scenario with ``carry_from`` starts from
+the die bank and HBM stockpile the previous year's scenario left, sample by sample.
+
+Two H100-equivalent measures, labelled apart: ``spec`` divides dense BF16 peak by the H100 SXM's;
+``workload`` divides the best training throughput of a reference job (Llama 3.1 70B, 4K context,
+1,024 chips) by the H100's on the same job, from the training model. A line whose chip the
+catalog lacks counts in chips, not in compute.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -13,7 +23,8 @@ import pandas as pd
 from chipgap.analyses.answer import answer
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.question import TrainQuestion
-from chipgap.catalog.supply import SupplyScenario
+from chipgap.catalog.schema import Chip
+from chipgap.catalog.supply import ProductionLine, SupplyEstimate, SupplyScenario
 from chipgap.errors import InputError
 from chipgap.models import supply as sm
 from chipgap.models import wafer
@@ -22,8 +33,11 @@ from chipgap.models.sampling import Sampler
 QUANTILES = (0.1, 0.5, 0.9)
 REFERENCE_JOB = ("llama-3.1-70b", 4096, 1024, 1024)  # model, seq_len, global batch, chips
 H100 = "nvidia-h100-sxm"
+WAFER_MM, EDGE_MM, SCRIBE_MM = 300.0, 3.0, 0.1
+"""Gross dies per wafer: a 300 mm wafer, 3 mm edge exclusion, 0.1 mm scribe (de Vries 2005)."""
 
 
+@lru_cache(maxsize=256)
 def workload_h100_equivalent(catalog: Catalog, chip: str) -> float:
     """Tokens/s per chip of the reference training job relative to the H100's (NaN if the
     model cannot place the job on the chip)."""
@@ -40,19 +54,130 @@ def workload_h100_equivalent(catalog: Catalog, chip: str) -> float:
         return np.nan
 
 
-def _line_yield(catalog: Catalog, chip_id: str, draw: Sampler, line) -> np.ndarray:  # noqa: ANN001
+def _line_yield(catalog: Catalog, chip: Chip, draw: Sampler, line: ProductionLine) -> np.ndarray:
     if line.die_yield is not None:
-        return draw(line.die_yield, f"supply.{chip_id}.die_yield")
-    cost = catalog.chip_cost(chip_id)
+        return draw(line.die_yield, f"supply.{chip.id}.die_yield")
+    cost = catalog.chip_cost(chip.id)
     reported = [r for r in (cost.yields if cost else ()) if r.kind == "reported"]
     if reported:  # the latest achieved yield, never a target
-        return draw(max(reported, key=lambda r: r.date).value, f"supply.{chip_id}.die_yield")
-    chip = catalog.chip(chip_id)
+        return draw(max(reported, key=lambda r: r.date).value, f"supply.{chip.id}.die_yield")
     node = catalog.node(chip.process_node) if chip.process_node else None
     if node is None or node.d0_per_cm2 is None:
         raise InputError("supply line", "a chip with a die yield, a reported yield or a node defect density",
-                         chip_id)
+                         chip.id)
     return wafer.die_yield(chip.compute_die_area_mm2.point, draw(node.d0_per_cm2, f"{node.id}.d0_per_cm2"))
+
+
+@dataclass
+class SupplyRun:
+    """One scenario evaluated over Monte-Carlo samples: per-line arrays and the inputs' balance.
+
+    Attributes
+    ----------
+    scenario : SupplyScenario
+    chips : list of Chip or None
+        Each line's catalog chip (None for a designer's line the catalog has no chip for).
+    plan, made : ndarray of shape (line, sample)
+        Reported volumes and the chips the capacities let them become.
+    binding : ndarray of int, shape (sample,)
+        Index into `chipgap.models.supply.BINDING`.
+    balance : dict of str to ndarray
+        `chipgap.models.supply.constrain`'s needs, losses and uses, shape (sample,).
+    capacity : dict of str to ndarray or None
+        ``wafers``, ``die bank``, ``hbm``, ``packaging`` per sample; None where not modelled.
+    imports : list of (Chip, ndarray)
+    bank_left, stockpile_left : ndarray of shape (sample,) or None
+        What the year leaves for the next (`SupplyScenario.carry_from`).
+    """
+
+    scenario: SupplyScenario
+    chips: list
+    plan: np.ndarray
+    made: np.ndarray
+    binding: np.ndarray
+    balance: dict
+    capacity: dict
+    imports: list = field(default_factory=list)
+    bank_left: np.ndarray | None = None
+    stockpile_left: np.ndarray | None = None
+
+
+def evaluate(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000, seed: int = 0,
+             _chain: tuple[str, ...] = ()) -> SupplyRun:
+    """Evaluate a supply scenario's lines against its capacities (see the module docstring)."""
+    sc = scenario if isinstance(scenario, SupplyScenario) else catalog.supply(scenario)
+    draw, n, year = Sampler(samples, seed), samples, sc.year
+    prev = None
+    if sc.carry_from is not None:
+        if sc.carry_from in _chain or sc.carry_from == sc.id:
+            raise InputError("carry_from", "a chain of earlier scenarios without a loop", sc.carry_from)
+        prev = evaluate(catalog, sc.carry_from, samples, seed, (*_chain, sc.id))
+        if prev.scenario.year >= year:
+            raise InputError("carry_from", f"a scenario of a year before {year}", sc.carry_from)
+    pool_nodes = set(sc.wafer_capacity.nodes) if sc.wafer_capacity else set()
+    bank_chips = set(sc.die_bank.chips) if sc.die_bank else set()
+    recs, cols = [], {k: [] for k in ("plan", "dies", "wpd", "pool", "access", "bank", "stacks")}
+    for line in sc.lines:
+        chip = catalog.chip(line.chip) if line.chip else None
+        recs.append(chip)
+        dies = np.round(draw(chip.compute_die_count, f"{chip.id}.compute_die_count")) \
+            if chip is not None and chip.compute_die_count else np.ones(n)
+        area = draw(chip.compute_die_area_mm2, f"{chip.id}.compute_die_area_mm2") \
+            if chip is not None and chip.compute_die_area_mm2 else None
+        if line.wafers_per_year is not None:                 # a wafer allocation: its own capacity
+            if area is None:
+                raise InputError("supply line", "a chip with a die area for a wafer allocation", chip.id)
+            gross = wafer.gross_dies_per_wafer(area, WAFER_MM, EDGE_MM, SCRIBE_MM)
+            wafers = draw(line.wafers_per_year, f"supply.{year}.{chip.id}.wafers_per_year") * line.wafer_access
+            plan, wpd, pool = sm.packages_from_wafers(wafers, gross, _line_yield(catalog, chip, draw, line), dies), \
+                np.zeros(n), False
+        else:
+            plan = draw(line.chips_per_year, f"supply.{year}.{line.label}.chips_per_year")
+            pool = chip is not None and area is not None and chip.process_node in pool_nodes
+            wpd = 1.0 / (wafer.gross_dies_per_wafer(area, WAFER_MM, EDGE_MM, SCRIBE_MM)
+                         * _line_yield(catalog, chip, draw, line)) if pool else np.zeros(n)
+        for k, v in (("plan", plan), ("dies", dies), ("wpd", wpd), ("pool", pool), ("access", line.wafer_access),
+                     ("bank", line.wafers_per_year is None and line.chip in bank_chips),
+                     ("stacks", chip.hbm_stacks.point if chip is not None and chip.hbm_stacks else 0.0)):
+            cols[k].append(v)
+    inf = np.full(n, np.inf)
+    cap_wafers = draw(sc.wafer_capacity.wafers_per_year, f"supply.{year}.wafer_capacity") \
+        if sc.wafer_capacity is not None else None
+    bank = None
+    if sc.die_bank is not None:
+        bank = draw(sc.die_bank.dies, f"supply.{year}.die_bank") if sc.die_bank.dies is not None else \
+            (prev.bank_left if prev is not None and prev.bank_left is not None else np.zeros(n))
+    if sc.hbm_stacks is not None:
+        stock, domestic = draw(sc.hbm_stacks, f"supply.{year}.hbm_stacks"), np.zeros(n)
+    else:
+        stock = draw(sc.hbm_stockpile_stacks, f"supply.{year}.hbm_stockpile") if sc.hbm_stockpile_stacks is not None else \
+            prev.stockpile_left if prev is not None and prev.stockpile_left is not None else None
+        domestic = draw(sc.hbm_domestic_stacks, f"supply.{year}.hbm_domestic") \
+            if sc.hbm_domestic_stacks is not None else np.zeros(n)
+        if stock is None and sc.hbm_domestic_stacks is not None:
+            stock = np.zeros(n)
+    hbm = stock + domestic if stock is not None else None
+    pack = draw(sc.packaging_chips, f"supply.{year}.packaging_chips") if sc.packaging_chips is not None else None
+    col = lambda k: np.array(cols[k], dtype=float)[:, None]  # noqa: E731  (line, 1)
+    plan = np.stack([np.broadcast_to(p, (n,)) for p in cols["plan"]])                  # (line, sample)
+    res = sm.constrain(plan, np.stack(cols["dies"]), np.stack([np.broadcast_to(w, (n,)) for w in cols["wpd"]]),
+                       col("pool") > 0, col("access"), inf if cap_wafers is None else cap_wafers,
+                       col("bank") > 0, np.zeros(n) if bank is None else bank, col("stacks"),
+                       inf if hbm is None else hbm, inf if pack is None else pack)
+    binding = res["binding"]
+    if any(ln.wafers_per_year is not None for ln in sc.lines):  # an allocation binds when nothing else does
+        binding = np.where(binding == 0, 1, binding)
+    imports = [(catalog.chip(imp.chip), draw(imp.units, f"supply.{year}.{imp.chip}.import_units"))
+               for imp in sc.imports]
+    return SupplyRun(sc, recs, plan, res["chips"], binding, res,
+                     {"wafers": cap_wafers, "die bank": bank, "hbm": hbm, "packaging": pack}, imports,
+                     None if bank is None else bank - res["used_bank"],
+                     None if hbm is None else np.maximum(0.0, (stock if stock is not None else hbm) - res["used_hbm"]))
+
+
+def _binding_text(binding: np.ndarray) -> str:
+    counts = np.bincount(binding, minlength=len(sm.BINDING))
+    return f"{sm.BINDING[int(np.argmax(counts))]} ({counts.max() / len(binding):.0%} of samples)"
 
 
 def supply(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000, seed: int = 0,
@@ -73,62 +198,152 @@ def supply(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000
     -------
     DataFrame
         One row per (line, quantile) plus ``total`` rows: ``line, kind`` (domestic or import),
-        ``chip, quantile, chips, bf16_pflops, h100_equivalents_spec,
-        h100_equivalents_workload, binding_constraint`` (the input binding in most samples,
-        and its share of samples).
+        ``chip, designer, quantile, planned_chips`` (the reported volume), ``chips, bf16_pflops,
+        h100_equivalents_spec, h100_equivalents_workload, binding_constraint`` (the input that
+        removed the most chips in most samples, and its share of samples; ``volumes`` when no
+        modelled capacity removed any). Compute columns count only lines with a public BF16 peak.
     """
-    sc = scenario if isinstance(scenario, SupplyScenario) else catalog.supply(scenario)
-    draw, n, year = Sampler(samples, seed), samples, sc.year
-    lines = []
-    for line in sc.lines:
-        chip = catalog.chip(line.chip)
-        if chip.compute_die_area_mm2 is None or chip.bf16_dense_tflops is None:
-            raise InputError("supply line", "a chip with a die area and a bf16 peak", chip.id)
-        area = draw(chip.compute_die_area_mm2, f"{chip.id}.compute_die_area_mm2")
-        dies = np.round(draw(chip.compute_die_count, f"{chip.id}.compute_die_count")) if chip.compute_die_count \
-            else np.ones(n)
-        lines.append({"chip": chip, "dies": dies, "stacks": chip.hbm_stacks.point if chip.hbm_stacks else 0.0,
-                      "packages": sm.packages_from_wafers(
-                          draw(line.wafers_per_year, f"supply.{year}.{chip.id}.wafers_per_year"),
-                          wafer.gross_dies_per_wafer(area, 300.0, 3.0, 0.1),
-                          _line_yield(catalog, chip.id, draw, line), dies)})
-    packages = np.stack([ln["packages"] for ln in lines])                 # (line, sample)
-    stacks = np.array([[ln["stacks"]] for ln in lines])                   # (line, 1)
-    hbm = draw(sc.hbm_stacks, f"supply.{year}.hbm_stacks") if sc.hbm_stacks else np.full(n, np.inf)
-    pack = draw(sc.packaging_chips, f"supply.{year}.packaging_chips") if sc.packaging_chips else np.full(n, np.inf)
-    chips, binding = sm.ration(packages, stacks, hbm, pack)
-    counts = np.bincount(binding, minlength=len(sm.BINDING))
-    bind = f"{sm.BINDING[int(np.argmax(counts))]} ({counts.max() / n:.0%} of samples)"
-
-    per_line = [(ln["chip"], chips[i], "domestic") for i, ln in enumerate(lines)]
-    per_line += [(catalog.chip(imp.chip), draw(imp.units, f"supply.{year}.{imp.chip}.import_units"), "import")
-                 for imp in sc.imports]
+    run = evaluate(catalog, scenario, samples, seed)
+    n, bind = samples, _binding_text(run.binding)
     h100 = catalog.chip(H100).bf16_dense_tflops.point
-    rows = []
-    totals = {k: {"chips": np.zeros(n), "pflops": np.zeros(n), "spec": np.zeros(n), "work": np.zeros(n)}
+    draw = Sampler(samples, seed)
+    per_line = [(ln.label, chip, ln.designer or (chip.vendor if chip else ""), run.plan[i], run.made[i], "domestic")
+                for i, (ln, chip) in enumerate(zip(run.scenario.lines, run.chips))]
+    per_line += [(chip.id, chip, chip.vendor, units, units, "import") for chip, units in run.imports]
+    totals = {k: {c: np.zeros(n) for c in ("plan", "chips", "pflops", "spec", "work")}
               for k in ("domestic", "import", "all")}
-    for chip, count, kind in per_line:
-        tflops = draw(chip.bf16_dense_tflops, f"{chip.id}.bf16_dense_tflops")
-        work = workload_h100_equivalent(catalog, chip.id) if workload_equivalents else np.nan
-        values = {"chips": count, "pflops": count * tflops / 1e3, "spec": count * tflops / h100,
+    rows = []
+    for label, chip, designer, plan, count, kind in per_line:
+        tflops = draw(chip.bf16_dense_tflops, f"{chip.id}.bf16_dense_tflops") if chip and chip.bf16_dense_tflops \
+            else np.full(n, np.nan)
+        work = workload_h100_equivalent(catalog, chip.id) if workload_equivalents and chip else np.nan
+        values = {"plan": plan, "chips": count, "pflops": count * tflops / 1e3, "spec": count * tflops / h100,
                   "work": count * work}
         for k in (kind, "all"):
             for key, v in values.items():
-                totals[k][key] = totals[k][key] + v
-        rows += _quantile_rows(chip.id, kind, chip.id, values, bind if kind == "domestic" else "")
+                totals[k][key] = totals[k][key] + np.nan_to_num(v)
+        rows += _quantile_rows(label, kind, chip.id if chip else "", designer, values,
+                               bind if kind == "domestic" else "")
     for kind in ("domestic", "import", "all"):
-        rows += _quantile_rows(f"total {kind}", kind, "", totals[kind], bind if kind != "import" else "")
+        t = totals[kind]
+        if not workload_equivalents:
+            t["work"] = np.full(n, np.nan)
+        rows += _quantile_rows(f"total {kind}", kind, "", "", t, bind if kind != "import" else "")
     return pd.DataFrame(rows)
 
 
-def _quantile_rows(line: str, kind: str, chip: str, values: dict, binding: str) -> list[dict]:
-    return [{"line": line, "kind": kind, "chip": chip, "quantile": f"P{int(q * 100)}",
-             "chips": float(np.quantile(values["chips"], q)),
-             "bf16_pflops": float(np.quantile(values["pflops"], q)),
-             "h100_equivalents_spec": float(np.quantile(values["spec"], q)),
-             "h100_equivalents_workload": float(np.nanquantile(values["work"], q))
-             if np.isfinite(values["work"]).any() else None,
-             "binding_constraint": binding} for q in QUANTILES]
+def _quantile_rows(line: str, kind: str, chip: str, designer: str, values: dict, binding: str) -> list[dict]:
+    q = lambda v, p: float(np.nanquantile(v, p)) if np.isfinite(v).any() else None  # noqa: E731
+    return [{"line": line, "kind": kind, "chip": chip, "designer": designer, "quantile": f"P{int(p * 100)}",
+             "planned_chips": q(values["plan"], p), "chips": q(values["chips"], p),
+             "bf16_pflops": q(values["pflops"], p), "h100_equivalents_spec": q(values["spec"], p),
+             "h100_equivalents_workload": q(values["work"], p), "binding_constraint": binding} for p in QUANTILES]
+
+
+INPUTS = (("die bank", "need_bank", "used_bank", None), ("wafers", "need_wafers", None, "lost_wafers"),
+          ("hbm", "need_hbm", "used_hbm", "lost_hbm"), ("packaging", "need_packaging", None, "lost_packaging"))
+
+
+def supply_inputs(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """Each input's need against its capacity in a supply scenario, P10 / P50 / P90.
+
+    Returns
+    -------
+    DataFrame
+        One row per input (``die bank`` in dies, ``wafers`` per year, ``hbm`` in stacks,
+        ``packaging`` in packages): ``need_p10, need_p50, need_p90`` (what the reported volumes
+        would use; wafers only for the dies the bank does not cover), ``capacity_p10,
+        capacity_p50, capacity_p90`` (NaN where the scenario models no such capacity),
+        ``need_over_capacity_p50``, ``chips_lost_p50`` (chips the input removed),
+        ``binds_share`` (share of samples in which it binds), and ``left_p50`` (dies or
+        stockpiled stacks left for the next year).
+    """
+    run = evaluate(catalog, scenario, samples, seed)
+    rows = []
+    qs = lambda v: [float(np.quantile(v, p)) for p in QUANTILES] if v is not None else [np.nan] * 3  # noqa: E731
+    for name, need_key, _, lost_key in INPUTS:
+        need, cap = run.balance[need_key], run.capacity[name]
+        left = {"die bank": run.bank_left, "hbm": run.stockpile_left}.get(name)
+        index = sm.BINDING.index(name) if name in sm.BINDING else None
+        rows.append({"input": name, **dict(zip(("need_p10", "need_p50", "need_p90"), qs(need))),
+                     **dict(zip(("capacity_p10", "capacity_p50", "capacity_p90"), qs(cap))),
+                     "need_over_capacity_p50": float(np.median(np.where(
+                         cap > 0, need / np.where(cap > 0, cap, 1.0), np.where(need > 0, np.inf, 0.0))))
+                     if cap is not None else np.nan,
+                     "chips_lost_p50": float(np.median(run.balance[lost_key])) if lost_key else 0.0,
+                     "binds_share": float(np.mean(run.binding == index)) if index is not None else 0.0,
+                     "left_p50": float(np.median(left)) if left is not None else np.nan})
+    return pd.DataFrame(rows)
+
+
+def _estimate_scope(est: SupplyEstimate, run: SupplyRun) -> np.ndarray:
+    """Which domestic lines an estimate counts, as a boolean mask over lines."""
+    if est.scope in ("domestic", "domestic_share"):
+        return np.ones(len(run.chips), dtype=bool)
+    if est.scope == "chips":
+        return np.array([ln.chip in est.chips for ln in run.scenario.lines])
+    return np.array([(ln.designer or (c.vendor if c else None)) in est.designers
+                     for ln, c in zip(run.scenario.lines, run.chips)])
+
+
+def compare_estimates(catalog: Catalog, samples: int = 4000, seed: int = 0,
+                      scenario_of_year: dict[int, str] | None = None) -> pd.DataFrame:
+    """The model's output beside each published estimate of the same year and scope.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    samples, seed : int
+    scenario_of_year : dict of int to str, optional
+        The scenario compared for each year; default the ``*-base`` scenario of that year.
+
+    Returns
+    -------
+    DataFrame
+        One row per `SupplyEstimate`: ``estimate, publisher, date, year, scope, basis,
+        published`` (its point), ``published_low, published_high, comparator, model_p10,
+        model_p50, model_p90`` (chips, or a fraction for ``domestic_share``), ``scenario``,
+        ``input`` (True when a source of the estimate also feeds the scenario's lines: agreement
+        there is partly by construction) and ``agreement`` (``within``: the published range or
+        bound meets the model's P10-P90; else ``model higher`` or ``model lower``).
+    """
+    chosen = scenario_of_year or {s.year: s.id for s in sorted(catalog.supply_scenarios.values(), key=lambda s: s.id)
+                                  if s.id.endswith("-base")}
+    runs: dict[str, SupplyRun] = {}
+    rows = []
+    for est in catalog.supply_estimates.values():
+        sid = chosen.get(est.year)
+        if sid is None:
+            continue
+        run = runs.setdefault(sid, evaluate(catalog, sid, samples, seed))
+        mask = _estimate_scope(est, run)
+        if est.scope == "domestic_share":
+            dom = run.made.sum(axis=0)
+            imports = sum((u for _, u in run.imports), np.zeros(samples))
+            model = dom / (dom + imports)
+        else:
+            model = run.made[mask].sum(axis=0)
+        p10, p50, p90 = (float(np.quantile(model, p)) for p in QUANTILES)
+        lo, hi = est.value.bounds
+        if est.comparator in (">", ">="):
+            hi = np.inf
+        elif est.comparator in ("<", "<="):
+            lo = 0.0
+        agreement = "within" if p90 >= lo and p10 <= hi else "model higher" if p10 > hi else "model lower"
+        line_sources = {s for ln in run.scenario.lines
+                        for q in (ln.chips_per_year, ln.wafers_per_year) if q is not None for s in q.source}
+        dates = [catalog.source(s).date for s in est.value.source if catalog.source(s).date]
+        rows.append({"estimate": est.id, "publisher": est.publisher, "date": max(dates) if dates else "",
+                     "year": est.year, "scope": _scope_text(est), "basis": est.basis, "published": est.value.point,
+                     "published_low": est.value.bounds[0], "published_high": est.value.bounds[1],
+                     "comparator": est.comparator, "model_p10": p10, "model_p50": p50, "model_p90": p90,
+                     "scenario": sid, "input": bool(line_sources & set(est.value.source)), "agreement": agreement})
+    return pd.DataFrame(rows)
+
+
+def _scope_text(est: SupplyEstimate) -> str:
+    return {"domestic": "all domestic lines", "domestic_share": "domestic share of all accelerators",
+            "designers": ", ".join(est.designers), "chips": ", ".join(est.chips)}[est.scope]
 
 
 def shocked(catalog: Catalog, scenario: str, shock_name: str, remaining: float = 0.0) -> SupplyScenario:
@@ -141,16 +356,17 @@ def shocked(catalog: Catalog, scenario: str, shock_name: str, remaining: float =
         Supply scenario id.
     shock_name : str
         ``foundry:COMPANY`` or ``node:NODE`` (as `chipgap.analyses.chain.shock` takes): every
-        line whose chip is made there keeps ``remaining`` of its wafers.
+        line whose chip is made there gets at most ``remaining`` of the wafers it needs (a wafer
+        allocation keeps ``remaining`` of its wafers). Dies already banked are not touched.
     remaining : float, default=0.0
         Fraction of the capacity left (0.5: "SMIC 7 nm capacity halves").
 
     Raises
     ------
     InputError
-        For ``no-hbm-imports``: a scenario's HBM pool is one sourced total, not split into
-        imports and domestic output, so an HBM cut-off is a scenario of its own
-        (``china-2026-hbm-cutoff``), not a shock applied here.
+        For ``no-hbm-imports``: a scenario's HBM is a sourced stockpile and domestic output,
+        so an HBM cut-off is a scenario of its own (``china-2026-hbm-cutoff``), not a shock
+        applied here.
     """
     from chipgap.analyses.chain import shock
 
@@ -172,11 +388,8 @@ def shocked(catalog: Catalog, scenario: str, shock_name: str, remaining: float =
         hit = set(on)
     note = f"{shock_name} keeps {remaining:.0%} of its wafers (shock)"
 
-    def cut(line):  # noqa: ANN001, ANN202
-        q = line.wafers_per_year
-        q = q.scaled(remaining, note) if remaining > 0 else q.model_copy(
-            update={"value": 0.0, "low": None, "high": None, "mode": None, "dist": None, "note": note})
-        return line.model_copy(update={"wafers_per_year": q})
+    def cut(line: ProductionLine) -> ProductionLine:
+        return line.model_copy(update={"wafer_access": line.wafer_access * remaining})
 
     lines = tuple(cut(ln) if ln.chip in hit else ln for ln in sc.lines)
     return sc.model_copy(update={"id": f"{sc.id}+{shock_name}", "name": f"{sc.name}, {note}", "lines": lines})
@@ -208,3 +421,31 @@ def shock_effect(catalog: Catalog, scenario: str, shock_name: str, remaining: fl
                          "binding_before": b.loc[q, "binding_constraint"],
                          "binding_after": a.loc[q, "binding_constraint"]})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SupplyOverview:
+    """What the report's supply section shows, computed once.
+
+    Attributes
+    ----------
+    lines : dict of str to DataFrame
+        `supply` of each scenario, by id.
+    inputs : dict of str to DataFrame
+        `supply_inputs` of each scenario, by id.
+    estimates : DataFrame
+        `compare_estimates` against each year's base scenario.
+    """
+
+    lines: dict
+    inputs: dict
+    estimates: pd.DataFrame
+
+
+def supply_overview(catalog: Catalog, scenarios: list[str] | None = None, samples: int = 4000,
+                    seed: int = 0) -> SupplyOverview:
+    """Lines, inputs and published estimates of the catalog's supply scenarios (default all, by year)."""
+    ids = scenarios or sorted(catalog.supply_scenarios, key=lambda i: (catalog.supply(i).year, i))
+    return SupplyOverview({s: supply(catalog, s, samples, seed) for s in ids},
+                          {s: supply_inputs(catalog, s, samples, seed) for s in ids},
+                          compare_estimates(catalog, samples, seed))

@@ -20,7 +20,8 @@ KINDS = {"source": "sources", "company": "companies", "node": "nodes", "chip": "
          "run": "runs", "serving_run": "serving_runs", "chip_cost": "chip_costs",
          "assumption": "assumptions", "scenario": "supply", "run_group": "run_groups",
          "framework": "frameworks", "stack": "software_stacks", "constant": "model_constants",
-         "fit": "model_fit", "target": "accuracy_targets"}
+         "fit": "model_fit", "target": "accuracy_targets", "supply_estimate": "supply_estimates",
+         "market_claim": "market_claims"}
 
 
 def normalize_id(s: str) -> str:
@@ -143,6 +144,9 @@ class Catalog:
     runs = property(lambda self: self.all("run"), doc="Published training measurements.")
     serving_runs = property(lambda self: self.all("serving_run"), doc="Published serving measurements.")
     supply_scenarios = property(lambda self: self.all("scenario"), doc="Every supply scenario, by id.")
+    supply_estimates = property(lambda self: self.all("supply_estimate"),
+                                doc="Published estimates of AI-chip output, by id.")
+    market_claims = property(lambda self: self.all("market_claim"), doc="The article's market claims, by id.")
 
     # -- tables -------------------------------------------------------------------------------
     def to_frame(self, kind: str, value: str = "point") -> pd.DataFrame:

@@ -26,6 +26,10 @@ io_bw_gbps_bidir: aggregate bidirectional transfer rate to other ICs (memory exc
 METRIC_UNITS = {"tpp": "TPP", "performance_density": "TPP/mm2", "io_bw_gbps_bidir": "GB/s",
                 "memory_bw_gbps": "GB/s", "scaleup_bw_gbps_bidir": "GB/s"}
 Market = Literal["datacenter", "consumer", "workstation"]
+Review = Literal["denial", "case-by-case", "notification", "licence"]
+"""How an export to China or Macau is treated: a licence reviewed with a presumption of denial, a
+licence reviewed case by case, no licence but a prior notification to BIS (License Exception NAC),
+or a licence required whose review policy the texts read do not state."""
 DateText = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
@@ -54,13 +58,27 @@ class Prong(_Strict):
     note: Text | None = None
 
 
+class ReviewByMarket(_Strict):
+    """The treatment of an export to China of an item in a classification, by the item's market."""
+
+    datacenter: Review | None = None
+    consumer: Review | None = None
+    workstation: Review | None = None
+
+
 class Classification(_Strict):
-    """An ECCN paragraph and the prongs that put a chip in it."""
+    """An ECCN paragraph and the prongs that put a chip in it.
+
+    ``review_china`` says, per market, how an export of such an item to China is treated (the
+    ``effect`` and ``licence_exception`` texts in structured form); a market left out reads as
+    ``licence`` (required, review policy not stated).
+    """
 
     eccn: Annotated[str, StringConstraints(max_length=40)]
     prongs: tuple[Prong, ...] = Field(min_length=1)
     effect: Text
     licence_exception: Text | None = None
+    review_china: ReviewByMarket | None = None
 
 
 class Measure(_Strict):
@@ -70,11 +88,19 @@ class Measure(_Strict):
     ``fee``: a share of revenue paid on listed parts (``percent``);
     ``country-cap``: a TPP quota per country or consignee (``tpp_cap``);
     ``guidance``: an official statement with no threshold.
+
+    A measure covers the chips in ``parts`` and, where it is written parametrically, any chip
+    one of its ``covers`` prongs catches (limited to chips classified under one of ``eccns``
+    when given). ``review`` is the treatment it sets for the chips it covers (91 FR 1684's
+    case-by-case review of H200-class chips, for instance).
     """
 
     kind: Literal["named-parts", "fee", "country-cap", "guidance"]
     name: Text
     parts: tuple[Slug, ...] = ()
+    covers: tuple[Prong, ...] = ()
+    eccns: tuple[Annotated[str, StringConstraints(max_length=40)], ...] = ()
+    review: Review | None = None
     effect: Text
     percent: Quantity | None = None
     tpp_cap: Quantity | None = None

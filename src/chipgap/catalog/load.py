@@ -22,8 +22,9 @@ from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.export_rules import ExportRule
 from chipgap.catalog.model_data import (AccuracyTarget, Framework, ModelConstant, ModelFit, RunGroup,
                                         SoftwareStack)
+from chipgap.catalog.market import MarketClaim
 from chipgap.catalog.runs import ServingRun, TrainingRun
-from chipgap.catalog.supply import SupplyScenario
+from chipgap.catalog.supply import SupplyEstimate, SupplyScenario
 from chipgap.catalog.quantity import Quantity
 from chipgap.catalog.schema import (Assumption, Chip, Company, ProcessNode, Source, System, WorkloadEntry,
                                     expand_quantities, quantity_fields)
@@ -36,7 +37,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source, "companies": Company, "nodes": ProcessNode,
     "chips": Chip, "systems": System, "workloads": WorkloadEntry, "export_rules": ExportRule,
     "runs": TrainingRun, "serving_runs": ServingRun, "chip_costs": ChipCost,
-    "assumptions": Assumption, "supply": SupplyScenario,
+    "assumptions": Assumption, "supply": SupplyScenario, "supply_estimates": SupplyEstimate,
+    "market_claims": MarketClaim,
     "run_groups": RunGroup, "frameworks": Framework, "software_stacks": SoftwareStack,
     "model_constants": ModelConstant, "model_fit": ModelFit, "accuracy_targets": AccuracyTarget,
 }
@@ -193,7 +195,8 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
         # an entry that exists but failed validation is reported once, not by everything naming it
         if ref is not None and ref not in records[target] and ref not in raw.entries[target]:
             label = raw.origin[(section, key)]
-            problems.append(CatalogError(label, f"names {target[:-1] if target != 'companies' else 'company'}"
+            singular = {"companies": "company", "supply": "supply scenario"}.get(target, target[:-1])
+            problems.append(CatalogError(label, f"names {singular}"
                                                 f" '{ref}', which the catalog does not hold",
                                          entry=key, field=field_name))
 
@@ -221,9 +224,29 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
     for key, sc in records["supply"].items():
         for item in (*sc.lines, *sc.imports):
             need("supply", key, "lines.chip", "chips", item.chip)
-            q = getattr(item, "wafers_per_year", None) or item.units
-            for ref in q.source:
-                need("supply", key, "lines.source", "sources", ref)
+            need("supply", key, "lines.designer", "companies", getattr(item, "designer", None))
+            for q in (getattr(item, "chips_per_year", None), getattr(item, "wafers_per_year", None),
+                      getattr(item, "die_yield", None), getattr(item, "units", None)):
+                for ref in (q.source if q is not None else ()):
+                    need("supply", key, "lines.source", "sources", ref)
+        need("supply", key, "carry_from", "supply", sc.carry_from)
+        if sc.wafer_capacity is not None:
+            need("supply", key, "wafer_capacity.foundry", "companies", sc.wafer_capacity.foundry)
+            for n in sc.wafer_capacity.nodes:
+                need("supply", key, "wafer_capacity.nodes", "nodes", n)
+            for ref in sc.wafer_capacity.wafers_per_year.source:
+                need("supply", key, "wafer_capacity.source", "sources", ref)
+        if sc.die_bank is not None:
+            need("supply", key, "die_bank.foundry", "companies", sc.die_bank.foundry)
+            for c in sc.die_bank.chips:
+                need("supply", key, "die_bank.chips", "chips", c)
+            for ref in (sc.die_bank.dies.source if sc.die_bank.dies is not None else ()):
+                need("supply", key, "die_bank.source", "sources", ref)
+    for key, est in records["supply_estimates"].items():
+        for d in est.designers:
+            need("supply_estimates", key, "designers", "companies", d)
+        for c in est.chips:
+            need("supply_estimates", key, "chips", "chips", c)
     for key, cost in records["chip_costs"].items():
         need("chip_costs", key, "chip", "chips", cost.chip)
         for report in cost.yields:
@@ -245,6 +268,16 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
     for key, const in records["model_constants"].items():
         for ref in (const.prior.source if const.prior else ()):
             need("model_constants", key, "prior.source", "sources", ref)
+    for key, mc in records["market_claims"].items():
+        for c in mc.companies:
+            need("market_claims", key, "companies", "companies", c)
+        for f in mc.figures:
+            need("market_claims", key, "figures.company", "companies", f.company)
+            need("market_claims", key, "figures.chip", "chips", f.chip)
+            for ref in f.value.source:
+                need("market_claims", key, "figures.value.source", "sources", ref)
+        for t in mc.tests:
+            need("market_claims", key, "tests.company", "companies", t.company)
     for key, rule in records["export_rules"].items():
         for m in rule.measures:
             refs = [*m.source, *(s for q in (m.percent, m.tpp_cap) if q for s in q.source)]

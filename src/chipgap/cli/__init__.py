@@ -66,7 +66,7 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 
 def _register() -> None:
-    from chipgap.cli import (catalog_cmd, chain, chips, econ, export, infer, models, report, scenario,
+    from chipgap.cli import (catalog_cmd, chain, chips, claims, econ, export, infer, models, report, scenario,
                              schema, supply, sweep, systems, train)
 
     app.command("report", help=report.report.__doc__)(report.report)
@@ -80,6 +80,7 @@ def _register() -> None:
     app.command("supply", help=supply.supply_cmd.__doc__)(supply.supply_cmd)
     app.add_typer(econ.app, name="econ", help="Economics: dies per wafer, yield, unit cost.")
     app.add_typer(chain.app, name="chain", help="Supply chain: dependencies and shocks.")
+    app.add_typer(claims.app, name="claims", help="The article's claims against the sources: market claims.")
     app.add_typer(catalog_cmd.app, name="catalog", help="Validate catalog folders.")
     app.add_typer(scenario.app, name="scenario",
                   help="Scenarios: sourced what-ifs (a rumoured chip, an HBM cut-off) with Monte-Carlo ranges.")

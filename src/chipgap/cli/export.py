@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chipgap.analyses.export import classify_chips, headroom
+from chipgap.analyses.export import classify_chips, export_status, headroom
 from chipgap.cli import get_catalog
 from chipgap.cli.output import (Format, num, print_csv, print_json, print_table, save_figure,
                                 short_name)
@@ -122,6 +122,30 @@ def timeline(
     """One chip under every rule version, in order of effective date."""
     df = classify_chips(get_catalog(ctx), [chip], None, samples, seed)
     _render(df, fmt, f"{df.chip.iloc[0]} under every rule version", by="rule")
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    chips: Annotated[list[str] | None, typer.Argument(help="Chip ids or aliases; default every accelerator.")] = None,
+    samples: SamplesOpt = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the Monte-Carlo draws.")] = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every accelerator under every rule version: how an export to China is treated (licence,
+    notification, named part, fees), in short form; JSON and CSV carry the words."""
+    cat = get_catalog(ctx)
+    df = export_status(cat, chips, None, samples, seed)
+    keys = ["chip", "rule", "classification", "treatment", "fees", "label", "tpp", "performance_density"]
+    if fmt is not Format.table:
+        return print_json(df[keys].to_dict("records")) if fmt is Format.json else \
+            print_csv(df[keys].assign(fees=df.fees.str.join("; ")))
+    wide = df.pivot_table(index="chip", columns="rule", values="short", aggfunc="first", sort=False)
+    print_table([[short_name(cat.chip(c)), *wide.loc[c]] for c in wide.index], ["chip", *wide.columns],
+                numeric_from=99,
+                title="Export to China under each rule version",
+                caption="a/b: 3A090.a/.b; denial: presumption of denial; NAC: notification only; named: named "
+                        "part; +N% fee; (CN): made in China; ?: not decidable from public specs; -: not controlled")
 
 
 @app.command("headroom")

@@ -11,10 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chipgap import __version__
+from chipgap.analyses.export import export_overview
+from chipgap.analyses.market import cloud_access, market_claims
 from chipgap.analyses.scenario import scenario_catalog
+from chipgap.analyses.supply import supply_overview
 from chipgap.catalog.load import load_catalog
 from chipgap.catalog.scenario import read_scenario
 from chipgap.report import sections_chips as chips
+from chipgap.report import sections_claims, sections_export, sections_supply
 from chipgap.report import sections_market as market
 from chipgap.report.claims import ledger
 from chipgap.report.context import Context
@@ -22,15 +26,19 @@ from chipgap.report.document import Report, Section
 
 SECTION_BUILDERS: list[tuple[str, Callable[[Context], Section | None]]] = [
     ("spec-gap", chips.spec_gap),
-    ("export-controls", chips.export_controls),
+    ("export-controls", lambda ctx: sections_export.export_controls(
+        ctx.catalog, export_overview(ctx.catalog, ctx.samples, ctx.seed))),
     ("workloads", chips.workloads),
     ("clustering", chips.clustering),
     ("ascend-910d", market.ascend_910d),
     ("unit-cost", market.unit_cost),
     ("tco", market.tco),
-    ("supply", market.supply_section),
+    ("supply", lambda ctx: sections_supply.supply_section(
+        ctx.catalog, supply_overview(ctx.catalog, samples=ctx.samples, seed=ctx.seed))),
     ("cpus", chips.cpus),
     ("exposure", market.exposure),
+    ("market-claims", lambda ctx: sections_claims.market_claims_section(market_claims(ctx.catalog),
+                                                                        cloud_access(ctx.catalog))),
     ("accuracy", chips.model_accuracy),
     ("scenario", market.user_scenario),
 ]

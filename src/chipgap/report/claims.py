@@ -174,12 +174,17 @@ def _c8(sec):  # noqa: ANN001, ANN202
     base = _n(sec, "supply", "supply.china-2026-base.chips.p50")
     if math.isnan(d25) or math.isnan(d26):
         return _cv(8, "supply scenarios missing", "cannot be computed from sourced data", "", "supply")
-    return _cv(8, f"Domestic compute {num(d25)} (2025) -> {num(d26)} (2026) H100-equivalents by spec, P50; an HBM "
-                  f"cut-off takes 2026's accelerators (domestic and imported) from {num(base)} to {num(cut)}. "
-                  "Cloud access is not modelled, so the first half of the claim is not tested.",
-               "partly supported" if d26 > d25 else "not supported",
-               "Supply scenarios from analyst and press estimates of wafers, yields and HBM stockpiles; the "
-               "domestic lines are Huawei's (no sourced volumes for Cambricon, Kunlun or others).", "supply")
+    cloud = sec["market-claims"].numbers.get("market.cloud-access-nvidia.verdict") if "market-claims" in sec else None
+    cloud_text = ("Cloud access to NVIDIA chips is documented (market claims: " + cloud + "), though its total "
+                  "capacity is not computable." if cloud else "Cloud access is not checked.")
+    scaling = d26 > d25
+    verdict = "supported" if scaling and cloud == "supported" else "partly supported" if scaling else "not supported"
+    return _cv(8, f"Domestic compute {num(d25)} (2025) -> {num(d26)} (2026) H100-equivalents by spec, P50, every line "
+                  f"with a sourced volume counted; an HBM cut-off takes 2026's accelerators (domestic and imported) "
+                  f"from {num(base)} to {num(cut)}. " + cloud_text, verdict,
+               "Volumes from press, analyst and company figures, rationed by separately sourced capacities (TSMC die "
+               "bank, SMIC advanced wafers, HBM stockpile and CXMT output); Hygon and smaller vendors have no sourced "
+               "volume.", "supply")
 
 
 def _c9(sec):  # noqa: ANN001, ANN202
@@ -195,7 +200,15 @@ def _c9(sec):  # noqa: ANN001, ANN202
 
 def _c10(sec):  # noqa: ANN001, ANN202
     n = _n(sec, "exposure", "shock.no-hbm-imports.chips")
-    return _cv(10, f"No sourced spending series in the catalog. The chain map shows {num(n)} Chinese "
-                   "accelerators exposed to an HBM import stop.",
-               "cannot be computed from sourced data", "Company roles from the catalog's supplier links.",
-               "exposure")
+    numbers = sec["market-claims"].numbers if "market-claims" in sec else {}
+    growth = numbers.get("market.ai-spending-growth-25pct.verdict")
+    chain = f"The chain map shows {num(n)} Chinese accelerators exposed to an HBM import stop."
+    if growth is None:
+        return _cv(10, "No sourced spending series in the catalog. " + chain, "cannot be computed from sourced data",
+                   "Company roles from the catalog's supplier links.", "exposure")
+    # the growth half is checked in the market-claims table; who gains from adapting is not computable
+    verdict = {"contradicted": "not supported", "supported": "partly supported"}.get(
+        growth, "cannot be computed from sourced data")
+    return _cv(10, f"Spending growth of ~25% a year is {growth} by the sourced capex series "
+                   f"({numbers.get('market.ai-spending-growth-25pct.test0', '')}). " + chain, verdict,
+               "Capex stands in for AI spending; which firms gain from adapting is not computed.", "market-claims")

@@ -18,8 +18,8 @@ SPEC_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h100-sxm", "nv
               "cambricon-mlu590", "baidu-kunlun-p800")
 """Chips in the spec table: the article's pair, NVIDIA's China parts, what came next on each side."""
 
-CHINA_PARTS = ("nvidia-a800-sxm", "nvidia-h800-sxm", "nvidia-h20", "nvidia-l20", "nvidia-rtx-4090d")
 RULES = ("2022-10", "2023-10", "2025-04")
+"""Rule versions claim 1 checks the H100 and A100 under (the export section covers every version)."""
 
 REPORT_SCENARIO = "report"
 """The bundled scenario that holds the report's performance questions (train-70b, serve-70b,

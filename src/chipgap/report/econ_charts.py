@@ -36,11 +36,15 @@ def cost_vs_yield_chart(catalog: Catalog, chip: str) -> Figure:
     return fig
 
 
-def supply_chart(catalog: Catalog, scenarios: list[str], samples: int = 2000) -> Figure:
-    """H100-equivalents (spec) per scenario, domestic and imported, with the binding input."""
+def supply_chart(catalog: Catalog, scenarios: list[str], samples: int = 2000,
+                 tables: dict | None = None) -> Figure:
+    """H100-equivalents (spec) per scenario, domestic and imported, with the binding input.
+
+    ``tables`` may hold `chipgap.analyses.supply.supply`'s result per scenario, already computed.
+    """
     labels, dom, imp, err, binding = [], [], [], [], []
     for sid in scenarios:
-        df = supply(catalog, sid, samples, workload_equivalents=False)
+        df = tables[sid] if tables and sid in tables else supply(catalog, sid, samples, workload_equivalents=False)
         pick = lambda line, q: df[(df.line == line) & (df["quantile"] == q)].h100_equivalents_spec.iloc[0]  # noqa: E731
         labels.append(sid)
         dom.append(pick("total domestic", "P50"))

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -69,4 +70,62 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
     if missing:
         fig.text(0.01, 0.005, "No public die area or throughput, not placed: " + ", ".join(missing),
                  fontsize=6, wrap=True)
+    return fig
+
+
+TREATMENT_COLOURS = {"none": "#27ae60", "notification": "#2980b9", "licence": "#8e44ad",
+                     "case-by-case": "#e67e22", "denial": "#c0392b", "unknown": "#7f8c8d",
+                     "uncertain": "#7f8c8d", "domestic": "#95a5a6"}
+
+
+def headroom_chart(curves: pd.DataFrame, status: pd.DataFrame) -> Figure:
+    """Headroom over die area: per distinct rule curve, the most TPP a data-centre die may have
+    and stay uncontrolled, the case-by-case ceiling where a rule sets one, and the foreign
+    chips placed at their (area, TPP), coloured by their treatment under the latest rule.
+
+    ``curves`` is `chipgap.analyses.export.headroom_curves`; ``status`` holds one rule's rows of
+    `chipgap.analyses.export.export_status`. Rules with identical curves share one line.
+    """
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    groups = curves.groupby("same_as", sort=False)
+    for (first, part), style in zip(groups, ("--", "-", ":", "-.")):
+        rules = list(dict.fromkeys(part.rule))
+        label = f"rule {first}" if len(rules) == 1 else f"rules {first} to {rules[-1]} (identical)"
+        one = part[part.rule == first]
+        ax.plot(one.die_area_mm2, one.max_tpp, style, color="black", lw=1.6, label=f"uncontrolled below: {label}"
+                + (" (links assumed >= 600 GB/s)" if first == "2022-10" else ""))
+    cbc = curves.dropna(subset=["case_by_case_max_tpp"])
+    for rule, part in cbc.groupby("rule", sort=False):
+        ax.plot(part.die_area_mm2, part.case_by_case_max_tpp, color=TREATMENT_COLOURS["case-by-case"], lw=1.2,
+                label=f"case-by-case licence below ({rule}; {part.case_by_case_condition.iloc[0]})")
+    placed = status[(status.treatment != "domestic") & status.area_mm2.notna() & status.tpp.notna()]
+    labels_at: dict[tuple[float, float], tuple[str, list[str]]] = {}  # chips at one point share a label
+    for r in placed.sort_values("tpp").itertuples():
+        colour = TREATMENT_COLOURS.get(r.treatment, "#7f8c8d")
+        ax.plot(r.area_mm2, r.tpp, "o", color=colour, ms=6)
+        key = (round(float(np.log10(r.area_mm2)), 2), round(float(np.log10(r.tpp)), 2))
+        name = r.chip.split("-", 1)[-1] if r.chip.startswith(("nvidia-", "amd-", "intel-", "google-")) else r.chip
+        labels_at.setdefault(key, (colour, []))[1].append(name)
+    clusters: list[list[tuple[float, float]]] = []  # labels within ~20% in TPP at a similar area
+    for key in labels_at:
+        home = next((c for c in clusters if abs(c[-1][0] - key[0]) < 0.05 and key[1] - c[-1][1] < 0.08), None)
+        (home.append(key) if home is not None else clusters.append([key]))
+    for cluster in clusters:
+        for rank, (lx, ly) in enumerate(cluster):  # lowest label below its point, the others above
+            colour, names = labels_at[(lx, ly)]
+            dy = 3 if len(cluster) == 1 else -9 if rank == 0 else 3 + 10 * (rank - 1)
+            ax.annotate(" / ".join(names), (10 ** lx, 10 ** ly), xytext=(5, dy), textcoords="offset points",
+                        fontsize=7, color=colour)
+    handles, labels = ax.get_legend_handles_labels()
+    for t in dict.fromkeys(placed.treatment):
+        handles.append(plt.Line2D([], [], marker="o", ls="", color=TREATMENT_COLOURS.get(t, "#7f8c8d")))
+        labels.append(f"chip, export to China: {t}")
+    latest = status.rule.iloc[0] if len(status) else ""
+    right = max([float(curves.die_area_mm2.max()), *placed.area_mm2.tolist()]) * 1.35
+    ax.set(xscale="log", yscale="log", xlim=(float(curves.die_area_mm2.min()) * 0.9, right),
+           xlabel="applicable (FinFET/GAA logic) die area, mm²",
+           ylabel="TPP (2 × dense MacTOPS × bit length)",
+           title=f"Headroom: the most TPP a data-centre die may have, over die area (chips: rule {latest})")
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
+    fig.subplots_adjust(bottom=0.22)
     return fig

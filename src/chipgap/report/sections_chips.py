@@ -10,7 +10,6 @@ from chipgap.analyses import infer, train
 from chipgap.analyses.accuracy import kind_of, predictions, summary
 from chipgap.analyses.answer import answer, summarize
 from chipgap.analyses.efficiency import efficiency_for
-from chipgap.analyses.export import classify_chips, headroom
 from chipgap.catalog.question import ServeQuestion
 from chipgap.errors import ChipgapError
 from chipgap.report import context as cx
@@ -50,50 +49,6 @@ def spec_gap(ctx: Context) -> Section:
         "so FP8 training and serving run at its BF16 (or INT8) rate. It is two dies in one package; "
         "per die it is about 0.38x an H100.")
     return s
-
-
-def export_controls(ctx: Context) -> Section:
-    s = Section("export-controls", 2, "Export controls: status and headroom",
-                "Which chips does each US rule catch, and how close do NVIDIA's China parts sit to the lines?")
-    cat = ctx.catalog
-    chips = [*cx.CHINA_PARTS, "nvidia-h100-sxm", "nvidia-a100-sxm", "huawei-ascend-910c", "nvidia-h200-sxm"]
-    df = classify_chips(cat, chips, list(cx.RULES), samples=ctx.samples, seed=ctx.seed)
-    rows = []
-    for cid in chips:
-        part = df[df.chip == cid].set_index("rule")
-        first = part.iloc[0]
-        c = cat.chip(cid)
-        rows.append([cell(c.name), cell(float(first.tpp), c.bf16_dense_tflops.source if c.bf16_dense_tflops else ()),
-                     cell(float(first.performance_density)),
-                     *(cell(_status(part.loc[r])) for r in cx.RULES)])
-        for r in cx.RULES:
-            s.numbers[f"controlled.{cid}.{r}"] = float(part.loc[r].probability_controlled)
-        s.numbers[f"tpp.{cid}"] = float(first.tpp)
-    for r in cx.RULES:
-        s.cite(cat.rule(r).source)
-    s.tables.append(Table("Classification by rule version", ["chip", "TPP", "performance density",
-                                                             *(f"rule {r}" for r in cx.RULES)], rows,
-                          "TPP = 2 x dense MAC-rate x bit length (the rule's metric); density = TPP per mm2 "
-                          "of die. 2025-04 adds licence requirements for named parts (H20, MI308)."))
-    h = headroom(cat, "2023-10", 814.0)
-    s.numbers["headroom.814mm2.max_tpp"] = float(h.max_tpp[0])
-    s.numbers["headroom.814mm2.max_bf16"] = float(h.max_dense_bf16[0])
-    h20 = s.numbers["tpp.nvidia-h20"]
-    s.paragraphs.append(
-        f"Under the October 2023 rule a data-centre chip with an H100-sized die (814 mm2) must stay below "
-        f"TPP {num(h.max_tpp[0])} ({h.binding_test[0]}), about {num(h.max_dense_bf16[0])} dense BF16 TFLOPS. "
-        f"The H20 sits at TPP {num(h20)}, {100 * (1 - h20 / h.max_tpp[0]):.1f}% under that line; the H800 and A800 "
-        f"were built for the 2022 rule (interconnect cut, compute kept) and are caught by the 2023 TPP test.")
-    from chipgap.report.export_chart import tpp_density_chart
-    s.charts.append(Chart.from_figure("tpp-vs-density.png", "TPP against performance density, 2023-10 rule",
-                                      tpp_density_chart(cat, "2023-10")))
-    return s
-
-
-def _status(row: pd.Series) -> str:
-    """The rule's classification of a chip, with the probability where a range straddles a line."""
-    p = row.probability_controlled
-    return row.classification + (f" (P={p:.0%})" if 0 < p < 1 else "")
 
 
 def workloads(ctx: Context) -> Section:

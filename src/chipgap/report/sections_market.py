@@ -1,5 +1,5 @@
-"""Report sections about roadmaps, money and supply: the 910D scenario, yield and unit cost,
-TCO, supply and company exposure (claims 5-8 and 10), and a user's scenario."""
+"""Report sections about roadmaps and money: the 910D scenario, yield and unit cost, TCO and
+company exposure (claims 5-7 and 10), and a user's scenario. Supply is `sections_supply`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import numpy as np
 
 from chipgap.analyses import chain, econ
 from chipgap.analyses.scenario import ScenarioResult, run_scenario
-from chipgap.analyses.supply import supply
 from chipgap.catalog.scenario import read_scenario
 from chipgap.errors import ChipgapError
 from chipgap.report import context as cx
 from chipgap.report.context import Context, q_cell
 from chipgap.report.document import Chart, Section, Table, cell
 from chipgap.text import num, ratio
-
-SUPPLY_SCENARIOS = ("china-2025-base", "china-2025-hbm-cutoff", "china-2026-base", "china-2026-hbm-cutoff")
-
 
 def _scenario_tables(result: ScenarioResult, s: Section, samples: int) -> None:
     """Each question of a scenario run as a table, its claims as a table."""
@@ -195,50 +191,6 @@ def tco(ctx: Context) -> Section:
     return s
 
 
-def supply_section(ctx: Context) -> Section:
-    s = Section("supply", 8, "Supply and the binding constraint",
-                "How many AI accelerators can China's chain produce or import per year, and what binds?")
-    cat = ctx.catalog
-    rows = []
-    for sid in SUPPLY_SCENARIOS:
-        if sid not in cat.supply_scenarios:
-            continue
-        df = supply(cat, sid, ctx.samples, ctx.seed)
-        tot = df[df.line == "total all"].set_index("quantile")
-        dom = df[df.line == "total domestic"].set_index("quantile")
-        imp = df[df.line == "total import"].set_index("quantile")
-        s.numbers[f"supply.{sid}.chips.p50"] = float(tot.loc["P50", "chips"])
-        s.numbers[f"supply.{sid}.h100eq.p50"] = float(tot.loc["P50", "h100_equivalents_spec"])
-        s.numbers[f"supply.{sid}.domestic.p50"] = float(dom.loc["P50", "chips"])
-        s.numbers[f"supply.{sid}.domestic_h100eq.p50"] = float(dom.loc["P50", "h100_equivalents_spec"])
-        s.numbers[f"supply.{sid}.binding"] = dom.loc["P50", "binding_constraint"]
-        s.cite(cat.supply(sid).source)
-        rows.append([cell(cat.supply(sid).name),
-                     cell(float(dom.loc["P50", "chips"]), (), dom.loc["P10", "chips"], dom.loc["P90", "chips"]),
-                     cell(float(imp.loc["P50", "chips"]), (), imp.loc["P10", "chips"], imp.loc["P90", "chips"])
-                     if len(imp) else cell(0.0),
-                     cell(float(tot.loc["P50", "h100_equivalents_spec"]), (), tot.loc["P10", "h100_equivalents_spec"],
-                          tot.loc["P90", "h100_equivalents_spec"]),
-                     cell(float(tot.loc["P50", "h100_equivalents_workload"])),
-                     cell(dom.loc["P50", "binding_constraint"])])
-    s.tables.append(Table("Accelerators by year and scenario", ["scenario", "domestic chips", "imported chips",
-                                                               "H100-eq (spec)", "H100-eq (workload)",
-                                                               "binding input (domestic)"], rows,
-                          "H100-equivalents by spec: dense BF16 over the H100's; by workload: Llama 3.1 70B "
-                          "training throughput per chip over the H100's, from the training model."))
-    from chipgap.report.econ_charts import supply_chart
-    ids = sorted(cat.supply_scenarios, key=lambda i: (cat.supply(i).year, i))
-    s.charts.append(Chart.from_figure("supply.png", "Supply by scenario", supply_chart(cat, ids, ctx.samples)))
-    b, c = s.numbers.get("supply.china-2026-base.chips.p50"), s.numbers.get("supply.china-2026-hbm-cutoff.chips.p50")
-    if b and c:
-        bind = {sid: s.numbers.get(f"supply.{sid}.binding", "") for sid in ("china-2026-base", "china-2026-hbm-cutoff")}
-        s.paragraphs.append(
-            f"In 2026 the base case gives about {num(b)} accelerators (domestic and imported, P50); cutting HBM "
-            f"off leaves {num(c)}. The domestic line is bound by {bind['china-2026-base']} in the base case and by "
-            f"{bind['china-2026-hbm-cutoff']} with HBM cut off.")
-    return s
-
-
 def exposure(ctx: Context) -> Section:
     s = Section("exposure", 10, "Who is exposed to which chokepoint",
                 "Which companies sit where in the chain, and which foreign input does each Chinese chip depend on?")
@@ -258,8 +210,9 @@ def exposure(ctx: Context) -> Section:
     s.numbers["shock.no-hbm-imports.chips"] = float(hit.chip.nunique())
     s.tables.append(Table("Hit by 'no more HBM imports'", ["chip", "designer", "why"],
                           [[cell(x.chip), cell(x.designer), cell(x.hit_by)] for x in hit.itertuples()]))
-    s.missing.append("Chinese AI spending growth (the article's ~25% a year): the catalog holds no sourced "
-                     "spending series, so the growth claim is not computed.")
+    s.paragraphs.append("The article's ~25% a year growth in Chinese AI spending is checked against the sourced "
+                        "capex series in the market-claims section; which firms gain from a bifurcated supply chain "
+                        "is not computed.")
     return s
 
 

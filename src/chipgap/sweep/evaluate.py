@@ -4,7 +4,7 @@ Each case a chunk touches is one array evaluation of the kernel (`train_step` or
 `serve_arrays`) over that case's rows in the chunk: layouts and samples are flat arrays of
 shape (row,), indexed from the case's layout list and its sampled hardware. A sample is drawn
 once per chip and system with ``Sampler(samples, seed)`` and sliced, so sample ``k`` is the
-same number whatever the chunking (and, as in `chipgap.analyses.uncertainty`, the same chip has
+same number whatever the chunking (and, as in `chipgap.analyses.answer`, the same chip has
 the same draws in every case: common random numbers across chip counts and layouts).
 """
 

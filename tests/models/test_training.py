@@ -141,7 +141,9 @@ def test_module_recompute_keeps_less_than_none_and_costs_less_than_full(lay, mod
     job = Job(w, 64, 4096, 256)
     none, mods, full = (step(job, dp=dp, **{**lay, "recompute": r}) for r in (0, 3, 2))
     assert full["mem_activations_gb"] <= mods["mem_activations_gb"] <= none["mem_activations_gb"]
-    assert none["step_time_s"] <= mods["step_time_s"] <= full["step_time_s"]
+    # (equal when FSDP's exposed gathers hide the recomputation: a step bound by communication)
+    tol = 1 + 1e-12
+    assert none["step_time_s"] <= mods["step_time_s"] * tol and mods["step_time_s"] <= full["step_time_s"] * tol
 
 
 @settings(max_examples=40, deadline=None)
@@ -209,3 +211,22 @@ def test_multi_token_prediction_costs_time_and_memory_but_not_model_flops():
     assert a["step_time_s"] > b["step_time_s"]
     assert a["mem_weights_gb"] > b["mem_weights_gb"]
     assert a["hfu"] / a["mfu"] > b["hfu"] / b["mfu"]
+
+
+def test_fsdp_gathers_and_reduces_every_micro_batch_zero_1_once_a_step():
+    # Llama 3.1 70B on 64 chips, tp 8, dp 8, one sequence per micro-batch: a global batch of 8
+    # is one micro-batch per rank, of 32 is four. FSDP (ZeRO 3) gathers the weights for each
+    # micro-batch's forward and backward and reduce-scatters its gradients each time (PyTorch
+    # FSDP, arXiv 2304.11277): four micro-batches move four times the bytes. The distributed
+    # optimizer (ZeRO 1) reduces once a step, whatever the micro-batches.
+    lay = dict(tp=8, pp=1, dp=8, cp=1, vpp=1, mbs=1, recompute=0)
+    for zero, factor in ((3, 4.0), (1, 1.0)):
+        one = step(Job(L70, 64, 4096, 8, dp_overlap=False), zero=zero, **lay)["dp_comm_s"]
+        four = step(Job(L70, 64, 4096, 32, dp_overlap=False), zero=zero, **lay)["dp_comm_s"]
+        assert float(four) == pytest.approx(factor * float(one), rel=1e-12)
+    # under pipeline parallelism ZeRO 3 keeps a step's weights gathered, as ZeRO 2 does
+    pp = dict(lay, pp=2, dp=4)
+    z3 = step(Job(L70, 64, 4096, 32, dp_overlap=False), zero=3, **pp)
+    z2 = step(Job(L70, 64, 4096, 32, dp_overlap=False), zero=2, **pp)
+    assert float(z3["dp_comm_s"]) == pytest.approx(float(z2["dp_comm_s"]))   # one gather a step
+    assert float(z3["mem_weights_gb"]) == pytest.approx(float(z2["mem_weights_gb"]))

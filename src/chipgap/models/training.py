@@ -9,8 +9,9 @@ achieved fraction of peak, and the memory-bound work (norms, activations, residu
 casts, the weights streamed) adds its bytes at an achieved fraction of memory bandwidth; tensor,
 context and expert parallel collectives add exposed time on the fabric their group spans;
 the 1F1B pipeline adds ``(pp - 1) / vpp`` micro-batches of bubble; data-parallel gradient
-reduction hides behind the last micro-batch's backward pass, and the optimizer streams its
-state through memory. Memory per chip (weights, gradients, optimizer state under ZeRO, kept
+reduction hides behind the last micro-batch's backward pass (ZeRO 0-2) or, under FSDP (ZeRO 3),
+every micro-batch gathers weights and reduce-scatters gradients behind its own passes; and the
+optimizer streams its state through memory. Memory per chip (weights, gradients, optimizer state under ZeRO, kept
 activations, logits) decides whether a layout fits.
 
 References
@@ -385,16 +386,26 @@ def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: d
     rs = comm.reduce_scatter_s(dense_dev * BYTES_GRAD, f_dp * f_cp, *dp_fabric) \
         + comm.reduce_scatter_s(expert_dev * BYTES_GRAD, edp, *dp_fabric)
     ag = comm.all_gather_s(params_dev * BYTES_WEIGHT, f_dp * f_cp, *dp_fabric)
-    zero = L.zero
-    dp_comm = rs + ag + np.where(zero == 3, ag, 0.0)      # FSDP gathers weights again for backward
-    # overlap windows: the last backward and first forward passes, with their exposed comms
+    zero, fsdp = L.zero, (L.zero == 3) & (L.f_pp == 1)
+    # ZeRO 0-2 reduce gradients once per step (accumulating over micro-batches first) and gather
+    # updated weights once; ZeRO-3 (FSDP) gathers every layer's weights for each micro-batch's
+    # forward and again for its backward, and reduce-scatters its gradients after each backward
+    # (Zhao et al., "PyTorch FSDP", VLDB 2023, arXiv 2304.11277, sections 3-4). Under pipeline
+    # parallelism frameworks keep the weights gathered across a step's micro-batches instead
+    # (TorchTitan: reshard_after_forward off with PP; DeepSpeed runs no ZeRO-3 with pipelines),
+    # so there ZeRO 3 gathers once a step, as ZeRO 2 does.
+    per_step = np.where(fsdp, L.micro, 1.0)
+    dp_comm = per_step * (rs + ag + np.where(fsdp, ag, 0.0))
+    # overlap windows, bucket by bucket: a micro-batch's forward and backward passes with their
+    # exposed comms (the last backward and first forward of a step for ZeRO 0-2; every one for FSDP)
     layer_comm = m["tp"] + m["cp"] + m["ep"]
-    last_bwd = layers * (c["bwd"] + c["recomp"] + 2 * layer_comm / 3)
-    first_fwd = layers * (c["fwd"] + layer_comm / 3)
+    bwd_window = layers * (c["bwd"] + c["recomp"] + 2 * layer_comm / 3)
+    fwd_window = layers * (c["fwd"] + layer_comm / 3)
     if job.dp_overlap:  # ZeRO-0 all-reduces during backward; ZeRO-1+ gathers during forward
-        all_reduce = np.maximum(rs + ag - last_bwd, 0)
-        sharded = np.maximum(rs - last_bwd, 0) + np.maximum(ag * (1 + (zero == 3)) - first_fwd, 0)
-        dp_exposed = np.where(zero == 0, all_reduce, sharded)
+        all_reduce = np.maximum(rs + ag - bwd_window, 0)
+        sharded = np.maximum(rs - bwd_window, 0) + np.maximum(ag - fwd_window, 0)
+        sharded3 = per_step * (np.maximum(ag - fwd_window, 0) + np.maximum(ag + rs - bwd_window, 0))
+        dp_exposed = np.select([zero == 0, fsdp], [all_reduce, sharded3], sharded)
     else:
         dp_exposed = dp_comm
     shard = np.where(zero >= 1, f_dp * f_cp, 1.0)
@@ -420,7 +431,9 @@ def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN0
         + np.where(recompute == 2, one_layer_working, 0.0)
     logits = T * V * 4.0 / f_tp                              # fp32 logits for the loss
     params = dpo["params"]
-    weights = params * (BYTES_WEIGHT + (1.0 if c["fp8"] else 0.0)) / np.where(zero >= 3, f_dp * f_cp, 1.0)
+    # ZeRO 3 under pipeline parallelism keeps a step's weights gathered (see `_data_parallel`)
+    weights = params * (BYTES_WEIGHT + (1.0 if c["fp8"] else 0.0)) / np.where((zero >= 3) & (f_pp == 1),
+                                                                               f_dp * f_cp, 1.0)
     grads = params * BYTES_GRAD / np.where(zero >= 2, f_dp * f_cp, 1.0)
     optimizer = params * BYTES_OPTIM / dpo["shard"]
     total = weights + grads + optimizer + activations + logits

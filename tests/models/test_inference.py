@@ -268,3 +268,22 @@ def test_experts_live_on_their_pipeline_stages_chips(cat):
     assert "pipeline stage" in staged.reason
     spread = served(cat, **q, layout={"tp": 1, "pp": 1, "ep": 16}).iloc[0]
     assert spread.reason == "" and spread.memory_gb_per_chip == pytest.approx(75.14 + 0.07, abs=0.05)
+
+
+def test_fp8_attention_runs_the_attention_core_at_the_8_bit_peak(cat):
+    # DeepSeek-R1 decode on 16 H20s at a 4K context: MLA attention in the latent space is
+    # compute-bound on the H20 (148 dense BF16 TFLOPS); FlashMLA's or FA3's FP8 kernels multiply
+    # at the 296 TFLOPS FP8 peak, at the fraction FP8 GEMMs keep, so the attention part of a
+    # step shrinks by 2 x fp8_gemm where compute binds. A chip without FP8 units (910B) falls
+    # back to its bf16 peak and says so.
+    q = dict(model="deepseek-r1", chip="h20", chips=16, weight_precision="fp8", kv_precision="fp8",
+             phase="decode", input_len=4096, output_len=1, batch=512, layout={"tp": 1, "dp": 16, "ep": 16})
+    bf = served(cat, **q).iloc[0]
+    f8 = served(cat, **q, attention_precision="fp8").iloc[0]
+    s = serving_setup(cat, model="deepseek-r1", chip="h20")
+    ratio = bf.attention_s / f8.attention_s
+    assert 1.3 < ratio < 2 * s.efficiency.fp8_gemm + 1e-9
+    assert f8.tokens_per_s > bf.tokens_per_s
+    fallback = serving_setup(cat, model="llama-3.1-8b", chip="910b", attention_precision="fp8")
+    assert fallback.serving.attention_precision == "bf16"
+    assert any("no FP8 units" in a for a in fallback.assumptions)

@@ -66,8 +66,12 @@ def serving_setup(catalog: Catalog, q: ServeQuestion) -> ServingSetup:
         notes.append(f"each package is {d} devices; layouts count devices")
     if q.ep_imbalance > 1:
         notes.append(f"the busiest expert-parallel rank gets {q.ep_imbalance:g}x the mean of routed tokens")
+    attention = q.attention_precision
+    if attention == "fp8" and c.fp8_dense_tflops is None:
+        attention = "bf16"
+        notes.append("no FP8 units: attention multiplies at the bf16 peak")
     serving = inf.Serving(w, q.chips * d, q.weight_precision, q.kv_precision, q.mtp_accept, q.ep_overlap,
-                          float(q.ep_imbalance))
+                          float(q.ep_imbalance), attention)
     return ServingSetup(serving, hw.per_device(d), eff, c.id, sys_id, tuple(notes), d, q)
 
 

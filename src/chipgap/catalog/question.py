@@ -200,6 +200,9 @@ class ServeQuestion(ServingJob):
     weight_precision : {'bf16', 'fp8', 'int8', 'int4'}, default='bf16'
         Weights (fp8 and int8 also compute on 8-bit units where the chip has them).
     kv_precision : {'bf16', 'fp8', 'int8'}, default='bf16'
+    attention_precision : {'bf16', 'fp8'}, default='bf16'
+        What the attention kernels multiply in: 'fp8' where the engine runs FP8 attention
+        (FlashAttention-3's FP8 path, FlashMLA's FP8 kernels), at the chip's 8-bit peak.
     mtp_accept : float or None, default=None
         Acceptance rate of one multi-token-prediction draft token (None: no speculation).
     ep_overlap : bool, default=False
@@ -225,6 +228,7 @@ class ServeQuestion(ServingJob):
     layout: ServeLayout = ServeLayout()
     weight_precision: WeightPrecision = "bf16"
     kv_precision: KvPrecision = "bf16"
+    attention_precision: Literal["bf16", "fp8"] = "bf16"
     mtp_accept: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_number)] | None = None
     ep_overlap: Switch = False
     ep_imbalance: Annotated[float, Field(ge=1, allow_inf_nan=False), BeforeValidator(_number)] = 1.0

@@ -64,6 +64,10 @@ def infer(
                                          show_default=_d("weight_precision"))] = None,
     kv_precision: Annotated[str | None, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.",
                                             show_default=_d("kv_precision"))] = None,
+    attention_precision: Annotated[str | None, Opt("--attention-precision",
+                                                   help="What attention multiplies in: bf16, or fp8 where the engine "
+                                                        "runs FP8 attention kernels (FA3 FP8, FlashMLA FP8).",
+                                                   show_default=_d("attention_precision"))] = None,
     tp: Annotated[int | None, Opt(min=1, help="Tensor parallel.", rich_help_panel=Lay)] = None,
     pp: Annotated[int | None, Opt(min=1, help="Pipeline stages.", rich_help_panel=Lay)] = None,
     ep: Annotated[int | None, Opt(min=1, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
@@ -98,7 +102,7 @@ def infer(
                       phase=phase.value if phase else None, input_len=input_len, output_len=output_len,
                       cached_len=cached_len, requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
                       overlap_scheduler=overlap_scheduler, batch=batch, weight_precision=precision,
-                      kv_precision=kv_precision, mtp_accept=mtp_accept, ttft_ms=ttft_ms, tpot_ms=tpot_ms,
+                      kv_precision=kv_precision, attention_precision=attention_precision, mtp_accept=mtp_accept, ttft_ms=ttft_ms, tpot_ms=tpot_ms,
                       memory_gb=memory_gb, ep_overlap=ep_overlap, ep_imbalance=ep_imbalance, samples=samples,
                       seed=seed, layout=dict(tp=tp, pp=pp, ep=ep, dp=dp))
     a = answer(get_catalog(ctx), q)

@@ -60,6 +60,9 @@ class Serving:
     busiest expert-parallel rank receives over the mean (1: balanced). That rank sets the pace
     of the expert GEMMs and of the all-to-all. TensorRT-LLM's expert-parallel load-balancer
     example (DeepSeek-R1, 32 ranks) measures 2.56 without a balancer and 1.12 with one.
+    ``attention_precision``: 'fp8' where the engine's attention kernels multiply in FP8 (FA3's
+    FP8 path, FlashMLA's FP8 kernels), at the 8-bit peak; 'bf16' otherwise (FP8 KV is then
+    dequantized before the multiply).
     """
 
     workload: Workload
@@ -69,6 +72,15 @@ class Serving:
     mtp_accept: float | None = None
     ep_overlap: bool = False
     ep_imbalance: float = 1.0
+    attention_precision: str = "bf16"
+
+
+def _attention_peak(s: Serving, hw: Hardware, eff: Efficiency):  # noqa: ANN202
+    """Peak the attention core runs at: fused attention's share of the bf16 peak, or of the
+    8-bit peak (at the fraction fp8 GEMMs keep) where it multiplies in FP8 and the chip has 8-bit
+    units (FlashAttention-3 reaches close to 1.2 PFLOPS in FP8 on H100, arXiv 2407.08608)."""
+    fp8 = s.attention_precision == "fp8" and np.all(np.isfinite(hw.peak_fp8_tflops))
+    return (hw.peak_fp8_tflops * eff.fp8_gemm if fp8 else hw.peak_tflops) * eff.attention
 
 
 def _two_batch_exposed(comm_s, compute_s):  # noqa: ANN001, ANN202
@@ -181,7 +193,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
                          peak, bw, eff, 4)
     kv_read = seqs * context * lw.kv_elems * kb / kv_split
     attn_core = _op_time(tokens * context * lw.attn_decode_flops_per_ctx / tp, kv_read,
-                         hw.peak_tflops * eff.attention, bw, eff, 1)
+                         _attention_peak(s, hw, eff), bw, eff, 1)
     dense = _op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
     # Routed experts: each chip holds max(E / ep, 1) experts (a 1/tp slice of each when ep is
@@ -255,7 +267,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
                      peak, bw, eff, 7)
     # causal: a computed token at position i attends to i tokens; the mean is cached + new / 2
     attn = T * (cached + new / 2) * lw.attn_core_flops_per_ctx / tp \
-        / (hw.peak_tflops * 1e12 * eff.gemm_max * eff.attention)
+        / (_attention_peak(s, hw, eff) * 1e12 * eff.gemm_max)
     local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
     split = expert_split(tp, ep)
     hot = _hottest_rank(s, ep)

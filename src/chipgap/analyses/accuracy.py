@@ -36,10 +36,12 @@ from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.models.training import RECOMPUTE, train_step
 
 RULES: dict[str, Any] = {"tp": 1, "pp": 1, "cp": 1, "ep": 1, "vpp": 1, "vpp_interleaved": 2, "mbs": 1,
-                         "zero": 0, "recompute": "none"}
+                         "zero": 0, "recompute": "none", "ep_overlap": False}
 """The stated rule for a setting no framework documents: no parallelism along an axis the
 source does not mention, the shallowest interleaving (2) where it says it interleaved, one
-sequence per micro-batch, plain data parallelism (ZeRO 0) and no recomputation."""
+sequence per micro-batch, plain data parallelism (ZeRO 0) and no recomputation; when serving,
+no two-batch overlap unless the source says so (engines ship it as an option), and the
+`ServeQuestion` defaults for the rest."""
 SEARCH_OPTIONS = {"vpp": (1, 2, 3, 4, 6, 8), "mbs": (1, 2, 4, 8), "zero": (0, 1, 2, 3),
                   "recompute": tuple(RECOMPUTE)}
 """The settings the spread tries for each unstated field (the search's own)."""
@@ -134,11 +136,11 @@ def serving_defaults(catalog: Catalog, run: ServingRun) -> tuple[Any, tuple[str,
     doc = dict(fw.serving) if fw is not None else {}
     fields = {k: getattr(run, k) for k in ServeQuestion.model_fields}
     filled = []
-    for k in ("kv_reserve", "overlap_scheduler"):
+    for k in ("kv_reserve", "overlap_scheduler", "ep_overlap"):
         if fields[k] is None:
             filled.append(k)
-            if k in doc:
-                fields[k] = doc[k]
+            if k in doc or k in RULES:
+                fields[k] = doc.get(k, RULES.get(k))
             else:
                 fields.pop(k)                      # the question's default
     if fields.get("max_batch") is None and "max_batch" in doc:

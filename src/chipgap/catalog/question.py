@@ -205,8 +205,9 @@ class ServeQuestion(ServingJob):
         (FlashAttention-3's FP8 path, FlashMLA's FP8 kernels), at the chip's 8-bit peak.
     mtp_accept : float or None, default=None
         Acceptance rate of one multi-token-prediction draft token (None: no speculation).
-    ep_overlap : bool, default=False
-        Expert all-to-all overlapped with compute (two-batch overlap).
+    ep_overlap : bool, default=True
+        Expert all-to-all overlapped with compute (two-batch overlap), as DeepSeek, SGLang and
+        CloudMatrix-Infer run their large expert-parallel deployments; False turns it off.
     ep_imbalance : float, default=1
         Routed tokens on the busiest expert-parallel rank over the mean.
     memory_gb : float or None, default=None
@@ -230,7 +231,7 @@ class ServeQuestion(ServingJob):
     kv_precision: KvPrecision = "bf16"
     attention_precision: Literal["bf16", "fp8"] = "bf16"
     mtp_accept: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_number)] | None = None
-    ep_overlap: Switch = False
+    ep_overlap: Switch = True
     ep_imbalance: Annotated[float, Field(ge=1, allow_inf_nan=False), BeforeValidator(_number)] = 1.0
     memory_gb: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] | None = None
     ttft_ms: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] | None = None

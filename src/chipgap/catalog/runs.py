@@ -91,6 +91,7 @@ class ServingRun(ServeQuestion, Record):
     # unstated (None): scored at the run's framework's documented default (accuracy check)
     kv_reserve: KvReserve | None = None
     overlap_scheduler: Switch | None = None
+    ep_overlap: Switch | None = None
     chip: Slug
     system: Slug | None = None
     weight_precision: Literal["bf16", "fp8", "int8", "int4"]

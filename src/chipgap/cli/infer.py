@@ -77,7 +77,8 @@ def infer(
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
     memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
     ep_overlap: Annotated[bool | None, Opt("--ep-overlap/--no-ep-overlap",
-                                          help="Overlap expert all-to-all with compute (two-batch overlap).",
+                                          help="Overlap expert all-to-all with compute (two-batch overlap), as large "
+                                               "expert-parallel deployments run.",
                                           show_default=_d("ep_overlap"))] = None,
     ep_imbalance: Annotated[float | None, Opt("--ep-imbalance", min=1, show_default=_d("ep_imbalance"),
                                        help="Routed tokens on the busiest expert-parallel rank over the mean "

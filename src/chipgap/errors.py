@@ -171,3 +171,26 @@ class FieldError(InputError):
 
     def __reduce__(self):
         return (type(self), (self.record, self.field, self.message))
+
+
+class RunError(RuntimeError, ChipgapError):
+    """A long run (a sweep) stopped for a reason outside its input: a worker process that kept
+    dying, a cluster that lost its tasks, files changed while it ran.
+
+    Parameters
+    ----------
+    what : str
+        What was running ('sweep into runs/small').
+    message : str
+        What happened, and what to do (the chunks written are kept; run again to resume).
+    """
+
+    def __init__(self, what: str, message: str):
+        super().__init__(what, message)
+        self.what, self.message = what, message
+
+    def __str__(self) -> str:
+        return one_line(f"{self.what}: {self.message}")
+
+    def __reduce__(self):
+        return (type(self), (self.what, self.message))

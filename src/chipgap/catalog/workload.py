@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chipgap.errors import CatalogError
+from chipgap.files import read_text_capped
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -256,14 +257,7 @@ def _first_error(e: ValueError) -> str:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse a ``config.json`` safely: size-limited, JSON only, NaN and Infinity refused."""
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise CatalogError(str(path), f"is larger than {MAX_CONFIG_BYTES} bytes; a config.json is a few KB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise CatalogError(str(path), f"cannot be read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise CatalogError(str(path), "is not UTF-8 text") from None
+    text = read_text_capped(path, MAX_CONFIG_BYTES, str(path))
 
     def _no_constants(name: str) -> None:
         raise ValueError(f"{name} is not a number JSON allows")

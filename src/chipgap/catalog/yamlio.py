@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from chipgap.errors import CatalogError
+from chipgap.files import read_text_capped
 
 MAX_YAML_BYTES = 4_000_000
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,14 +66,7 @@ def read_yaml(path: Path, label: str | None = None) -> Any:
         How to name the file in messages (default: the path).
     """
     label = label or str(path)
-    try:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            raise CatalogError(label, f"is larger than {MAX_YAML_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise CatalogError(label, f"cannot be read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise CatalogError(label, "is not UTF-8 text") from None
+    text = read_text_capped(path, MAX_YAML_BYTES, label)
     try:
         return _load(text)
     except yaml.MarkedYAMLError as e:

@@ -20,14 +20,15 @@ def report(
                                          help="Where to write the report.")] = Path("report.html"),
     fmt: Annotated[str, typer.Option("--format", "-f",
                                      help="html (one self-contained file) or md (Markdown, charts as PNG "
-                                          "files beside it).")] = "html",
+                                          "files in the folder NAME_files beside it).")] = "html",
     scenario: Annotated[str | None, typer.Option(
         help="A scenario file (or bundled name) whose catalog changes apply to the whole report.")] = None,
     catalog: Annotated[Path | None, typer.Option(
         "--catalog", file_okay=False, help="Folder of YAML read on top of the bundled catalog.")] = None,
     samples: Annotated[int, typer.Option(min=100, max=100_000, help="Monte-Carlo draws of ranged inputs.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the draws (same seed, same report).")] = 0,
-    force: Annotated[bool, typer.Option(help="Replace an existing file chipgap did not write.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing file that is not an unchanged chipgap "
+                                              "report (chipgap's marker, with a matching hash, ends its own).")] = False,
 ) -> None:
     """Build the report: the spec gap, export controls, real workloads, clustering, the 910D
     scenario, unit cost, TCO, supply, CPUs and exposure, with a claims ledger and every

@@ -1,18 +1,33 @@
-"""Writing a `Report` out: one self-contained HTML file, or Markdown with PNG files beside it.
+"""Writing a `Report` out: one self-contained HTML file, or Markdown with its PNG charts in a
+folder of its own.
 
 The HTML holds its styles and charts (PNG data URIs) inline and references nothing outside
 itself: it opens offline and fetches nothing. Every cited number links to its source in the
-appendix.
+appendix. A Markdown report ``NAME.md`` keeps its charts in ``NAME_files/``, a folder it owns.
+
+A report owns its file by a marker chipgap writes as the file's last line, a generator tag with
+chipgap's version and the SHA-256 of everything before it::
+
+    <!-- generator: chipgap 0.1.0; sha256: 9f86d081884c7d65... -->
+
+An existing file is replaced only when its marker is there and its hash matches its content (a
+file chipgap wrote and nobody changed since), or with ``force``. A phrase a person could type
+("chipgap report") proves nothing; a report someone edited is theirs.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 from pathlib import Path
+from urllib.parse import quote
 
+from chipgap import __version__
 from chipgap.atomic import write_atomically
-from chipgap.errors import InputError
+from chipgap.errors import ChipgapError, InputError
+from chipgap.files import check_output, read_capped
 from chipgap.report.document import Cell, Report, Section, Table
 
 CSS = """
@@ -33,8 +48,11 @@ nav ol{columns:2;font-size:14px}.src{font-size:12.5px}.src li{margin:2px 0}
 """
 
 
-GENERATOR = "chipgap report"
-"""Marks a file chipgap wrote, so a later run may replace it and nothing else."""
+GENERATOR = f"chipgap {__version__}"
+"""The HTML's generator meta tag (for readers; ownership is the marker's, `stamp`)."""
+_MARKER = re.compile(rb"<!-- generator: chipgap ([0-9A-Za-z.+_-]{1,40}); sha256: ([0-9a-f]{64}) -->\n\Z")
+MAX_REPORT_BYTES = 256_000_000
+"""The largest file `is_report` reads to check its marker (a report is a few MB)."""
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """The report forbids itself any fetch: a browser blocks (and logs) anything not inline."""
 
@@ -128,10 +146,11 @@ def _source_html(sid: str, src) -> str:  # noqa: ANN001
     return f'<li id="src-{_esc(sid)}"><b>{_esc(src.title)}</b> ({_esc(meta)}).{url} <code>{_esc(sid)}</code></li>'
 
 
-def to_markdown(report: Report) -> tuple[str, dict[str, bytes]]:
-    """The report as Markdown, and the PNG files (name -> bytes) it refers to."""
+def to_markdown(report: Report, charts: str = "report_files") -> tuple[str, dict[str, bytes]]:
+    """The report as Markdown, and the PNG files (name -> bytes) it refers to, as files of the
+    folder ``charts`` beside it."""
     refs = _Refs(report)
-    out = [f"<!-- {GENERATOR} -->", f"# {report.title}", "", f"_{report.subtitle}_", "", "## Claims ledger", "",
+    out = [f"# {report.title}", "", f"_{report.subtitle}_", "", "## Claims ledger", "",
            "| # | claim | evidence | verdict | assumptions |", "|---|---|---|---|---|"]
     out += [f"| {c.number} | {_md(c.claim)} | {_md(c.evidence)} | **{c.verdict}** | {_md(c.assumptions)} |"
             for c in report.claims]
@@ -147,7 +166,7 @@ def to_markdown(report: Report) -> tuple[str, dict[str, bytes]]:
             out += ["", f"_{t.note}_" if t.note else "", ""]
         for ch in s.charts:
             files[ch.name] = ch.png
-            out += [f"![{ch.title}]({ch.name})", ""]
+            out += [f"![{ch.title}]({quote(charts)}/{quote(ch.name)})", ""]
         if s.missing:
             out += ["**Not computed:**", ""] + [f"- {m}" for m in s.missing] + [""]
         if s.sources:
@@ -164,48 +183,78 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def is_report(path: Path) -> bool:
-    """True when ``path`` is a report chipgap wrote (its first 2 kB carry the generator mark)."""
-    try:
-        with open(path, "rb") as f:
-            return GENERATOR.encode() in f.read(2048)
-    except OSError:
+def stamp(body: bytes) -> bytes:
+    """``body`` with chipgap's ownership marker as its last line (see the module's docstring).
+
+    >>> stamp(b"# x\\n").decode().splitlines()[-1].startswith("<!-- generator: chipgap ")
+    True
+    """
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    digest = hashlib.sha256(body).hexdigest()
+    return body + f"<!-- generator: chipgap {__version__}; sha256: {digest} -->\n".encode()
+
+
+def is_report(path: str | Path) -> bool:
+    """True when ``path`` is a regular file that chipgap wrote and nobody changed since: its last
+    line is chipgap's marker and the marker's hash is that of everything before it."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
         return False
+    try:
+        data = read_capped(path, MAX_REPORT_BYTES)
+    except ChipgapError:
+        return False
+    m = _MARKER.search(data)
+    return bool(m) and hashlib.sha256(data[:m.start()]).hexdigest() == m.group(2).decode()
+
+
+def charts_folder(path: str | Path) -> Path:
+    """The folder a Markdown report keeps its charts in: ``NAME_files`` beside ``NAME.md``.
+
+    >>> charts_folder("out/report.md").as_posix()
+    'out/report_files'
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}_files")
 
 
 def write_report(report: Report, path: str | Path, fmt: str = "html", force: bool = False) -> Path:
-    """Write ``report`` to ``path`` (Markdown also writes its PNG charts beside it).
+    """Write ``report`` to ``path`` (Markdown also writes its PNG charts into `charts_folder`).
 
-    An existing file is replaced only when chipgap wrote it (or with ``force``); files are
-    written to a temporary name and renamed, so an interrupted write never leaves a
-    half-written report in place of a good one.
+    An existing file is replaced only when chipgap wrote it and nobody changed it since (see
+    `is_report`), or with ``force``; a Markdown report's chart folder is the report's when the
+    report is (or with ``force``). Nothing is written through a symbolic link. Files are written
+    to a temporary name and renamed, so an interrupted write never leaves a half-written report
+    in place of a good one.
 
     Raises
     ------
     InputError
-        When ``path`` (or a chart file beside a Markdown report) exists and is not a chipgap
-        report, or is a folder.
+        When ``path`` exists and is not a chipgap report, is a folder, a FIFO, a device or a
+        symbolic link; or when the chart folder exists and is not the report's.
     """
-    path = Path(path)
     if fmt not in ("html", "md"):
         raise InputError("format", "html or md", fmt)
-    if path.is_dir():
-        raise InputError("output", "a file path, not a folder", str(path))
-    if path.exists() and not force and not is_report(path):
-        raise InputError("output", "a new file or an earlier chipgap report (pass --force to replace "
-                                   "another file)", str(path))
+    path = check_output(path, "output")
+    ours = is_report(path)
+    if path.exists() and not force and not ours:
+        raise InputError("output", "a new file or an earlier chipgap report that nobody has changed "
+                                   "(pass --force to replace another file)", str(path))
     if fmt == "html":
-        _atomic_write(path, to_html(report).encode("utf-8"))
+        _atomic_write(path, stamp(to_html(report).encode("utf-8")))
         return path
-    text, files = to_markdown(report)
-    for name in files:
-        chart = path.parent / name
-        if chart.exists() and not force and not (path.exists() and is_report(path)):
-            raise InputError("output", f"a folder without a {name} of its own (pass --force to replace it)",
-                             str(chart))
+    folder = charts_folder(path)
+    text, files = to_markdown(report, folder.name)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError("output", f"a path whose chart folder {folder.name} is free: it is "
+                                   f"{'a symbolic link' if folder.is_symlink() else 'a file'}", str(folder))
+    if folder.exists() and not force and not ours:
+        raise InputError("output", f"a path whose chart folder {folder.name} is free or an earlier "
+                                   "report's (pass --force to write into it)", str(folder))
     for name, data in files.items():
-        _atomic_write(path.parent / name, data)
-    _atomic_write(path, text.encode("utf-8"))
+        _atomic_write(check_output(folder / name, "output"), data)
+    _atomic_write(path, stamp(text.encode("utf-8")))
     return path
 
 

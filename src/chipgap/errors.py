@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class ChipgapError(Exception):
@@ -20,7 +20,9 @@ class ChipgapError(Exception):
 
 
 def one_line(text: str) -> str:
-    """``text`` with control characters (newlines from a hostile id, say) written as escapes.
+    """``text`` with control characters (newlines from a hostile id, say; C1 controls; the
+    bidirectional overrides) written as escapes, so an error is one line and nothing in it
+    drives the terminal.
 
     >>> one_line("entry 'a\\nb'")
     "entry 'a\\\\nb'"

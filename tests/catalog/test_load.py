@@ -147,3 +147,37 @@ def test_an_invalid_entry_is_reported_once_not_by_everything_naming_it(tmp_path)
     cat, problems = read_catalog(tmp_path)
     assert len(problems) == 1
     assert problems[0].entry == "nvidia-h100-sxm" and "bf16_dense_tflops" in problems[0].field
+
+
+def test_links_that_leave_the_catalog_folder_are_refused_and_never_read(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("chips: [{id: nvidia-h100-sxm, name: From outside}]\n")
+    cat = tmp_path / "cat"
+    folder(cat.mkdir() or cat)
+    (cat / "sub").mkdir()
+    (cat / "sub" / "real.yaml").write_text("sources: [{id: inner-note, title: Inner, kind: other}]\n")
+    (cat / "escape.yaml").symlink_to(outside / "secret.yaml")
+    (cat / "dir-link").symlink_to(outside, target_is_directory=True)
+    (cat / "inner.yaml").symlink_to(cat / "sub" / "real.yaml")  # inside: read (its entry twice)
+    catalog, problems = read_catalog(cat)
+    messages = [str(p) for p in problems]
+    assert any(m.startswith(f"{cat.as_posix()}/escape.yaml: is a symbolic link to a file outside") for m in messages)
+    assert any(m.startswith(f"{cat.as_posix()}/dir-link: is a symbolic link to a folder outside") for m in messages)
+    assert any("inner-note" in m and "defined twice" in m for m in messages)
+    assert not any("From outside" in m for m in messages)
+    (cat / "inner.yaml").unlink()
+    (cat / "dir-link").unlink()
+    with pytest.raises(CatalogError, match="escape.yaml: is a symbolic link to a file outside the catalog folder"):
+        load_catalog(cat)
+
+
+def test_fifo_and_device_in_a_catalog_folder_are_refused_without_blocking(tmp_path):
+    import os
+
+    cat = folder(tmp_path)
+    os.mkfifo(cat / "pipe.yaml")
+    (cat / "zero.yaml").symlink_to("/dev/zero")  # outside the folder too
+    catalog, problems = read_catalog(cat)
+    text = " | ".join(str(p) for p in problems)
+    assert "pipe.yaml: is a FIFO, not a regular file" in text and "zero.yaml: is a symbolic link" in text

@@ -60,3 +60,19 @@ def test_chart_writes_png_and_never_overwrites(tmp_path):
     assert out.read_bytes() == b"mine"
     svg = tmp_path / "c.svg"
     assert run("export", "chart", "-o", svg).exit_code == 0 and b"<svg" in svg.read_bytes()[:500]
+
+
+def test_chart_never_writes_through_a_symbolic_link_and_makes_its_folder(tmp_path):
+    target = tmp_path / "target.png"
+    link = tmp_path / "link.png"
+    link.symlink_to(target)  # dangling
+    r = run("export", "chart", "-o", link, "--force")
+    assert r.exit_code == 2 and "symbolic link" in r.output and "Traceback" not in r.output
+    assert not target.exists() and link.is_symlink()
+    fifo = tmp_path / "pipe.png"
+    import os
+    os.mkfifo(fifo)
+    r = run("export", "chart", "-o", fifo, "--force")
+    assert r.exit_code == 2 and "FIFO" in r.output
+    deep = tmp_path / "new" / "folder" / "c.png"
+    assert run("export", "chart", "-o", deep).exit_code == 0 and deep.read_bytes()[:4] == b"\x89PNG"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from chipgap.analyses.infer import DECODE_BREAKDOWN, best, pareto, serve, serving_setup
 from chipgap.analyses.uncertainty import SERVE_METRICS, serve_samples, summarize
@@ -111,7 +112,7 @@ def infer(
         return print_json(out)
     if fmt is Format.csv:
         return print_csv(df)
-    console.print(f"{s.serving.workload.id} on {chips} x {s.chip} ({'; '.join(s.assumptions)})")
+    console.print(escape(f"{s.serving.workload.id} on {chips} x {s.chip} ({'; '.join(s.assumptions)})"))
     if rows.empty:
         console.print("no layout and batch meets the SLOs within memory")
         return

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chipgap.cli.output import err_console
@@ -50,6 +51,6 @@ def report(
         rep = build_report(catalog_dir, scenario, samples, seed, progress=step)
         bar.update(task, completed=len(SECTION_BUILDERS), description="writing")
         path = write_report(rep, output, fmt, force)
-    err_console.print(f"wrote {path} ({len(rep.sections)} sections, {len(rep.claims)} claims, "
+    err_console.print(f"wrote {escape(str(path))} ({len(rep.sections)} sections, {len(rep.claims)} claims, "
                       f"{len(rep.charts())} charts, {len(rep.cited())} sources) in "
                       f"{time.perf_counter() - start:.1f} s", soft_wrap=True)

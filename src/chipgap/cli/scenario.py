@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from chipgap.analyses.scenario import run_scenario
 from chipgap.catalog.scenario import bundled_scenarios_dir, read_scenario
@@ -54,7 +55,7 @@ def run_cmd(
 
         return print_csv(pd.concat([r.table.assign(question=r.question.id) for r in result.results],
                                    ignore_index=True))
-    console.print(f"[bold]{result.scenario.title}[/]\n{result.scenario.description}\n")
+    console.print(f"[bold]{escape(result.scenario.title)}[/]\n{escape(result.scenario.description)}\n")
     for r in result.results:
         _print_question(r)
     claims = result.claims()

@@ -63,7 +63,7 @@ def run(
     if fmt is Format.csv:
         return print_csv(pd.DataFrame([s.to_dict() | {"notes": "; ".join(s.notes)}]))
     err_console.print(f"{s.done_now:,} chunks written, {s.done_before:,} already done: "
-                      f"{s.chunks:,} chunks, {s.rows:,} rows in {s.out} ({s.seconds:.1f} s)")
+                      f"{s.chunks:,} chunks, {s.rows:,} rows in {escape(s.out)} ({s.seconds:.1f} s)")
 
 
 @app.command("query")

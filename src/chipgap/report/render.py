@@ -29,6 +29,7 @@ from chipgap.atomic import write_atomically
 from chipgap.errors import ChipgapError, InputError
 from chipgap.files import check_output, read_capped
 from chipgap.report.document import Cell, Report, Section, Table
+from chipgap.text import printable
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;max-width:1100px;
@@ -58,7 +59,7 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(printable(str(text)), quote=True)
 
 
 class _Refs:
@@ -148,39 +149,55 @@ def _source_html(sid: str, src) -> str:  # noqa: ANN001
 
 def to_markdown(report: Report, charts: str = "report_files") -> tuple[str, dict[str, bytes]]:
     """The report as Markdown, and the PNG files (name -> bytes) it refers to, as files of the
-    folder ``charts`` beside it."""
+    folder ``charts`` beside it. Every text is escaped (`md_text`): no markup or HTML from the
+    catalog (a chip name, a source title) reaches the rendered page."""
     refs = _Refs(report)
-    out = [f"# {report.title}", "", f"_{report.subtitle}_", "", "## Claims ledger", "",
+    out = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", "", "## Claims ledger", "",
            "| # | claim | evidence | verdict | assumptions |", "|---|---|---|---|---|"]
-    out += [f"| {c.number} | {_md(c.claim)} | {_md(c.evidence)} | **{c.verdict}** | {_md(c.assumptions)} |"
-            for c in report.claims]
+    out += [f"| {c.number} | {md_text(c.claim)} | {md_text(c.evidence)} | **{md_text(c.verdict)}** | "
+            f"{md_text(c.assumptions)} |" for c in report.claims]
     files: dict[str, bytes] = {}
     for s in report.sections:
-        out += ["", f'<a id="{s.key}"></a>', f"## {s.title}", "", f"_{s.question}_", ""]
-        out += [p + "\n" for p in s.paragraphs]
+        out += ["", f'<a id="{_esc(s.key)}"></a>', f"## {md_text(s.title)}", "", f"_{md_text(s.question)}_", ""]
+        out += [md_text(p) + "\n" for p in s.paragraphs]
         for t in s.tables:
-            out += [f"### {t.title}", "", "| " + " | ".join(t.columns) + " |",
+            out += [f"### {md_text(t.title)}", "", "| " + " | ".join(md_text(c) for c in t.columns) + " |",
                     "|" + "---|" * len(t.columns)]
-            out += ["| " + " | ".join(_md(c.text) + refs.sup(c.sources, md=True) for c in row) + " |"
+            out += ["| " + " | ".join(md_text(c.text) + refs.sup(c.sources, md=True) for c in row) + " |"
                     for row in t.rows]
-            out += ["", f"_{t.note}_" if t.note else "", ""]
+            out += ["", f"_{md_text(t.note)}_" if t.note else "", ""]
         for ch in s.charts:
             files[ch.name] = ch.png
-            out += [f"![{ch.title}]({quote(charts)}/{quote(ch.name)})", ""]
+            out += [f"![{md_text(ch.title)}]({quote(charts)}/{quote(ch.name)})", ""]
         if s.missing:
-            out += ["**Not computed:**", ""] + [f"- {m}" for m in s.missing] + [""]
+            out += ["**Not computed:**", ""] + [f"- {md_text(m)}" for m in s.missing] + [""]
         if s.sources:
             out += [f"Inputs from:{refs.sup(sorted(s.sources), md=True)}", ""]
     out += ["## Sources", ""]
     for sid, i in refs.order.items():
         src = report.sources[sid]
         meta = ", ".join(x for x in (src.publisher, src.date, src.kind) if x)
-        out.append(f'{i}. <a id="src-{sid}"></a>**{src.title}** ({meta}). {src.url or ""} `{sid}`')
+        out.append(f'{i}. <a id="src-{_esc(sid)}"></a>**{md_text(src.title)}** ({md_text(meta)}). '
+                   f'{md_text(src.url or "")} {md_text(sid)}')
     return "\n".join(out) + "\n", files
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&#!])")
+_MD_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
+
+
+def md_text(text: str) -> str:
+    """Text as Markdown that renders as exactly that text: one line, control characters removed,
+    Markdown's and HTML's special characters backslash-escaped, and a start that would open a
+    list or a heading escaped too.
+
+    >>> md_text('<img src=x onerror=alert(1)> *H100* | [a](http://e)')
+    '\\\\<img src=x onerror=alert(1)\\\\> \\\\*H100\\\\* \\\\| \\\\[a\\\\](http://e)'
+    >>> md_text("1. first\\n# second")
+    '1\\\\. first \\\\# second'
+    """
+    text = _MD_SPECIAL.sub(r"\\\1", printable(str(text), newlines=False).strip())
+    return _MD_LINE_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
 
 
 def stamp(body: bytes) -> bytes:

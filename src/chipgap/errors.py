@@ -42,6 +42,8 @@ def validation_message(err: Mapping[str, Any]) -> str:
         return "is not a known field (check the spelling and the unit in the name)"
     if kind == "missing":
         return "is required"
+    if "input" in err and err["input"] is None and kind not in ("value_error", "assertion_error"):
+        return "is required: give a value, not null"
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if "input" in err and kind != "value_error":
         got = repr(err["input"])

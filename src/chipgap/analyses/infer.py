@@ -16,6 +16,7 @@ from chipgap.analyses.train import devices_per_chip, hardware, resolve_workload
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
+from chipgap.limits import MAX_INSTANCE_CHIPS
 from chipgap.models import inference as inf
 from chipgap.models.calibration import efficiency_for
 from chipgap.models.sampling import Draw
@@ -50,12 +51,14 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
                   ep_overlap: bool = False, ep_imbalance: float = 1.0) -> ServingSetup:
     """Check a serving question's inputs once and fix the instance, hardware and efficiency
     (``ep_overlap`` and ``ep_imbalance`` as in `chipgap.models.inference.Serving`)."""
-    if not isinstance(chips, (int, np.integer)) or chips < 1:
-        raise InputError("chips", "a whole number of at least 1", chips)
+    if isinstance(chips, bool) or not isinstance(chips, (int, np.integer)) or not 1 <= chips <= MAX_INSTANCE_CHIPS:
+        raise InputError("chips", f"a whole number from 1 to {MAX_INSTANCE_CHIPS:,} (one serving instance)", chips)
     if weight_precision not in inf.WEIGHT_BYTES:
         raise InputError("weight_precision", ", ".join(inf.WEIGHT_BYTES), weight_precision)
     if kv_precision not in inf.KV_BYTES:
         raise InputError("kv_precision", ", ".join(inf.KV_BYTES), kv_precision)
+    if memory_gb is not None and not 0 < memory_gb <= 1e7:
+        raise InputError("memory_gb", "a positive number of GB per socket, at most 10 million", memory_gb)
     if mtp_accept is not None and not 0 <= mtp_accept <= 1:
         raise InputError("mtp_accept", "an acceptance rate in [0, 1]", mtp_accept)
     if (isinstance(ep_imbalance, bool) or not isinstance(ep_imbalance, (int, float, np.number))

@@ -17,6 +17,7 @@ import pandas as pd
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
+from chipgap.limits import MAX_CHIPS, MAX_GLOBAL_BATCH, MAX_RATE, MAX_SEQ_LEN
 from chipgap.models.calibration import efficiency_for
 from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
@@ -135,9 +136,10 @@ def setup(catalog: Catalog, model: str, chip: str, chips: int, seq_len: int, glo
     The last four arguments say what the training framework does (see `Job`); the defaults
     describe a current Megatron-core/NeMo stack.
     """
-    for name, value in (("chips", chips), ("seq_len", seq_len), ("global_batch", global_batch)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise InputError(name, "a whole number of at least 1", value)
+    for name, value, most in (("chips", chips, MAX_CHIPS), ("seq_len", seq_len, MAX_SEQ_LEN),
+                              ("global_batch", global_batch, MAX_GLOBAL_BATCH)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= most:
+            raise InputError(name, f"a whole number from 1 to {most:,}", value)
     if precision not in ("bf16", "fp8"):
         raise InputError("precision", "bf16 or fp8", precision)
     w = resolve_workload(catalog, model)
@@ -247,8 +249,8 @@ def chips_needed(catalog: Catalog, model: str, chip: str, seq_len: int, global_b
         ``chips, tokens_per_s, mfu, layout, reaches`` for each count tried, in order; the first
         row with ``reaches`` True is the answer (none when ``max_chips`` is not enough).
     """
-    if not tokens_per_s > 0:
-        raise InputError("tokens_per_s", "a positive target rate", tokens_per_s)
+    if not 0 < tokens_per_s <= MAX_RATE:
+        raise InputError("tokens_per_s", f"a positive target rate, at most {MAX_RATE:g}", tokens_per_s)
     domain = int(max(hardware(catalog, chip, system)[0].domain, 1))
     rows, n = [], domain
     while n <= max_chips:

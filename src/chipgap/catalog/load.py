@@ -4,7 +4,8 @@ A catalog folder holds ``*.yaml`` files at any depth. Each file is a mapping who
 sections (``sources``, ``companies``, ``nodes``, ``chips``, ``systems``, ``workloads``), each a
 list of entries with an ``id``. A user folder is read on top of the bundled one: an entry with a
 new id is added; an entry with a known id (or alias) replaces the fields it names and keeps the
-rest. Nothing is ever written.
+rest (a field set to null there is an error: it cannot remove a value the catalog holds).
+Nothing is ever written.
 """
 
 from __future__ import annotations
@@ -186,8 +187,14 @@ def _overlay(base: _Raw, user: _Raw) -> _Raw:
         index = _alias_index(out.entries[section])
         for key, data in entries.items():
             target = index.get(normalize_id(key), key)
-            out.entries[section][target] = {**out.entries[section].get(target, {}), **data,
-                                            "id": target}
+            base_entry = out.entries[section].get(target, {})
+            for name, value in data.items():
+                if value is None and base_entry.get(name) is not None:
+                    out.problems.append(CatalogError(
+                        user.origin[(section, key)], "is null, which would remove a value the catalog "
+                        "holds; give a value or a range instead", entry=key, field=name))
+            data = {k: v for k, v in data.items() if v is not None or base_entry.get(k) is None}
+            out.entries[section][target] = {**base_entry, **data, "id": target}
             out.origin[(section, target)] = user.origin[(section, key)]
             if section == "workloads" and key in user.config_paths:
                 out.config_paths[target] = user.config_paths[key]

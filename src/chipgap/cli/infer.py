@@ -15,6 +15,7 @@ from chipgap.catalog.serving_job import ServingJob
 from chipgap.cli import get_catalog
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
                                 save_figure, spread_json)
+from chipgap.limits import (MAX_BATCH, MAX_INSTANCE_CHIPS, MAX_REQUESTS, MAX_SEED, MAX_SEQ_LEN)
 
 Opt = typer.Option
 Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
@@ -30,40 +31,40 @@ def infer(
     ctx: typer.Context,
     model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
     chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias (GPUs, NPUs and CPUs).")],
-    chips: Annotated[int, Opt("--chips", "-n", min=1, help="Chips of one serving instance.")] = 1,
+    chips: Annotated[int, Opt("--chips", "-n", min=1, max=MAX_INSTANCE_CHIPS, help="Chips of one serving instance.")] = 1,
     system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
     phase: Annotated[Phase, Opt(help="prefill, decode or serve (offline, both phases).")] = Phase.serve,
-    input_len: Annotated[int, Opt("--input-len", min=1, help="Prompt tokens (decode: KV context).")] = 1024,
-    output_len: Annotated[int, Opt("--output-len", min=1, help="Generated tokens per request.")] = 1024,
-    cached_len: Annotated[int, Opt("--cached-len", min=0,
+    input_len: Annotated[int, Opt("--input-len", min=1, max=MAX_SEQ_LEN, help="Prompt tokens (decode: KV context).")] = 1024,
+    output_len: Annotated[int, Opt("--output-len", min=1, max=MAX_SEQ_LEN, help="Generated tokens per request.")] = 1024,
+    cached_len: Annotated[int, Opt("--cached-len", min=0, max=MAX_SEQ_LEN,
                                    help="Prompt tokens already in the KV cache (prefix-cache hit): "
                                         "attended to, not computed.")] = 0,
-    requests: Annotated[int | None, Opt(min=1, help="Offline job of this many requests, queued at once "
+    requests: Annotated[int | None, Opt(min=1, max=MAX_REQUESTS, help="Offline job of this many requests, queued at once "
                                                     "(serve): throughput over its makespan, last "
                                                     "partial wave included. Default: steady state.")] = None,
     kv_reserve: Annotated[str, Opt("--kv-reserve",
                                    help="KV an engine holds per sequence: used (paged, preempting: vLLM, "
                                         "SGLang) or full (prompt + whole output reserved on admission: "
                                         "TensorRT-LLM's default).")] = "used",
-    max_batch: Annotated[int | None, Opt("--max-batch", min=1,
+    max_batch: Annotated[int | None, Opt("--max-batch", min=1, max=MAX_BATCH,
                                          help="Engine's max sequences in flight on the instance.")] = None,
     overlap_scheduler: Annotated[bool, Opt("--overlap-scheduler/--serial-scheduler",
                                            help="The engine schedules the next step while the chips run "
                                                 "(SGLang from v0.4, TensorRT-LLM), or between steps, the "
                                                 "chips idle (SGLang before v0.4: steps 1.1x as long).")] = True,
-    batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
+    batch: Annotated[int | None, Opt(min=1, max=MAX_BATCH, help="Concurrent sequences of the instance (default: searched).")] = None,
     precision: Annotated[str, Opt(help="Weights: bf16, fp8, int8 or int4.")] = "bf16",
     kv_precision: Annotated[str, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.")] = "bf16",
-    tp: Annotated[int | None, Opt(min=1, help="Tensor parallel.", rich_help_panel=Lay)] = None,
-    pp: Annotated[int | None, Opt(min=1, help="Pipeline stages.", rich_help_panel=Lay)] = None,
-    ep: Annotated[int | None, Opt(min=1, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
-    dp: Annotated[int | None, Opt(min=1, help="Data-parallel attention groups.", rich_help_panel=Lay)] = None,
+    tp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Tensor parallel.", rich_help_panel=Lay)] = None,
+    pp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Pipeline stages.", rich_help_panel=Lay)] = None,
+    ep: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
+    dp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Data-parallel attention groups.", rich_help_panel=Lay)] = None,
     mtp_accept: Annotated[float | None, Opt("--mtp-accept", min=0, max=1, help="MTP draft acceptance rate.")] = None,
     ttft_ms: Annotated[float | None, Opt("--ttft-ms", min=0, help="Time-to-first-token SLO.")] = None,
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
-    memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
+    memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, max=1e7, help="DRAM per CPU socket (CPUs only).")] = None,
     ep_overlap: Annotated[bool, Opt("--ep-overlap", help="Overlap expert all-to-all with compute (two-batch overlap).")] = False,
-    ep_imbalance: Annotated[float, Opt("--ep-imbalance", min=1,
+    ep_imbalance: Annotated[float, Opt("--ep-imbalance", min=1, max=1e4,
                                        help="Routed tokens on the busiest expert-parallel rank over the mean "
                                             "(1: balanced; ~2.6 without a load balancer, ~1.1 with one, in "
                                             "TensorRT-LLM's 32-rank DeepSeek-R1 example).")] = 1.0,
@@ -73,7 +74,7 @@ def infer(
     samples: Annotated[int | None, Opt(min=10, max=1_000_000,
                                        help="Also draw the chip's ranged specs this many times and show "
                                             "P10-P50-P90 of the best configuration per sample.")] = None,
-    seed: Annotated[int, Opt(help="Seed of the draws.")] = 0,
+    seed: Annotated[int, Opt(min=0, max=MAX_SEED, help="Seed of the draws.")] = 0,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Serving throughput and latency: the best layouts and batch sizes under the SLOs.

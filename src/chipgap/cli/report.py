@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chipgap.cli.output import err_console
+from chipgap.limits import MAX_SEED
 from chipgap.report.build import SECTION_BUILDERS, build_report
 from chipgap.report.render import write_report
 
@@ -27,7 +28,7 @@ def report(
     catalog: Annotated[Path | None, typer.Option(
         "--catalog", file_okay=False, help="Folder of YAML read on top of the bundled catalog.")] = None,
     samples: Annotated[int, typer.Option(min=100, max=100_000, help="Monte-Carlo draws of ranged inputs.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws (same seed, same report).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws (same seed, same report).")] = 0,
     force: Annotated[bool, typer.Option(help="Replace an existing file that is not an unchanged chipgap "
                                               "report (chipgap's marker, with a matching hash, ends its own).")] = False,
 ) -> None:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from chipgap.analyses.scenario import run_scenario
 from chipgap.catalog.scenario import bundled_scenarios_dir, read_scenario
 from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+from chipgap.limits import MAX_SEED
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -33,7 +34,7 @@ def run_cmd(
     ctx: typer.Context,
     scenario: Annotated[str, typer.Argument(help="A scenario YAML file, or the name of a bundled one.")],
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws per chip.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws (same seed, same numbers).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws (same seed, same numbers).")] = 0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Apply a scenario's catalog changes and answer its questions, with P10/P50/P90 ranges

@@ -33,7 +33,7 @@ def run(
                                                  "(new, empty, or this sweep's: it resumes).")],
     backend: Annotated[Backend, Opt(help="local (this machine) or ray (the chipgap\\[ray] "
                                          "extra).")] = Backend.local,
-    workers: Annotated[int, Opt("--workers", "-w", min=1, help="Local: processes (1 = in this "
+    workers: Annotated[int, Opt("--workers", "-w", min=1, max=1024, help="Local: processes (1 = in this "
                                 "one). Ray: CPUs of the local Ray it starts.")] = 1,
     address: Annotated[str | None, Opt(help="Ray cluster to join (auto, ray://host:10001); "
                                             "default: a local Ray.")] = None,

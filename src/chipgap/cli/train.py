@@ -13,6 +13,8 @@ from chipgap.cli import get_catalog
 from chipgap.analyses.uncertainty import summarize, train_samples
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
                                 spread_json)
+from chipgap.limits import (MAX_CHIPS, MAX_GLOBAL_BATCH, MAX_MICRO_BATCH, MAX_PARALLEL, MAX_RATE, MAX_SEED,
+                            MAX_SEQ_LEN, MAX_TOKENS_BUDGET)
 
 Opt = typer.Option
 Par = "Parallel layout, in devices (an Ascend 910C package is 2; with --search: ignored)"
@@ -23,31 +25,31 @@ def train(
     ctx: typer.Context,
     model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
     chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias.")],
-    chips: Annotated[int, Opt("--chips", "-n", min=1, help="Number of chips.")],
-    seq_len: Annotated[int, Opt("--seq-len", min=1, help="Tokens per sequence.")] = 4096,
-    global_batch: Annotated[int, Opt("--global-batch", min=1, help="Sequences per step.")] = 1024,
+    chips: Annotated[int, Opt("--chips", "-n", min=1, max=MAX_CHIPS, help="Number of chips.")],
+    seq_len: Annotated[int, Opt("--seq-len", min=1, max=MAX_SEQ_LEN, help="Tokens per sequence.")] = 4096,
+    global_batch: Annotated[int, Opt("--global-batch", min=1, max=MAX_GLOBAL_BATCH, help="Sequences per step.")] = 1024,
     system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
     precision: Annotated[str, Opt(help="Matrix precision: bf16 or fp8.")] = "bf16",
-    tp: Annotated[int, Opt(min=1, help="Tensor parallel (with sequence parallelism).", rich_help_panel=Par)] = 1,
-    pp: Annotated[int, Opt(min=1, help="Pipeline stages.", rich_help_panel=Par)] = 1,
-    dp: Annotated[int | None, Opt(min=1, help="Data parallel (default: what the chips leave).",
+    tp: Annotated[int, Opt(min=1, max=MAX_PARALLEL, help="Tensor parallel (with sequence parallelism).", rich_help_panel=Par)] = 1,
+    pp: Annotated[int, Opt(min=1, max=MAX_PARALLEL, help="Pipeline stages.", rich_help_panel=Par)] = 1,
+    dp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Data parallel (default: what the chips leave).",
                                   rich_help_panel=Par)] = None,
-    cp: Annotated[int, Opt(min=1, help="Context parallel.", rich_help_panel=Par)] = 1,
-    ep: Annotated[int, Opt(min=1, help="Expert parallel (MoE).", rich_help_panel=Par)] = 1,
-    vpp: Annotated[int, Opt(min=1, help="Virtual stages per device (interleaved 1F1B).", rich_help_panel=Par)] = 1,
-    mbs: Annotated[int, Opt(min=1, help="Micro-batch size, sequences.", rich_help_panel=Par)] = 1,
+    cp: Annotated[int, Opt(min=1, max=MAX_PARALLEL, help="Context parallel.", rich_help_panel=Par)] = 1,
+    ep: Annotated[int, Opt(min=1, max=MAX_PARALLEL, help="Expert parallel (MoE).", rich_help_panel=Par)] = 1,
+    vpp: Annotated[int, Opt(min=1, max=MAX_PARALLEL, help="Virtual stages per device (interleaved 1F1B).", rich_help_panel=Par)] = 1,
+    mbs: Annotated[int, Opt(min=1, max=MAX_MICRO_BATCH, help="Micro-batch size, sequences.", rich_help_panel=Par)] = 1,
     zero: Annotated[int, Opt(min=0, max=3, help="ZeRO stage (3 = FSDP).", rich_help_panel=Par)] = 1,
     recompute: Annotated[str, Opt(help="none, selective (attention core), full, or modules (norms, "
                                        "MLA up-projections, MLP activation).", rich_help_panel=Par)] = "none",
     do_search: Annotated[bool, Opt("--search", help="Search every valid layout instead.")] = False,
     top: Annotated[int, Opt(min=1, max=1000, help="Layouts to show with --search.")] = 5,
-    tokens: Annotated[float | None, Opt(min=0, help="Token budget: also print days to train.")] = None,
-    target: Annotated[float | None, Opt("--target-tokens-per-s", min=0,
+    tokens: Annotated[float | None, Opt(min=0, max=MAX_TOKENS_BUDGET, help="Token budget: also print days to train.")] = None,
+    target: Annotated[float | None, Opt("--target-tokens-per-s", min=0, max=MAX_RATE,
                                         help="Find the fewest chips reaching this rate (--chips ignored).")] = None,
     samples: Annotated[int | None, Opt(min=10, max=1_000_000,
                                        help="Also draw the chip's ranged specs this many times and show "
                                             "P10-P50-P90 (the best layout per sample with --search).")] = None,
-    seed: Annotated[int, Opt(help="Seed of the draws.")] = 0,
+    seed: Annotated[int, Opt(min=0, max=MAX_SEED, help="Seed of the draws.")] = 0,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Training step time, tokens/s, TFLOPS per chip, MFU/HFU and memory for a layout.

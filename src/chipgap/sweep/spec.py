@@ -2,7 +2,8 @@
 
 A spec is YAML with ``kind: train`` or ``kind: serve``. Every list is one axis of the grid; the
 grid is their cross product (see `chipgap.sweep.plan`). Unknown keys, wrong types, empty
-lists and counts below 1 are refused when the file is read, naming the file and the field.
+lists, counts below 1 and sizes beyond `chipgap.limits` are refused when the file is read,
+naming the file and the field.
 
 Training axes: ``chips`` (each in its usual system, or in each of ``systems`` that holds
 it) x ``models`` x ``chip_counts`` x ``shapes`` (``seq_len``, ``global_batch`` pairs) x
@@ -26,9 +27,18 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from chipgap.catalog.serving_job import KvReserve, Phase, ServingJob, Switch
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, FieldError, validation_message
+from chipgap.limits import (MAX_BATCH, MAX_CHIPS, MAX_GLOBAL_BATCH, MAX_INSTANCE_CHIPS, MAX_MICRO_BATCH,
+                            MAX_PARALLEL, MAX_REQUESTS, MAX_SAMPLES, MAX_SEED, MAX_SEQ_LEN)
 
-Count = Annotated[int, Field(ge=1, strict=True)]
-Ids = Annotated[list[str], Field(min_length=1)]
+def _count(most: int) -> type:
+    return Annotated[int, Field(ge=1, le=most, strict=True)]
+
+
+Count = _count(MAX_PARALLEL)
+Chips, InstanceChips = _count(MAX_CHIPS), _count(MAX_INSTANCE_CHIPS)
+Tokens, Sequences, Batch = _count(MAX_SEQ_LEN), _count(MAX_GLOBAL_BATCH), _count(MAX_BATCH)
+Ids = Annotated[list[str], Field(min_length=1, max_length=1000)]
+Slo = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 CHUNK_ROWS = 65536
 """Rows per chunk by default: one kernel call of this size keeps its temporaries in cache
 (see `chipgap.models.training.train_step_blocked`) and makes a Parquet file of a few MB."""
@@ -41,8 +51,8 @@ class _Record(BaseModel):
 class Shape(_Record):
     """One training batch shape: ``global_batch`` sequences of ``seq_len`` tokens per step."""
 
-    seq_len: Count
-    global_batch: Count
+    seq_len: Tokens
+    global_batch: Sequences
 
 
 class Lengths(_Record):
@@ -51,10 +61,10 @@ class Lengths(_Record):
     many requests queued at once (phase serve; default the steady state). With the spec's
     phase and engine it makes one `ServingJob` (`ServeSpec.job`), whose rules apply."""
 
-    input_len: Count
-    output_len: Count
-    cached_len: Annotated[int, Field(ge=0, strict=True)] = 0
-    requests: Count | None = None
+    input_len: Tokens
+    output_len: Tokens
+    cached_len: Annotated[int, Field(ge=0, le=MAX_SEQ_LEN, strict=True)] = 0
+    requests: _count(MAX_REQUESTS) | None = None
 
 
 class TrainLayout(_Record):
@@ -66,7 +76,7 @@ class TrainLayout(_Record):
     cp: Count = 1
     ep: Count = 1
     vpp: Count = 1
-    mbs: Count = 1
+    mbs: _count(MAX_MICRO_BATCH) = 1
     zero: Annotated[int, Field(ge=0, le=3, strict=True)] = 1  # Megatron's distributed optimizer
     recompute: Literal["none", "selective", "full", "modules"] = "none"
 
@@ -83,10 +93,10 @@ class ServeLayout(_Record):
 
 class _Common(_Record):
     chips: Ids
-    systems: Annotated[list[str], Field(min_length=1)] | None = None
+    systems: Annotated[list[str], Field(min_length=1, max_length=1000)] | None = None
     models: Ids
-    samples: Annotated[int, Field(ge=0, strict=True)] = 0
-    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    samples: Annotated[int, Field(ge=0, le=MAX_SAMPLES, strict=True)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED, strict=True)] = 0
     chunk_rows: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = CHUNK_ROWS
 
 
@@ -94,9 +104,9 @@ class TrainSpec(_Common):
     """A training sweep (``kind: train``)."""
 
     kind: Literal["train"]
-    chip_counts: Annotated[list[Count], Field(min_length=1)]
-    shapes: Annotated[list[Shape], Field(min_length=1)]
-    layouts: Literal["search"] | Annotated[list[TrainLayout], Field(min_length=1)] = "search"
+    chip_counts: Annotated[list[Chips], Field(min_length=1, max_length=1000)]
+    shapes: Annotated[list[Shape], Field(min_length=1, max_length=1000)]
+    layouts: Literal["search"] | Annotated[list[TrainLayout], Field(min_length=1, max_length=100_000)] = "search"
     precision: Literal["bf16", "fp8"] = "bf16"
 
 
@@ -106,17 +116,17 @@ class ServeSpec(_Common):
     `chipgap.catalog.serving_job.ServingJob`)."""
 
     kind: Literal["serve"]
-    instance_chips: Annotated[list[Count], Field(min_length=1)]
-    lengths: Annotated[list[Lengths], Field(min_length=1)]
-    layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1)] = "search"
-    batches: Annotated[list[Count], Field(min_length=1)] | None = None
+    instance_chips: Annotated[list[InstanceChips], Field(min_length=1, max_length=1000)]
+    lengths: Annotated[list[Lengths], Field(min_length=1, max_length=1000)]
+    layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1, max_length=100_000)] = "search"
+    batches: Annotated[list[Batch], Field(min_length=1, max_length=10_000)] | None = None
     phase: Phase = "serve"
     weight_precision: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
     kv_precision: Literal["bf16", "fp8", "int8"] = "bf16"
-    ttft_ms: Annotated[float, Field(gt=0)] | None = None
-    tpot_ms: Annotated[float, Field(gt=0)] | None = None
+    ttft_ms: Slo | None = None
+    tpot_ms: Slo | None = None
     kv_reserve: KvReserve = "used"
-    max_batch: Count | None = None
+    max_batch: Batch | None = None
     overlap_scheduler: Switch = True
 
     def job(self, i: int) -> ServingJob:

@@ -64,7 +64,8 @@ def test_a_fixed_layout_under_samples(catalog):
     assert (df.tp == 8).all() and (df.dp == 16).all() and df.valid.all()
     point = train.evaluate(train.setup(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256), lay)
     assert np.median(df.tokens_per_s) == pytest.approx(point.tokens_per_s[0], rel=0.03)
-    with pytest.raises(InputError, match="layout"):
+    with pytest.raises(InputError, match=r"'dp' must be a value that keeps the rule 'tp x pp x dp x cp "
+                                         r"must equal the chip count' \(tp 8 x pp 1 x dp 3 x cp 1 on 128 devices"):
         train_samples(catalog, "llama-3.1-8b", "huawei-ascend-910c", 64, 4096, 256, samples=10,
                       layout=dict(tp=8, pp=1, dp=3))
 

@@ -16,7 +16,7 @@ from chipgap.analyses.train import devices_per_chip, hardware, resolve_workload
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
-from chipgap.limits import MAX_INSTANCE_CHIPS
+from chipgap.limits import MAX_BATCH, MAX_INSTANCE_CHIPS
 from chipgap.models import inference as inf
 from chipgap.models.calibration import efficiency_for
 from chipgap.models.sampling import Draw
@@ -70,7 +70,12 @@ def serving_setup(catalog: Catalog, model: str, chip: str, chips: int = 1, syste
     if c.kind == "cpu" and c.memory_capacity_gib is None:
         memory_gb = memory_gb or CPU_MEMORY_GB
         notes.append(f"{memory_gb:g} GB of DRAM assumed per socket")
-    hw, sys_id = hardware(catalog, c.id, system, memory_gb=memory_gb, require_compute=c.kind != "cpu")
+    eight_bit = "int8" if weight_precision == "int8" else "fp8"
+    hw, sys_id = hardware(catalog, c.id, system, memory_gb=memory_gb, require_compute=c.kind != "cpu",
+                          eight_bit=eight_bit)
+    if weight_precision in ("fp8", "int8") and c.peak_tflops(eight_bit) is None:
+        notes.append(f"no {weight_precision} units: {weight_precision} weights are computed at the bf16 rate "
+                     "(weight-only quantization), not at an 8-bit rate")
     if c.bf16_dense_tflops is None:
         notes.append("no public bf16 peak: fp32 peak used" if c.fp32_dense_tflops else
                      "no public compute peak: times are memory-bound only (a lower bound)")
@@ -93,12 +98,46 @@ def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
     (an assumed CPU memory stays as assumed)."""
     c = catalog.chip(s.chip)
     memory = s.hardware.memory_gb * s.devices if c.memory_capacity_gib is None else None
-    hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw)
+    hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw,
+                     eight_bit="int8" if s.serving.weight_precision == "int8" else "fp8")
     return dataclasses.replace(s, hardware=hw.per_device(s.devices))
+
+
+def check_instance_layout(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> None:  # noqa: ANN001
+    """Refuse the parts of an instance layout given that cannot exist on ``s`` (the rest are
+    searched): a degree above the instance's devices or not dividing them, tp x pp x dp not
+    dividing them (or not equal, when all three are given), tp not dividing the attention heads
+    or the scale-up domain, pp above the layers, ep above 1 for a dense model.
+
+    Raises
+    ------
+    InputError
+        Naming the field, what it must be, and the instance.
+    """
+    n, w = s.serving.chips, s.serving.workload
+    where = f"an instance of {n:,} devices (scale-up domain {int(np.max(s.hardware.domain)):,})"
+    given = {k: v for k, v in dict(tp=tp, pp=pp, dp=dp, ep=ep).items() if v is not None}
+    for k, v in given.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= n or (k != "ep" and n % v):
+            raise InputError(k, f"a whole number dividing the devices of {where}", v)
+    fixed = [given[k] for k in ("tp", "pp", "dp") if k in given]
+    product = int(np.prod(fixed)) if fixed else 1
+    if n % product or (len(fixed) == 3 and product != n):
+        name = "dp" if "dp" in given else list(k for k in ("tp", "pp", "dp") if k in given)[-1]
+        raise InputError(name, f"a value with tp x pp x dp {'equal to' if len(fixed) == 3 else 'dividing'} "
+                               f"the devices of {where}; got tp x pp x dp = {product:,}", given[name])
+    if tp is not None and (w.n_heads % tp or np.any(s.hardware.domain % tp)):
+        raise InputError("tp", f"a divisor of the attention heads ({w.n_heads}) and of the scale-up domain "
+                               f"of {where}", tp)
+    if pp is not None and pp > w.n_layers:
+        raise InputError("pp", f"at most the layers ({w.n_layers})", pp)
+    if ep is not None and ep > 1 and not w.is_moe:
+        raise InputError("ep", f"1: {w.id} is a dense model, with no experts to spread", ep)
 
 
 def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001
     """Every instance layout (or the one given): tp within the domain, pp, dp, ep up to the chips."""
+    check_instance_layout(s, tp, pp, ep, dp)
     n, w = s.serving.chips, s.serving.workload
     pow2 = 2 ** np.arange(0, 12)
     tps = np.atleast_1d(tp) if tp else pow2[(pow2 <= min(n, s.hardware.domain)) & (w.n_heads % pow2 == 0)]
@@ -231,6 +270,11 @@ def serve(s: ServingSetup, job: ServingJob, batch=None, tp=None, pp=None, ep=Non
     """
     if not isinstance(job, ServingJob):
         raise InputError("job", "a chipgap.catalog.ServingJob", job)
+    for name, slo in (("ttft_ms", ttft_ms), ("tpot_ms", tpot_ms)):
+        if slo is not None and not 0 < slo < float("inf"):
+            raise InputError(name, "a positive, finite latency in ms", slo)
+    if batch is not None and not np.all((np.asarray(batch) >= 1) & (np.asarray(batch) <= MAX_BATCH)):
+        raise InputError("batch", f"whole numbers from 1 to {MAX_BATCH:,}", batch)
     lay = _layouts(s, tp, pp, ep, dp)
     batches = np.atleast_1d(batch) if batch else BATCHES
     for cap in (job.requests, job.max_batch):   # more sequences than these never run at once

@@ -23,7 +23,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
 from chipgap.models.sampling import Sampler
-from chipgap.models.training import REASONS, train_step
+from chipgap.models.training import train_step
 
 QUANTILES = (0.1, 0.5, 0.9)
 TRAIN_METRICS = ("tokens_per_s", "tflops_per_chip", "mfu", "step_time_s", "memory_gb")
@@ -96,9 +96,7 @@ def train_samples(catalog: Catalog, model: str, chip: str, chips: int, seq_len: 
     s = train_mod.setup(catalog, model, chip, chips, seq_len, global_batch, system, precision,
                         **framework)
     if layout is not None:
-        best = train_mod.evaluate(s, layout)
-        if not best.valid.any() and not (best.reason == REASONS[64]).all():
-            raise InputError("layout", "a layout that can exist", best.reason.iloc[0])
+        best = train_mod.evaluate(s, train_mod.check_layout(s, layout))
     else:
         best, _ = train_mod.search(s, top=top_layouts)
     if best.empty:

@@ -74,6 +74,13 @@ def _print_question(r) -> None:  # noqa: ANN001
         rows = [[x.chip, x.metric, num(x.p50), f"{num(x.p10)}-{num(x.p90)}"] if x.metric else
                 [x.chip, "", "", x.note] for x in t.itertuples()]
         print_table(rows, ["chip", "metric", "P50", "P10-P90"], title=title, numeric_from=2)
+    elif "cost_per_chip_usd" in t.columns:  # chip-cost
+        p50 = t[t["quantile"] == "P50"]
+        print_table([[x.chip, x.case, f"{x.die_yield:.0%}", num(x.cost_per_chip_usd), num(x.price_usd),
+                      "" if x.gross_margin != x.gross_margin else f"{x.gross_margin:.0%}"]
+                     for x in p50.itertuples()],
+                    ["chip", "reported yield", "die yield", "cost/chip USD (P50)", "price USD (P50)", "margin"],
+                    title=title, numeric_from=2)
     elif "quantile" in t.columns:  # supply
         p50 = t[(t["quantile"] == "P50") & t.line.str.startswith("total")]
         print_table([[x.scenario, x.line, num(x.chips), num(x.h100_equivalents_spec), x.binding_constraint]

@@ -7,7 +7,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS,
+from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS, check_layout,
                                     chips_needed, evaluate, search, setup, time_to_train_days)
 from chipgap.cli import get_catalog
 from chipgap.analyses.uncertainty import summarize, train_samples
@@ -67,7 +67,7 @@ def train(
     else:
         layout = dict(tp=tp, pp=pp, dp=dp or max(s.job.chips // (tp * pp * cp), 1), cp=cp, ep=ep,
                       vpp=vpp, mbs=mbs, zero=zero, recompute=recompute)
-        df, every = evaluate(s, layout), None
+        df, every = evaluate(s, check_layout(s, layout)), None
     inputs = {"model": s.job.workload.id, "chip": s.chip, "system": s.system, "chips": chips,
               "seq_len": seq_len, "global_batch": global_batch, "precision": precision,
               "efficiency_basis": s.efficiency_basis, "devices_per_chip": s.devices}

@@ -56,7 +56,9 @@ def checked(fn: Callable[..., Any]) -> Callable[..., Any]:
     hints = typing.get_type_hints(fn, include_extras=True)
     names = {}
     for name, hint in hints.items():
-        decls = [d for m in getattr(hint, "__metadata__", ()) for d in (getattr(m, "param_decls", None) or ())]
+        # typer.Option("--name", ...) in Annotated keeps its first declaration as the default
+        decls = [d for m in getattr(hint, "__metadata__", ())
+                 for d in (getattr(m, "default", None), *(getattr(m, "param_decls", None) or ()))]
         longs = [d for d in decls if isinstance(d, str) and d.startswith("--")]
         names[name] = (longs or [f"--{name.replace('_', '-')}"])[0].split("/")[0]
 

@@ -3,8 +3,8 @@
 Text from a user's file is data, never markup, in every format: table cells, titles and
 captions are plain text with terminal escape sequences and control characters removed (Rich
 markup only comes from `quantity_text`, as a styled `rich.text.Text`); everything the consoles
-print loses its control characters; CSV text cells that a spreadsheet would run as a formula
-get a leading ``'``; JSON escapes the C1 controls and line separators that it would otherwise
+print loses its control characters; CSV text cells lose them too, and those a spreadsheet would
+run as a formula get a leading ``'``; JSON escapes the C1 controls and line separators that it would otherwise
 write raw.
 """
 
@@ -113,12 +113,16 @@ def print_csv(df: pd.DataFrame) -> None:
 
 
 def csv_text(v: Any) -> Any:
-    """A CSV cell's value: text that starts like a formula is prefixed with ``'`` (numbers stay).
+    """A CSV cell's value: text loses terminal escape sequences and control characters (tabs and
+    newlines stay), and text that starts like a formula is prefixed with ``'``; numbers stay.
 
-    >>> csv_text("=HYPERLINK(0)"), csv_text("-x"), csv_text(-1.5), csv_text("h100")
+    >>> csv_text("=HYPERLINK(0)"), csv_text("-x"), csv_text(-1.5), csv_text("h1\x1b[2J00")
     ("'=HYPERLINK(0)", "'-x", -1.5, 'h100')
     """
-    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+    if not isinstance(v, str):
+        return v
+    v = printable(v)
+    return "'" + v if v.startswith(FORMULA_START) else v
 
 
 def print_table(rows: list[list[str | Text]], columns: list[str], title: str | None = None,

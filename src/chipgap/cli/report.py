@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from chipgap.cli.output import err_console
 from chipgap.limits import MAX_SEED
 from chipgap.report.build import SECTION_BUILDERS, build_report
-from chipgap.report.render import write_report
+from chipgap.report.render import check_report_path, write_report
 
 
 def report(
@@ -39,11 +39,13 @@ def report(
         raise typer.BadParameter("must be html or md", param_hint="--format")
     if fmt == "md" and output == Path("report.html"):
         output = Path("report.md")
+    check_report_path(output, fmt, force)  # before minutes of work, not after
     root = ctx.find_root().obj or {}
     catalog_dir = catalog or root.get("catalog_dir")
     start = time.perf_counter()
     with Progress(TextColumn("[bold]report[/]"), BarColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
         task = bar.add_task("loading", total=len(SECTION_BUILDERS))
 
         def step(key: str) -> None:

@@ -236,6 +236,27 @@ def charts_folder(path: str | Path) -> Path:
     return path.with_name(f"{path.stem}_files")
 
 
+def check_report_path(path: str | Path, fmt: str = "html", force: bool = False) -> Path:
+    """``path`` as a Path when a report in ``fmt`` may be written there (see `write_report`),
+    checked before anything is computed; an `InputError` naming the problem otherwise."""
+    if fmt not in ("html", "md"):
+        raise InputError("format", "html or md", fmt)
+    path = check_output(path, "output")
+    ours = is_report(path)
+    if path.exists() and not force and not ours:
+        raise InputError("output", "a new file or an earlier chipgap report that nobody has changed "
+                                   "(pass --force to replace another file)", str(path))
+    if fmt == "md":
+        folder = charts_folder(path)
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise InputError("output", f"a path whose chart folder {folder.name} is free: it is "
+                                       f"{'a symbolic link' if folder.is_symlink() else 'a file'}", str(folder))
+        if folder.exists() and not force and not ours:
+            raise InputError("output", f"a path whose chart folder {folder.name} is free or an earlier "
+                                       "report's (pass --force to write into it)", str(folder))
+    return path
+
+
 def write_report(report: Report, path: str | Path, fmt: str = "html", force: bool = False) -> Path:
     """Write ``report`` to ``path`` (Markdown also writes its PNG charts into `charts_folder`).
 
@@ -249,26 +270,14 @@ def write_report(report: Report, path: str | Path, fmt: str = "html", force: boo
     ------
     InputError
         When ``path`` exists and is not a chipgap report, is a folder, a FIFO, a device or a
-        symbolic link; or when the chart folder exists and is not the report's.
+        symbolic link; or when the chart folder exists and is not the report's (`check_report_path`).
     """
-    if fmt not in ("html", "md"):
-        raise InputError("format", "html or md", fmt)
-    path = check_output(path, "output")
-    ours = is_report(path)
-    if path.exists() and not force and not ours:
-        raise InputError("output", "a new file or an earlier chipgap report that nobody has changed "
-                                   "(pass --force to replace another file)", str(path))
+    path = check_report_path(path, fmt, force)
     if fmt == "html":
         _atomic_write(path, stamp(to_html(report).encode("utf-8")))
         return path
     folder = charts_folder(path)
     text, files = to_markdown(report, folder.name)
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise InputError("output", f"a path whose chart folder {folder.name} is free: it is "
-                                   f"{'a symbolic link' if folder.is_symlink() else 'a file'}", str(folder))
-    if folder.exists() and not force and not ours:
-        raise InputError("output", f"a path whose chart folder {folder.name} is free or an earlier "
-                                   "report's (pass --force to write into it)", str(folder))
     for name, data in files.items():
         _atomic_write(check_output(folder / name, "output"), data)
     _atomic_write(path, stamp(text.encode("utf-8")))

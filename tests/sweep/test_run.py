@@ -327,3 +327,29 @@ def test_run_killed_with_sigkill_resumes_to_the_same_rows(reference, write_spec,
     assert s.complete and s.done_before == m["done_count"]
     assert any(n.startswith(f"took over the lock of an earlier run (pid {proc.pid} ") for n in s.notes)
     assert_same_sweep(reference, out)
+
+
+def test_manifest_listing_a_wrong_row_count_is_recomputed(reference, write_spec, tmp_path, catalog):
+    spec, out = write_spec(), tmp_path / "out"
+    run_sweep(spec, out, catalog=catalog)
+    m = json.loads((out / "manifest.json").read_text())
+    assert [m["chunk_checksums"][str(k)]["rows"] for k in range(5)] == [50, 50, 50, 50, 40]
+    m["chunk_checksums"]["4"]["rows"] = 50
+    (out / "manifest.json").write_text(json.dumps(m))
+    again = run_sweep(spec, out, catalog=catalog)
+    assert again.done_now == 1 and "chunk 4 was listed with 50 rows instead of 40: computed again" in again.notes
+    assert_same_sweep(reference, out)
+
+
+def test_catalog_changed_while_running_drops_what_the_run_wrote(write_spec, tmp_path, catalog, monkeypatch):
+    from chipgap.errors import RunError
+    from chipgap.sweep import run as run_mod
+
+    spec, out = write_spec(), tmp_path / "out"
+    run_sweep(spec, out, catalog=catalog, max_chunks=2)
+    real = run_mod.Inputs.hashes  # the run hashes its inputs at the start; these are at its end
+    monkeypatch.setattr(run_mod.Inputs, "hashes", lambda self: real(self) | {"catalog:new.yaml": "0"})
+    with pytest.raises(RunError, match="the catalog files changed while it ran"):
+        run_sweep(spec, out, catalog=catalog)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["done"] == [0, 1] and not m["complete"] and not (out / ".chipgap.lock").exists()

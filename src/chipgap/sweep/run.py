@@ -256,8 +256,10 @@ def run_sweep(spec: Spec | str | Path, out: str | Path, backend: str = "local", 
             finally:
                 save()
         if len(done) == plan.n_chunks:  # say complete only of files checked against the manifest
-            _verify(out, done, notes, inputs, before_now=set(opened.done))
-            save()
+            try:
+                _verify(out, done, notes, inputs, before_now=set(opened.done))
+            finally:
+                save()
     return SweepSummary(str(out), plan.n_chunks, plan.n_rows, before, len(done) - before,
                         time.perf_counter() - t0, len(done) == plan.n_chunks, tuple(notes))
 

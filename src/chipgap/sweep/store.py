@@ -227,8 +227,13 @@ def open_folder(out: Path, new: dict) -> Opened:
     for tmp in [*out.glob(".chunk-*.tmp"), *out.glob(f".{MANIFEST}.*.tmp")]:
         tmp.unlink(missing_ok=True)  # we hold the lock: no other run is writing them
     opened = Opened({})
+    rows_of = {k: new["chunk_rows"] for k in listed}
+    if new["chunks"] - 1 in rows_of:  # the last chunk holds what is left
+        rows_of[new["chunks"] - 1] = new["rows"] - (new["chunks"] - 1) * new["chunk_rows"]
     for chunk, rec in sorted(listed.items()):
         problem = check_chunk(out, chunk, rec)
+        if problem is None and rec["rows"] != rows_of[chunk]:
+            problem = f"listed with {rec['rows']:,} rows instead of {rows_of[chunk]:,}"
         if problem is None:
             opened.done[chunk] = rec
         else:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class ChipgapError(Exception):
@@ -20,7 +20,9 @@ class ChipgapError(Exception):
 
 
 def one_line(text: str) -> str:
-    """``text`` with control characters (newlines from a hostile id, say) written as escapes.
+    """``text`` with control characters (newlines from a hostile id, say; C1 controls; the
+    bidirectional overrides) written as escapes, so an error is one line and nothing in it
+    drives the terminal.
 
     >>> one_line("entry 'a\\nb'")
     "entry 'a\\\\nb'"
@@ -40,6 +42,8 @@ def validation_message(err: Mapping[str, Any]) -> str:
         return "is not a known field (check the spelling and the unit in the name)"
     if kind == "missing":
         return "is required"
+    if "input" in err and err["input"] is None and kind not in ("value_error", "assertion_error"):
+        return "is required: give a value, not null"
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if "input" in err and kind != "value_error":
         got = repr(err["input"])
@@ -196,3 +200,26 @@ class UnsupportedWorkloadError(ValueError, ChipgapError):
 
     def __reduce__(self):
         return (type(self), (self.model, self.feature, self.detail))
+
+
+class RunError(RuntimeError, ChipgapError):
+    """A long run (a sweep) stopped for a reason outside its input: a worker process that kept
+    dying, a cluster that lost its tasks, files changed while it ran.
+
+    Parameters
+    ----------
+    what : str
+        What was running ('sweep into runs/small').
+    message : str
+        What happened, and what to do (the chunks written are kept; run again to resume).
+    """
+
+    def __init__(self, what: str, message: str):
+        super().__init__(what, message)
+        self.what, self.message = what, message
+
+    def __str__(self) -> str:
+        return one_line(f"{self.what}: {self.message}")
+
+    def __reduce__(self):
+        return (type(self), (self.what, self.message))

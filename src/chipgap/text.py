@@ -1,8 +1,9 @@
-"""How chipgap writes numbers for people: one rule for the CLI and the report."""
+"""How chipgap writes numbers and text for people: one rule for the CLI and the report."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -50,3 +51,29 @@ def reason_text(codes, reasons: dict[int, str]) -> np.ndarray:  # noqa: ANN001
     uniq, inv = np.unique(np.asarray(codes).astype(np.int64), return_inverse=True)
     text = np.array(["; ".join(t for b, t in reasons.items() if c & b) for c in uniq], dtype=object)
     return text[inv.ravel()]
+
+
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI: colours, cursor moves, clearing
+                      r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+                      r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"       # DCS, SOS, PM, APC strings
+                      r"|\x1b.?")                               # any other escape
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, newlines: bool = True) -> str:
+    r"""``text`` without terminal escape sequences or control characters (C0 and C1 controls,
+    DEL, and the bidirectional overrides that reorder what a reader sees); tabs stay, and newlines
+    unless ``newlines`` is False (then each line break becomes a space).
+
+    Text from a user's file goes through this before it reaches a terminal, so a chip name cannot
+    clear the screen, retitle the window or hide a hyperlink.
+
+    >>> printable("h100\x1b[2J\x1b]0;owned\x07 \x9b31m ok\r")
+    'h100 31m ok'
+    >>> printable("a\nb", newlines=False)
+    'a b'
+    """
+    text = _ESCAPES.sub("", str(text))
+    if not newlines:
+        text = re.sub(r"\r\n|[\n\r\v\f\x85\u2028\u2029]", " ", text)
+    return _CONTROLS.sub("", text)

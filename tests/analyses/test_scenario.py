@@ -1,5 +1,6 @@
 """Scenarios: catalog changes, questions, claims, and clean errors for bad files."""
 
+import json
 import textwrap
 
 import pandas as pd
@@ -124,3 +125,35 @@ def test_read_scenario_by_name_and_list():
     assert read_scenario("hbm-cutoff").name == "hbm-cutoff"
     out = runner.invoke(app, ["scenario", "list", "--format", "json"])
     assert out.exit_code == 0 and "ascend-910d-2026" in out.output
+
+
+def test_duplicate_question_ids_are_refused(tmp_path):
+    p = _write(tmp_path, GOOD + "  - {id: q, ask: spec, chips: [nvidia-h100-sxm], fields: [tdp_w]}\n")
+    with pytest.raises(CatalogError, match=r"field 'questions': ids must be unique: questions 0 and 1 are both 'q'"):
+        run_scenario(p, samples=100)
+
+
+@pytest.mark.parametrize("question, metrics", [
+    ("{id: q, ask: spec, chips: [huawei-ascend-910c, nvidia-h100-sxm], fields: [bf16_dense_tflops], "
+     "claim: {metric: tdp_w, a: huawei-ascend-910c, b: nvidia-h100-sxm}}", "bf16_dense_tflops"),
+    ("{id: q, ask: train, model: llama-3.1-8b, chips: [huawei-ascend-910c, nvidia-h100-sxm], n_chips: 8, "
+     "seq_len: 4096, global_batch: 64, claim: {metric: tokens_per_second, a: huawei-ascend-910c, "
+     "b: nvidia-h100-sxm}}", "tokens_per_s, tflops_per_chip, mfu, step_time_s, memory_gb"),
+])
+def test_unknown_claim_metric_is_an_error_not_a_null_probability(tmp_path, question, metrics):
+    p = _write(tmp_path, GOOD.split("questions:")[0] + "questions:\n  - " + question + "\n")
+    with pytest.raises(CatalogError, match=rf"entry 'q': field 'claim.metric': must be one of the question's "
+                                           rf"metrics \({metrics}\)"):
+        run_scenario(p, samples=100)
+
+
+def test_chip_cost_question_renders_as_a_table(tmp_path):
+    p = _write(tmp_path, GOOD.replace("{id: q, ask: spec, chips: [huawei-ascend-910c], fields: [bf16_dense_tflops]}",
+                                      "{id: cost, ask: chip-cost, chips: [huawei-ascend-910c]}"))
+    r = runner.invoke(app, ["scenario", "run", str(p), "--samples", "200"])
+    assert r.exit_code == 0, r.output
+    j = runner.invoke(app, ["scenario", "run", str(p), "--samples", "200", "--format", "json"])
+    rows = json.loads(j.stdout)["questions"]["cost"]
+    p50 = [x for x in rows if x["quantile"] == "P50"]
+    from chipgap.text import num
+    assert p50 and all(num(x["cost_per_chip_usd"]) in r.output for x in p50)

@@ -147,3 +147,90 @@ def test_an_invalid_entry_is_reported_once_not_by_everything_naming_it(tmp_path)
     cat, problems = read_catalog(tmp_path)
     assert len(problems) == 1
     assert problems[0].entry == "nvidia-h100-sxm" and "bf16_dense_tflops" in problems[0].field
+
+
+def test_links_that_leave_the_catalog_folder_are_refused_and_never_read(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("chips: [{id: nvidia-h100-sxm, name: From outside}]\n")
+    cat = tmp_path / "cat"
+    folder(cat.mkdir() or cat)
+    (cat / "sub").mkdir()
+    (cat / "sub" / "real.yaml").write_text("sources: [{id: inner-note, title: Inner, kind: other}]\n")
+    (cat / "escape.yaml").symlink_to(outside / "secret.yaml")
+    (cat / "dir-link").symlink_to(outside, target_is_directory=True)
+    (cat / "inner.yaml").symlink_to(cat / "sub" / "real.yaml")  # inside: read (its entry twice)
+    catalog, problems = read_catalog(cat)
+    messages = [str(p) for p in problems]
+    assert any(m.startswith(f"{cat.as_posix()}/escape.yaml: is a symbolic link to a file outside") for m in messages)
+    assert any(m.startswith(f"{cat.as_posix()}/dir-link: is a symbolic link to a folder outside") for m in messages)
+    assert any("inner-note" in m and "defined twice" in m for m in messages)
+    assert not any("From outside" in m for m in messages)
+    (cat / "inner.yaml").unlink()
+    (cat / "dir-link").unlink()
+    with pytest.raises(CatalogError, match="escape.yaml: is a symbolic link to a file outside the catalog folder"):
+        load_catalog(cat)
+
+
+def test_fifo_and_device_in_a_catalog_folder_are_refused_without_blocking(tmp_path):
+    import os
+
+    cat = folder(tmp_path)
+    os.mkfifo(cat / "pipe.yaml")
+    (cat / "zero.yaml").symlink_to("/dev/zero")  # outside the folder too
+    catalog, problems = read_catalog(cat)
+    text = " | ".join(str(p) for p in problems)
+    assert "pipe.yaml: is a FIFO, not a regular file" in text and "zero.yaml: is a symbolic link" in text
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("bf16_dense_tflops", 1e12, "must lie between 0.001 and 1e+06, the range of anything built or announced. Got 1e+12"),
+    ("memory_bw_gbps", [1, 1e9], "must lie between 0.001 and 1e+08"),
+    ("tdp_w", 1e9, "must lie between 0.1 and 100000"),
+    ("compute_die_count", 1000, "must lie between 1 and 64"),
+])
+def test_absurd_but_positive_chip_specs_are_refused(tmp_path, field, value, says):
+    lines = [x for x in BASE.splitlines() if not x.startswith(f"    {field}:")]
+    text = "\n".join(lines).replace("    scaleup_bw_gbps_bidir: 400", f"    scaleup_bw_gbps_bidir: 400\n    {field}: {value}")
+    catalog, problems = read_catalog(folder(tmp_path, text))
+    assert [(p.entry, p.field) for p in problems] == [("acme-x1", field)]
+    assert says in problems[0].message
+
+
+def test_a_wafer_scale_engine_is_plausible(tmp_path):
+    text = BASE.replace("    bf16_dense_tflops: [400, 600]\n",
+                        "    bf16_dense_tflops: 62500\n    compute_die_area_mm2: 46225\n"
+                        "    memory_bw_gbps: 21000000\n    tdp_w: 23000\n    transistors_billion: 4000\n")
+    assert load_catalog(folder(tmp_path, text)).chip("x1").memory_bw_gbps.value == 21e6
+
+
+def test_exponent_numbers_in_yaml_are_numbers(tmp_path):
+    text = BASE.replace("    bf16_dense_tflops: [400, 600]\n", "    bf16_dense_tflops: 5e2\n")
+    assert load_catalog(folder(tmp_path, text)).chip("x1").bf16_dense_tflops.value == 500.0
+
+
+def test_an_overlay_cannot_null_a_value_the_catalog_holds(tmp_path):
+    text = """
+    chips:
+      - {id: h100, bf16_dense_tflops: null}
+    systems:
+      - {id: nvidia-hgx-h100, chip_count: null}
+    """
+    catalog, problems = read_catalog(folder(tmp_path, text))
+    assert [(p.entry, p.field) for p in problems] == [("h100", "bf16_dense_tflops"),
+                                                      ("nvidia-hgx-h100", "chip_count")]
+    assert problems[0].message.startswith("is null, which would remove a value the catalog holds")
+    r = __import__("typer.testing", fromlist=["CliRunner"]).CliRunner().invoke(
+        __import__("chipgap.cli", fromlist=["app"]).app, ["catalog", "check", str(tmp_path)])
+    assert r.exit_code == 2 and "bf16_dense_tflops" in r.output
+
+
+def test_a_new_system_needs_its_chip_count(tmp_path):
+    text = BASE + """
+systems:
+  - {id: acme-box, name: Box, vendor: acme-ai, kind: server, chip: acme-x1, chip_count: null,
+     scaleup_domain_chips: {value: 8, source: my-note, confidence: rumor}}
+"""
+    catalog, problems = read_catalog(folder(tmp_path, text))
+    assert [(p.entry, p.field, p.message) for p in problems] == [
+        ("acme-box", "chip_count", "is required: give a value, not null")]

@@ -56,3 +56,41 @@ def test_load_workload_refuses_bad_json(tmp_path, text, expected):
     p.write_text(text)
     with pytest.raises(CatalogError, match=expected):
         load_workload(p)
+
+
+@pytest.mark.parametrize("cfg, expected", [
+    ({**QWEN3_235B, "num_hidden_layers": 10**12}, "n_layers: Input should be less than or equal to 1024"),
+    ({**LLAMA_31_8B, "num_attention_heads": 0}, "n_heads: Input should be greater than 0"),
+    ({**LLAMA_31_8B, "vocab_size": 10**30}, "vocab_size: Input should be less than or equal to"),
+    ({**QWEN3_235B, "num_experts": 10**9}, "n_routed_experts: Input should be less than or equal to 65536"),
+    ({**LLAMA_31_8B, "hidden_size": 1e12}, "'hidden_size' must be a whole number"),
+])
+def test_absurd_sizes_are_refused_before_any_loop(cfg, expected):
+    import time
+
+    t0 = time.monotonic()
+    with pytest.raises(CatalogError, match=expected):
+        workload_from_config(cfg, file="cfg.json", id="x")
+    assert time.monotonic() - t0 < 1
+
+
+def test_moe_layer_count_is_closed_form():
+    w = workload_from_config({**QWEN3_235B, "num_hidden_layers": 10, "decoder_sparse_step": 3},
+                             file="cfg.json", id="x")
+    assert w.n_moe_layers == sum(1 for i in range(10) if (i + 1) % 3 == 0) == 3
+    from chipgap.catalog import load_catalog
+    v3 = load_catalog().workload("deepseek-v3")
+    assert (v3.n_moe_layers, v3.n_dense_layers) == (58, 3)
+
+
+def test_deep_json_and_fifo_configs_are_refused(tmp_path):
+    import os
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CatalogError, match="nests too deeply"):
+        load_workload(deep)
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(CatalogError, match="is a FIFO, not a regular file"):
+        load_workload(fifo)

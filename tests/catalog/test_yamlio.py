@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from chipgap.catalog.yamlio import read_yaml
@@ -41,3 +43,46 @@ def test_binary_file_is_refused(tmp_path):
     p.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(CatalogError, match="not UTF-8"):
         read_yaml(p)
+
+
+def test_exponent_numbers_are_numbers_as_in_yaml_1_2(tmp_path):
+    got = read_yaml(write(tmp_path, "a: 1e12\nb: 1.5e9\nc: -2E-3\nd: .5e3\ne: 1_000\nf: '1e5'\ng: e12\n"))
+    assert got == {"a": 1e12, "b": 1.5e9, "c": -0.002, "d": 500.0, "e": 1000, "f": "1e5", "g": "e12"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: " + "[" * 40 + "]" * 40 + "\n", "nests deeper than 32 levels"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "not valid YAML"),
+    ("a: " + "9" * 31 + "\n", "longer than 30 digits"),
+])
+def test_deep_nesting_and_huge_integers_are_refused(tmp_path, text, expected):
+    with pytest.raises(CatalogError, match=expected):
+        read_yaml(write(tmp_path, text))
+
+
+def test_fifo_device_and_folder_are_refused_without_reading(tmp_path):
+    import os
+    import time
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # nobody writes to it: reading would block for ever
+    t0 = time.monotonic()
+    for path, kind in ((fifo, "a FIFO"), (tmp_path, "a folder")):
+        with pytest.raises(CatalogError, match=f"is {kind}, not a regular file"):
+            read_yaml(path)
+    if os.path.exists("/dev/zero"):  # endless: a size check would read 0 bytes and trust it
+        with pytest.raises(CatalogError, match="is a device, not a regular file"):
+            read_yaml(Path("/dev/zero"))
+    assert time.monotonic() - t0 < 5
+
+
+def test_read_capped_reads_at_most_cap_plus_one_bytes(tmp_path):
+    from chipgap.files import read_capped
+
+    p = write(tmp_path, "x" * 101)
+    assert read_capped(p, 101) == b"x" * 101
+    with pytest.raises(CatalogError, match="larger than 100 bytes"):
+        read_capped(p, 100)
+    proc = Path("/proc/self/status")  # a regular file whose size says 0
+    if proc.exists():
+        assert proc.stat().st_size == 0 and b"Name:" in read_capped(proc, 100_000)

@@ -137,3 +137,74 @@ def test_chip_cost_of_the_910c_shows_margin_and_break_even_at_the_sourced_price(
     assert all(row["break_even_yield"] is not None for row in data["rows"])
     given = json.loads(run("econ", "chip-cost", "910c", "--price", "20000", "--format", "json").output)
     assert given["price_sources"] == [] and {row["price_usd"] for row in given["rows"]} == {20000.0}
+
+
+# -- one error path: every failure is one line on stderr, exit 2, no traceback ----------------
+
+def one_line_error(r, *says):
+    assert r.exit_code == 2, r.output
+    assert r.output.count("\n") == 1 and r.output.startswith("error: ") and "Traceback" not in r.output
+    for s in says:
+        assert s in r.output, (s, r.output)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--seed", -1], ["'--seed'", "greater than or equal to 0"]),
+    (["econ", "chip-cost", "910c", "--seed", -5], ["'--seed'"]),
+    (["scenario", "run", "hbm-cutoff", "--seed", -1], ["'--seed'"]),
+    (["report", "--seed", -1], ["'--seed'"]),
+    (["train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--tokens", "inf"], ["chipgap train: ", "'--tokens'"]),
+    (["train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--tokens", "nan"], ["'--tokens'"]),
+    (["infer", "-m", "llama-3.1-8b", "-c", "h100", "--tpot-ms", "inf"], ["'--tpot-ms'", "not a finite number"]),
+    (["econ", "die", "--die-area", "1e400", "--d0", "0.1"], ["'--die-area'"]),
+    (["train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 10**30], ["'--chips'"]),
+    (["trian"], ["No such command 'trian'", "Did you mean 'train'"]),
+    (["train", "-c", "h100", "-n", 8], ["Missing option '--model'"]),
+    (["chips", "list", "--format", "xml"], ["'--format'"]),
+    (["--catalog", "/etc/hostname", "chips", "list"], ["'--catalog'"]),
+])
+def test_bad_parameters_are_one_line(args, says):
+    one_line_error(run(*args), *says)
+
+
+@pytest.mark.parametrize("error, says", [
+    (OverflowError("int too large to convert to C long"), "a number is too large to compute with"),
+    (MemoryError(), "need more memory than this machine has"),
+    (RecursionError("maximum recursion depth exceeded"), "nests too deeply"),
+    (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "not valid UTF-8"),
+    (PermissionError(13, "Permission denied", "/root/x.yaml"), "cannot read or write /root/x.yaml: Permission denied"),
+])
+def test_library_errors_are_one_line_naming_the_command(monkeypatch, error, says):
+    from chipgap.cli import chips as chips_cli
+
+    def boom(*a, **k):
+        raise error
+
+    monkeypatch.setattr(chips_cli, "compare_chips", boom)
+    one_line_error(run("chips", "compare", "910c", "h100"), says, "(in: chipgap chips compare 910c h100)")
+
+
+def test_duckdb_and_arrow_errors_are_one_line(monkeypatch):
+    import duckdb
+    import pyarrow as pa
+
+    from chipgap.cli import chips as chips_cli
+
+    for error, says in ((duckdb.InvalidInputException("bad\nsecond line"), "duckdb failed: bad"),
+                        (pa.ArrowInvalid("broken file"), "pyarrow failed: broken file")):
+        monkeypatch.setattr(chips_cli, "compare_chips", lambda *a, e=error, **k: (_ for _ in ()).throw(e))
+        one_line_error(run("chips", "compare", "910c", "h100"), says)
+
+
+def test_a_bug_still_shows_its_traceback(monkeypatch):
+    """Only known failures are turned into a line: a genuine bug must stay visible."""
+    from chipgap.cli import chips as chips_cli
+
+    monkeypatch.setattr(chips_cli, "compare_chips", lambda *a, **k: {}["missing"])
+    r = run("chips", "compare", "910c", "h100")
+    assert r.exit_code == 1 and isinstance(r.exception, KeyError)
+
+
+def test_groups_without_a_command_still_show_their_help():
+    r = run("chips")
+    assert "Usage" in r.output and "list" in r.output

@@ -73,3 +73,19 @@ def test_status_json_reaches_the_latest_rule_with_the_h200_case_by_case():
     assert table.exit_code == 0 and "denial" in table.stdout   # a narrow terminal wraps the rule headers
     csv = run("export", "status", "h20", "--samples", "20", "--format", "csv")
     assert csv.exit_code == 0 and csv.stdout.startswith("chip,rule,classification,treatment,fees,")
+
+
+def test_chart_never_writes_through_a_symbolic_link_and_makes_its_folder(tmp_path):
+    target = tmp_path / "target.png"
+    link = tmp_path / "link.png"
+    link.symlink_to(target)  # dangling
+    r = run("export", "chart", "-o", link, "--force")
+    assert r.exit_code == 2 and "symbolic link" in r.output and "Traceback" not in r.output
+    assert not target.exists() and link.is_symlink()
+    fifo = tmp_path / "pipe.png"
+    import os
+    os.mkfifo(fifo)
+    r = run("export", "chart", "-o", fifo, "--force")
+    assert r.exit_code == 2 and "FIFO" in r.output
+    deep = tmp_path / "new" / "folder" / "c.png"
+    assert run("export", "chart", "-o", deep).exit_code == 0 and deep.read_bytes()[:4] == b"\x89PNG"

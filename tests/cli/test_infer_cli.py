@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from chipgap.cli import app
@@ -107,3 +109,21 @@ def test_an_uneven_expert_load_slows_moe_decode_and_is_bounded_below_by_one():
     assert b["results"][0]["tokens_per_s"] < a["results"][0]["tokens_per_s"]
     bad = run(*args, "--ep-imbalance", 0.5)
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+@pytest.mark.parametrize("args, field", [(["--tp", 2, "--dp", 7], "dp"), (["--tp", 16], "tp"),
+                                         (["--tp", 3], "tp"), (["--ep", 2], "ep")])
+def test_impossible_instance_layout_is_refused_in_every_format(fmt, args, field):
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, *args, "--format", fmt)
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "Traceback" not in r.output
+    assert f"'{field}' must be" in r.output
+
+
+def test_fp8_weights_on_a_chip_without_fp8_units_are_marked_as_falling_back():
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "a100", "--precision", "fp8", "--format", "json")
+    assert r.exit_code == 0, r.output
+    notes = json.loads(r.stdout)["inputs"]["assumptions"]
+    assert any(n.startswith("no fp8 units: fp8 weights are computed at the bf16 rate") for n in notes)
+    table = run("infer", "-m", "llama-3.1-8b", "-c", "a100", "--precision", "fp8")
+    assert "no fp8 units" in table.output.replace("\n", " ").replace("  ", " ")

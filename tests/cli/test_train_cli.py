@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from chipgap.cli import app
@@ -49,11 +50,30 @@ def test_search_table_and_days():
     assert "layouts evaluated" in r.output and "days" in r.output
 
 
-def test_impossible_layout_is_refused_in_every_format():
-    for fmt in ("table", "json", "csv"):
-        r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 64, "--tp", 16, "--format", fmt)
-        assert r.exit_code == 2 and "scale-up domain" in r.output and "Traceback" not in r.output
-        assert r.output.strip().count("\n") == 0
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+@pytest.mark.parametrize("args, field, says", [
+    (["-n", 64, "--tp", 16], "tp", "tp must divide the scale-up domain and the attention heads"),
+    (["-n", 8, "--tp", 2, "--dp", 7], "dp", "tp 2 x pp 1 x dp 7 x cp 1 on 8 devices"),
+    (["-n", 8, "--tp", 16], "tp", "from 1 to the job's 8 devices"),
+])
+def test_impossible_layout_is_refused_in_every_format(fmt, args, field, says):
+    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", *args, "--format", fmt)
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "Traceback" not in r.output
+    assert f"'{field}' must be" in r.output and says in r.output and "fits" not in r.output
+
+
+def test_layout_that_does_not_fit_is_an_answer():
+    r = run("train", "-m", "llama-3.1-70b", "-c", "h100", "-n", 8, "--tp", 8, "--pp", 1, "--cp", 1, "--ep", 1,
+            "--vpp", 1, "--mbs", 1, "--zero", 0, "--recompute", "none", "--format", "json")
+    assert r.exit_code == 0
+    res = json.loads(r.stdout)["result"]
+    assert res["fits"] is False and res["reason"] == "does not fit in memory"
+
+
+def test_fp8_training_needs_fp8_units():
+    r = run("train", "-m", "llama-3.1-8b", "-c", "a100", "-n", 8, "--precision", "fp8")
+    assert r.exit_code == 2 and "nvidia-a100-sxm has no fp8 units" in r.output
+    assert run("train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--precision", "fp8").exit_code == 0
 
 
 def test_unknown_model_exit_2():

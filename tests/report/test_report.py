@@ -1,6 +1,7 @@
 """The report: every section, valid charts, numbers equal to the API's, self-contained HTML."""
 
 import base64
+import hashlib
 import io
 import re
 import shutil
@@ -12,6 +13,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+import chipgap
+
 from chipgap.analyses import econ
 from chipgap.analyses.answer import answer, summarize
 from chipgap.analyses.supply import supply
@@ -20,7 +23,8 @@ from chipgap.cli import app
 from chipgap.report import context as cx
 from chipgap.report.build import SECTION_BUILDERS, build_report
 from chipgap.report.document import VERDICTS
-from chipgap.report.render import to_html, to_markdown, write_report
+from chipgap.errors import InputError
+from chipgap.report.render import is_report, to_html, to_markdown, write_report
 from chipgap.text import num
 
 SAMPLES, SEED = 300, 4
@@ -128,15 +132,71 @@ def test_same_seed_same_report_bytes(html):
     assert to_html(build_report(samples=SAMPLES, seed=SEED)) == html
 
 
-def test_markdown_has_charts_beside_it(report, tmp_path):
+def test_markdown_keeps_its_charts_in_a_folder_of_its_own(report, tmp_path):
     path = write_report(report, tmp_path / "r.md", "md")
     text = path.read_text()
     for c in report.charts():
-        assert f"]({c.name})" in text
-        Image.open(tmp_path / c.name).verify()
+        assert f"](r_files/{c.name})" in text
+        Image.open(tmp_path / "r_files" / c.name).verify()
+        assert not (tmp_path / c.name).exists()
     assert "## Claims ledger" in text and "| 3 |" in text
+    assert is_report(path) and sorted(p.name for p in tmp_path.iterdir()) == ["r.md", "r_files"]
     md, files = to_markdown(report)
     assert set(files) == {c.name for c in report.charts()}
+
+
+def test_a_users_chart_names_beside_a_markdown_report_are_left_alone(report, tmp_path):
+    mine = tmp_path / "supply.png"
+    mine.write_bytes(b"my own picture")
+    write_report(report, tmp_path / "r.md", "md")
+    assert mine.read_bytes() == b"my own picture"
+    (tmp_path / "x_files").mkdir()
+    (tmp_path / "x_files" / "supply.png").write_bytes(b"mine too")
+    with pytest.raises(InputError, match="chart folder x_files"):
+        write_report(report, tmp_path / "x.md", "md")
+    assert (tmp_path / "x_files" / "supply.png").read_bytes() == b"mine too" and not (tmp_path / "x.md").exists()
+    write_report(report, tmp_path / "x.md", "md", force=True)
+    assert (tmp_path / "x_files" / "supply.png").read_bytes() != b"mine too"
+
+
+def test_ownership_is_the_marker_and_its_hash_not_a_phrase(report, tmp_path):
+    out = tmp_path / "r.html"
+    write_report(report, out)
+    data = out.read_bytes()
+    last = data.rstrip(b"\n").rsplit(b"\n", 1)[1].decode()
+    body = data[:data.rindex(b"<!-- generator")]
+    assert last == f"<!-- generator: chipgap {chipgap.__version__}; sha256: {hashlib.sha256(body).hexdigest()} -->"
+    assert is_report(out)
+    write_report(report, out)  # chipgap's own, unchanged: replaced
+    notes = tmp_path / "notes.md"
+    notes.write_text("# My notes\n\nRun `chipgap report` first. <!-- chipgap report -->\n")
+    edited = tmp_path / "edited.html"
+    edited.write_bytes(data.replace(b"The AI-chip gap", b"My AI-chip gap", 1))  # a report someone edited
+    forged = tmp_path / "forged.md"
+    forged.write_text("mine\n<!-- generator: chipgap 0.1.0; sha256: " + "0" * 64 + " -->\n")
+    for path in (notes, edited, forged):
+        before = path.read_bytes()
+        assert not is_report(path)
+        with pytest.raises(InputError, match="--force"):
+            write_report(report, path, "md" if path.suffix == ".md" else "html")
+        assert path.read_bytes() == before
+    write_report(report, notes, "md", force=True)
+    assert is_report(notes)
+
+
+def test_report_never_writes_through_a_symbolic_link(report, tmp_path):
+    target = tmp_path / "elsewhere.html"
+    dangling, live = tmp_path / "dangling.html", tmp_path / "live.html"
+    dangling.symlink_to(target)
+    write_report(report, tmp_path / "real.html")
+    live.symlink_to(tmp_path / "real.html")
+    for link in (dangling, live):
+        with pytest.raises(InputError, match="symbolic link"):
+            write_report(report, link, force=True)
+    assert not target.exists() and is_report(tmp_path / "real.html") and live.is_symlink()
+    (tmp_path / "r_files").symlink_to(tmp_path)
+    with pytest.raises(InputError, match="symbolic link"):
+        write_report(report, tmp_path / "r.md", "md", force=True)
 
 
 def test_scenario_changes_what_it_should_and_only_that(report, tmp_path):
@@ -179,10 +239,10 @@ def test_cli_writes_the_report_and_never_clobbers_a_users_file(tmp_path):
     again = runner.invoke(app, ["report", "-o", str(out), "--samples", "100"])
     assert again.exit_code == 0  # an earlier report is replaced
     mine = tmp_path / "mine.html"
-    mine.write_text("my notes")
+    mine.write_text("my notes on the chipgap report")
     res = runner.invoke(app, ["report", "-o", str(mine), "--samples", "100"])
     assert res.exit_code == 2 and "--force" in res.output and "Traceback" not in res.output
-    assert mine.read_text() == "my notes"
+    assert mine.read_text() == "my notes on the chipgap report"
     bad = runner.invoke(app, ["report", "--scenario", str(tmp_path / "nope.yaml")])
     assert bad.exit_code == 2 and "nope.yaml" in bad.output
 

@@ -39,6 +39,13 @@ def swept(tmp_path_factory):
     ({"layouts": [{"tp": 2, "zero": 5}]}, "layouts.0.zero", "Input should be 0, 1, 2 or 3"),
     ({"kind": "fine-tune"}, "kind", "must be 'train' or 'serve'"),
     ({"systems": ["huawei-cloudmatrix-384"], "chips": ["h100"]}, "systems.0", "which 'chips' does not list"),
+    ({"chip_counts": [8, 10**20]}, "chip_counts.1", "less than or equal to 1048576"),
+    ({"samples": 10**7}, "samples", "less than or equal to 1000000"),
+    ({"seed": -1}, "seed", "greater than or equal to 0"),
+    ({"shapes": [{"seq_len": 1e12, "global_batch": 8}]}, "shapes.0.seq_len", "valid integer"),
+    ({"chip_counts": list(range(1, 1001)), "shapes": [{"seq_len": k, "global_batch": 64} for k in range(1, 1001)]},
+     "chips", "at most 1,000,000 are allowed"),
+    ({"samples": 1_000_000, "chunk_rows": 1}, "chunk_rows", "rows in 400,000 chunks are allowed"),
 ])
 def test_bad_spec_is_one_line_naming_file_and_field(write_spec, tmp_path, changes, field, says):
     spec = write_spec(**changes)

@@ -142,6 +142,9 @@ def answer(catalog: Catalog, question: TrainQuestion | ServeQuestion) -> Answer:
     else:
         raise InputError("question", "a TrainQuestion or a ServeQuestion", question)
     if not codes_ok.any():
+        if isinstance(question, TrainQuestion):   # name the field that makes the layout impossible
+            first = table.iloc[0]
+            train.check_layout(s, {k: int(first[k]) for k in train.LAYOUT_KEYS})
         raise InputError("layout", f"a layout that can exist ({table.reason.iloc[0]})",
                          question.layout.model_dump(exclude_none=True))
     result = Answer(question, table, None, s)

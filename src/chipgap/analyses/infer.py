@@ -17,6 +17,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.question import ServeLayout, ServeQuestion
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.errors import InputError
+from chipgap.limits import MAX_INSTANCE_CHIPS
 from chipgap.models import inference as inf
 from chipgap.analyses.efficiency import efficiency_for
 from chipgap.models.sampling import Draw
@@ -49,12 +50,19 @@ def serving_setup(catalog: Catalog, q: ServeQuestion) -> ServingSetup:
     rules were checked when it was built; here its ids are resolved against the catalog)."""
     if not isinstance(q, ServeQuestion):
         raise InputError("question", "a chipgap.catalog.ServeQuestion", q)
+    if q.chips > MAX_INSTANCE_CHIPS:
+        raise InputError("chips", f"a whole number from 1 to {MAX_INSTANCE_CHIPS:,} (one serving instance)", q.chips)
     c = catalog.chip(q.chip)
     notes, memory_gb = [], q.memory_gb
     if c.kind == "cpu" and c.memory_capacity_gib is None:
         memory_gb = memory_gb or CPU_MEMORY_GB
         notes.append(f"{memory_gb:g} GB of DRAM assumed per socket")
-    hw, sys_id = hardware(catalog, c.id, q.system, memory_gb=memory_gb, require_compute=c.kind != "cpu")
+    eight_bit = "int8" if q.weight_precision == "int8" else "fp8"
+    hw, sys_id = hardware(catalog, c.id, q.system, memory_gb=memory_gb, require_compute=c.kind != "cpu",
+                          eight_bit=eight_bit)
+    if q.weight_precision in ("fp8", "int8") and c.peak_tflops(eight_bit) is None:
+        notes.append(f"no {q.weight_precision} units: {q.weight_precision} weights are computed at the bf16 rate "
+                     "(weight-only quantization), not at an 8-bit rate")
     if c.bf16_dense_tflops is None:
         notes.append("no public bf16 peak: fp32 peak used" if c.fp32_dense_tflops else
                      "no public compute peak: times are memory-bound only (a lower bound)")
@@ -81,14 +89,49 @@ def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
     (an assumed CPU memory stays as assumed)."""
     c = catalog.chip(s.chip)
     memory = s.hardware.memory_gb * s.devices if c.memory_capacity_gib is None else None
-    hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw)
+    hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw,
+                     eight_bit="int8" if s.serving.weight_precision == "int8" else "fp8")
     return dataclasses.replace(s, hardware=hw.per_device(s.devices))
+
+
+def check_instance_layout(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> None:  # noqa: ANN001
+    """Refuse the parts of an instance layout given that cannot exist on ``s`` (the rest are
+    searched): a degree above the instance's devices or not dividing them, tp x pp x dp not
+    dividing them (or not equal, when all three are given), tp not dividing the attention heads
+    or the scale-up domain, pp above the layers, ep above 1 for a dense model.
+
+    Raises
+    ------
+    InputError
+        Naming the field, what it must be, and the instance.
+    """
+    n, w = s.serving.chips, s.serving.workload
+    where = f"an instance of {n:,} devices (scale-up domain {int(np.max(s.hardware.domain)):,})"
+    given = {k: v for k, v in dict(tp=tp, pp=pp, dp=dp, ep=ep).items() if v is not None}
+    for k, v in given.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= n or (k != "ep" and n % v):
+            raise InputError(k, f"a whole number dividing the devices of {where}", v)
+    fixed = [given[k] for k in ("tp", "pp", "dp") if k in given]
+    product = int(np.prod(fixed)) if fixed else 1
+    if n % product or (len(fixed) == 3 and product != n):
+        name = "dp" if "dp" in given else list(k for k in ("tp", "pp", "dp") if k in given)[-1]
+        raise InputError(name, f"a value with tp x pp x dp {'equal to' if len(fixed) == 3 else 'dividing'} "
+                               f"the devices of {where}; got tp x pp x dp = {product:,}", given[name])
+    if tp is not None and (w.n_heads % tp or np.any(s.hardware.domain % tp)):
+        raise InputError("tp", f"a divisor of the attention heads ({w.n_heads}) and of the scale-up domain "
+                               f"of {where}", tp)
+    if pp is not None and pp > w.n_layers:
+        raise InputError("pp", f"at most the layers ({w.n_layers})", pp)
+    if ep is not None and ep > 1 and not w.is_moe:
+        raise InputError("ep", f"1: {w.id} is a dense model, with no experts to spread", ep)
 
 
 def _layouts(s: ServingSetup, tp=None, pp=None, ep=None, dp=None) -> dict[str, np.ndarray]:  # noqa: ANN001
     """Every instance layout (or the one given): tp within the domain, pp, dp what the chips
-    leave, ep every chip of a pipeline stage, tp x dp (MoE), or 1. A given layout that cannot
-    exist is kept, alone, for its reasons."""
+    leave, ep every chip of a pipeline stage, tp x dp (MoE), or 1. A given field that cannot
+    exist is refused (`check_instance_layout`); a combination that cannot is kept, alone, for its
+    reasons."""
+    check_instance_layout(s, tp, pp, ep, dp)
     n, w = s.serving.chips, s.serving.workload
     pow2 = 2 ** np.arange(0, 12)
     tps = np.atleast_1d(tp) if tp else pow2[(pow2 <= min(n, s.hardware.domain)) & (w.n_heads % pow2 == 0)]

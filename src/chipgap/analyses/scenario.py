@@ -84,6 +84,11 @@ def _check_ids(cat: Catalog, file: str, q: Question) -> None:
                                      "see 'chipgap chips show ID --format json')", entry=q.id, field=f"fields.{i}")
     claim: Claim | None = getattr(q, "claim", None)
     if claim is not None:
+        metrics = (TRAIN_METRICS if isinstance(q, TrainAsk) else SERVE_METRICS if isinstance(q, ServeAsk)
+                   else tuple(getattr(q, "fields", ())))
+        if claim.metric not in metrics:
+            raise CatalogError(file, f"must be one of the question's metrics ({', '.join(metrics)})",
+                               entry=q.id, field="claim.metric")
         for side in ("a", "b"):
             if getattr(claim, side) not in q.chips:
                 raise CatalogError(file, f"must be one of the question's chips ({', '.join(q.chips)})",

@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 from chipgap.catalog.catalog import Catalog
+from chipgap.analyses.efficiency import efficiency_for
 from chipgap.catalog.question import Layout, TrainQuestion
+from chipgap.catalog.schema import PRECISIONS
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
-from chipgap.analyses.efficiency import efficiency_for
+from chipgap.limits import MAX_RATE
 from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
 from chipgap.text import reason_text
@@ -78,7 +80,7 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
              scaleout_gbps: float | None = None,
              memory_gb: float | None = None,
              require_compute: bool = True,
-             draw: Draw = point) -> tuple[Hardware, str | None]:
+             draw: Draw = point, eight_bit: str = "fp8") -> tuple[Hardware, str | None]:
     """`Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
 
     ``scaleout_gbps`` and ``memory_gb`` override the catalog (a cluster's NICs; a CPU's DRAM, in
@@ -87,7 +89,9 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
     (compute unknown: only memory-bound times can be computed). ``draw`` turns each catalog
     quantity into a number: the point estimate by default, or a `chipgap.models.sampling.Sampler`
     for Monte-Carlo samples (every field then has shape ``(n,)``; the scale-up domain, a
-    count, stays its point value).
+    count, stays its point value). The 8-bit peak (`Hardware.peak_fp8_tflops`) is the chip's
+    ``eight_bit`` peak ('fp8' or 'int8'), or its bf16 peak when it has no such units: never
+    another format's (an A100's int8 rate is no fp8 rate).
 
     Raises
     ------
@@ -121,7 +125,7 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
     if np.all(np.isnan(up)):
         up = out
     bf16 = pick((c, "bf16_dense_tflops"), (c, "fp32_dense_tflops"))
-    fp8 = pick((c, "fp8_dense_tflops"), (c, "int8_dense_tops"), (c, "bf16_dense_tflops"),
+    fp8 = pick((c, PRECISIONS["int8" if eight_bit == "int8" else "fp8"]), (c, "bf16_dense_tflops"),
                (c, "fp32_dense_tflops"))
     return Hardware(peak_tflops=bf16, peak_fp8_tflops=fp8,
                     memory_bw_gbps=pick((c, "memory_bw_gbps")),
@@ -134,6 +138,9 @@ def setup(catalog: Catalog, q: TrainQuestion) -> Setup:
     were checked when it was built; here its ids are resolved against the catalog)."""
     if not isinstance(q, TrainQuestion):
         raise InputError("question", "a chipgap.catalog.TrainQuestion", q)
+    if q.precision == "fp8" and catalog.chip(q.chip).fp8_dense_tflops is None:
+        raise InputError("precision", f"bf16: {catalog.chip(q.chip).id} has no fp8 units in the catalog, "
+                                      "and fp8 training needs them", q.precision)
     w = resolve_workload(catalog, q.model)
     hw, sys_id = hardware(catalog, q.chip, q.system, q.scaleout_gbps())
     chip_id = catalog.resolve("chip", q.chip)
@@ -173,6 +180,57 @@ def evaluate(s: Setup, layouts: Mapping[str, Any]) -> pd.DataFrame:
     df["reason"] = reason_text(codes, REASONS)
     df["valid"] = codes == 0
     return df
+
+
+_LAYOUT_FIELD = {2: "tp", 4: "pp", 16: "cp", 1: "dp", 32: "ep", 8: "mbs"}
+"""The layout field to name for each structural reason of `chipgap.models.training.REASONS`, in
+the order they are named (the rules on ep and mbs depend on dp, what the others leave)."""
+
+
+def check_layout(s: Setup, layout: Mapping[str, Any]) -> dict[str, Any]:
+    """``layout`` (one layout of scalars, as `evaluate` takes) when it can exist for ``s``;
+    an `InputError` naming the field that makes it impossible otherwise.
+
+    A layout that exists but does not fit in memory is an answer (``fits`` False), not an
+    error; one that cannot exist (TP2 x DP7 on 8 devices, TP larger than the devices, TP not
+    dividing the heads or the scale-up domain) is refused, so no output shows it as a result.
+
+    Raises
+    ------
+    InputError
+        Naming the field ('tp', 'pp', 'dp', 'cp', 'ep', 'vpp', 'mbs') and what it must be.
+    """
+    n = s.job.chips
+    for k in ("tp", "pp", "cp", "ep", "dp"):
+        v = layout.get(k)
+        if v is not None and not 1 <= int(v) <= n:
+            raise InputError(k, f"from 1 to the job's {n:,} devices", v)
+    reason = int(_reason_codes(s, layout)[0])
+    for bit, name in _LAYOUT_FIELD.items():
+        if reason & bit:
+            if bit == 4 and int(layout.get("vpp", 1)) > 1:
+                name = "vpp"
+            raise InputError(name, f"a value that keeps the rule '{REASONS[bit]}' ({_layout_facts(s, layout)})",
+                             layout.get(name, 1))
+    return dict(layout)
+
+
+def _reason_codes(s: Setup, layout: Mapping[str, Any]) -> np.ndarray:
+    lay = {k: layout.get(k, 1 if k not in ("zero", "recompute") else 0) for k in LAYOUT_KEYS}
+    if isinstance(lay["recompute"], str):
+        if lay["recompute"] not in RECOMPUTE:
+            raise InputError("recompute", "none, selective, full or modules", lay["recompute"])
+        lay["recompute"] = RECOMPUTE[lay["recompute"]]
+    arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in lay.items()}
+    return train_step_blocked(s.job, s.hardware, s.efficiency, **arrays)["reason"]
+
+
+def _layout_facts(s: Setup, layout: Mapping[str, Any]) -> str:
+    w = s.job.workload
+    parts = " x ".join(f"{k} {int(layout.get(k, 1))}" for k in ("tp", "pp", "dp", "cp"))
+    return (f"{parts} on {s.job.chips:,} devices; scale-up domain {int(s.hardware.domain):,}; "
+            f"{w.n_heads} heads, {w.n_layers} layers, {w.n_routed_experts} experts; global batch "
+            f"{s.job.global_batch:,}; seq_len {s.job.seq_len:,}")
 
 
 def _divisors(n: int, cap: int) -> np.ndarray:
@@ -264,8 +322,8 @@ def chips_needed(catalog: Catalog, q: TrainQuestion, tokens_per_s: float, step: 
         ``chips, tokens_per_s, mfu, layout, reaches`` for every count tried, by count; the
         answer is the first row with ``reaches`` True (none when ``max_chips`` is not enough).
     """
-    if not tokens_per_s > 0:
-        raise InputError("tokens_per_s", "a positive target rate", tokens_per_s)
+    if not 0 < tokens_per_s <= MAX_RATE:
+        raise InputError("tokens_per_s", f"a positive target rate, at most {MAX_RATE:g}", tokens_per_s)
     domain = int(max(hardware(catalog, q.chip, q.system)[0].domain, 1))
     step = step or min(8, domain)
     if not isinstance(step, (int, np.integer)) or step < 1:

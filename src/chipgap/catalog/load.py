@@ -4,7 +4,8 @@ A catalog folder holds ``*.yaml`` files at any depth. Each file is a mapping who
 sections (``sources``, ``companies``, ``nodes``, ``chips``, ``systems``, ``workloads``), each a
 list of entries with an ``id``. A user folder is read on top of the bundled one: an entry with a
 new id is added; an entry with a known id (or alias) replaces the fields it names and keeps the
-rest. Nothing is ever written.
+rest (a field set to null there is an error: it cannot remove a value the catalog holds).
+Nothing is ever written.
 """
 
 from __future__ import annotations
@@ -61,12 +62,52 @@ class _Raw:
     problems: list[CatalogError] = field(default_factory=list)
 
 
-def _yaml_files(root: Path) -> list[Path]:
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
-    if len(files) > MAX_FILES:
-        raise CatalogError(str(root), f"holds more than {MAX_FILES} YAML files")
-    return files
+def catalog_files(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml"),
+                  label_prefix: str = "") -> tuple[list[Path], list[CatalogError]]:
+    """The files of a catalog folder that end in ``suffixes``, at any depth, in path order.
+
+    Hidden files and folders (a name starting with '.') are skipped. A symbolic link that
+    resolves outside the folder is refused (a problem naming it), never followed: a catalog
+    folder holds its own files. Links to folders are not descended.
+
+    Returns
+    -------
+    files : list of Path
+    problems : list of CatalogError
+    """
+    inside = root.resolve()
+    files: list[Path] = []
+    problems: list[CatalogError] = []
+
+    def outside(p: Path) -> bool:
+        if not p.is_symlink():
+            return False
+        try:
+            return not p.resolve().is_relative_to(inside)
+        except (OSError, RuntimeError):  # a loop of links
+            return True
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        folder = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if not n.startswith("."))
+        for name in dirnames:
+            if outside(folder / name):
+                rel = (folder / name).relative_to(root).as_posix()
+                problems.append(CatalogError(f"{label_prefix}{rel}", "is a symbolic link to a folder "
+                                             "outside the catalog folder; copy its files in instead"))
+        for name in sorted(filenames):
+            p = folder / name
+            if name.startswith(".") or p.suffix not in suffixes:
+                continue
+            if outside(p):
+                problems.append(CatalogError(f"{label_prefix}{p.relative_to(root).as_posix()}",
+                                             "is a symbolic link to a file outside the catalog folder; "
+                                             "copy the file in instead"))
+                continue
+            files.append(p)
+        if len(files) > MAX_FILES:
+            raise CatalogError(str(root), f"holds more than {MAX_FILES} {'/'.join(suffixes)} files")
+    return sorted(files), problems
 
 
 def _read_folder(root: Path, label_prefix: str) -> _Raw:
@@ -74,7 +115,12 @@ def _read_folder(root: Path, label_prefix: str) -> _Raw:
     if not root.is_dir():
         raw.problems.append(CatalogError(str(root), "is not a folder"))
         return raw
-    for path in _yaml_files(root):
+    try:
+        files, raw.problems = catalog_files(root, label_prefix=label_prefix)
+    except CatalogError as e:
+        raw.problems.append(e)
+        return raw
+    for path in files:
         label = f"{label_prefix}{path.relative_to(root).as_posix()}"
         try:
             _read_file(path, label, root, raw)
@@ -147,8 +193,14 @@ def _overlay(base: _Raw, user: _Raw) -> _Raw:
         index = _alias_index(out.entries[section])
         for key, data in entries.items():
             target = index.get(normalize_id(key), key)
-            out.entries[section][target] = {**out.entries[section].get(target, {}), **data,
-                                            "id": target}
+            base_entry = out.entries[section].get(target, {})
+            for name, value in data.items():
+                if value is None and base_entry.get(name) is not None:
+                    out.problems.append(CatalogError(
+                        user.origin[(section, key)], "is null, which would remove a value the catalog "
+                        "holds; give a value or a range instead", entry=key, field=name))
+            data = {k: v for k, v in data.items() if v is not None or base_entry.get(k) is None}
+            out.entries[section][target] = {**base_entry, **data, "id": target}
             out.origin[(section, target)] = user.origin[(section, key)]
             if section == "workloads" and key in user.config_paths:
                 out.config_paths[target] = user.config_paths[key]

@@ -167,3 +167,22 @@ PositiveQuantity = Annotated[Quantity, AfterValidator(_positive)]
 """A required quantity > 0 over its whole range."""
 PositiveCount = Annotated[Quantity | None, AfterValidator(_whole), AfterValidator(_positive)]
 """A whole number > 0 (dies, chips, cores)."""
+RequiredCount = Annotated[Quantity, AfterValidator(_whole), AfterValidator(_positive)]
+"""A whole number > 0 that the record cannot do without (a system's chip count)."""
+
+
+def plausible(q: Quantity | None, low: float, high: float) -> Quantity | None:
+    """``q`` when its whole range lies in ``[low, high]``, the range its field can physically
+    take; a ValueError saying so otherwise.
+
+    >>> plausible(Quantity(value=989.4, source="s", confidence="official"), 1e-3, 1e6).value
+    989.4
+    >>> plausible(Quantity(value=1e12, source="s", confidence="official"), 1e-3, 1e6)
+    Traceback (most recent call last):
+    ...
+    ValueError: must lie between 0.001 and 1e+06, the range of anything built or announced. Got 1e+12 instead
+    """
+    if q is not None and not (low <= q.bounds[0] and q.bounds[1] <= high):
+        raise ValueError(f"must lie between {low:g} and {high:g}, the range of anything built or "
+                         f"announced. Got {_show(q)} instead")
+    return q

@@ -29,7 +29,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from chipgap.catalog.question import ServeQuestion, TrainQuestion
 from chipgap.catalog.yamlio import read_yaml
@@ -53,7 +54,7 @@ class Claim(_Strict):
     metric: str
     a: str
     b: str
-    ratio: Annotated[float, Field(gt=0)] = 1.0
+    ratio: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
     text: str | None = None
 
 
@@ -166,6 +167,17 @@ class Scenario(_Strict):
     catalog: dict[str, Any] = Field(default_factory=dict)
     questions: list[Question] = Field(min_length=1, max_length=50)
     file: str = ""
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, questions: list[Question]) -> list[Question]:
+        first: dict[str, int] = {}
+        for i, q in enumerate(questions):
+            if q.id in first:
+                raise PydanticCustomError("duplicate_id", "ids must be unique: questions {a} and {b} are both "
+                                                          "'{id}'", {"a": first[q.id], "b": i, "id": q.id})
+            first[q.id] = i
+        return questions
 
     def overlay(self) -> tuple[str, Path, dict[str, Any]]:
         """The scenario's catalog changes as an overlay for `chipgap.catalog.load_catalog`."""

@@ -13,10 +13,11 @@ import functools
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator,
                       model_validator)
 
-from chipgap.catalog.quantity import NonNegative, Positive, PositiveCount, PositiveQuantity, Quantity
+from chipgap.catalog.quantity import (NonNegative, Positive, PositiveCount, PositiveQuantity, Quantity,
+                                      RequiredCount, plausible)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=80)]
 """A lowercase id: letters, digits, '-' and '.' (``nvidia-h100-sxm``)."""
@@ -147,6 +148,28 @@ class Supplier(BaseModel):
     note: Text | None = None
 
 
+CHIP_RANGES: dict[str, tuple[float, float]] = {
+    "compute_die_count": (1, 64), "devices_per_package": (1, 64),
+    "compute_die_area_mm2": (1, 50_000), "io_die_area_mm2": (1, 50_000),
+    "transistors_billion": (1e-3, 10_000),
+    **{f: (1e-3, 1e6) for f in PRECISIONS.values()},
+    "memory_capacity_gib": (1e-3, 100_000), "memory_bw_gbps": (1e-3, 1e8), "hbm_stacks": (1, 64),
+    "scaleup_bw_gbps_unidir": (1e-3, 1e7), "scaleup_bw_gbps_bidir": (2e-3, 2e7),
+    "scaleout_bw_gbps_unidir": (1e-3, 1e5), "host_io_bw_gbps_bidir": (1e-3, 1e5),
+    "tdp_w": (0.1, 100_000), "price_usd": (0, 1e8), "cores": (1, 1e7),
+}
+"""The range each chip quantity can physically take, for one package: wide enough for a
+wafer-scale engine (Cerebras WSE-3: 46,225 mm2, 4 trillion transistors, 21 PB/s of on-chip
+memory bandwidth, 23 kW) and a CPU socket with terabytes of DRAM, narrow enough to refuse a slip
+of the exponent (the data README lists them)."""
+SYSTEM_RANGES: dict[str, tuple[float, float]] = {
+    "chip_count": (1, 1e6), "scaleup_domain_chips": (1, 1e6),
+    "scaleup_bw_gbps_unidir": (1e-3, 1e7), "scaleout_bw_gbps_unidir": (1e-3, 1e5),
+    "power_kw": (1e-3, 1e7), "price_usd": (0, 1e11),
+}
+"""The range each system quantity can physically take (a million chips, 10 GW, $100 billion)."""
+
+
 class Chip(Record):
     """One accelerator or CPU package, with its dense peaks, memory and links.
 
@@ -197,6 +220,11 @@ class Chip(Record):
     price_usd: NonNegative = None
     cores: PositiveCount = None
 
+    @field_validator(*CHIP_RANGES, mode="after")
+    @classmethod
+    def _plausible(cls, q: Quantity | None, info: ValidationInfo) -> Quantity | None:
+        return plausible(q, *CHIP_RANGES[info.field_name])
+
     @model_validator(mode="after")
     def _one_scaleup_convention(self) -> Chip:
         uni, bi = self.scaleup_bw_gbps_unidir, self.scaleup_bw_gbps_bidir
@@ -227,8 +255,8 @@ class System(Record):
     vendor: Slug
     kind: Literal["server", "rack", "superpod"]
     chip: Slug
-    chip_count: PositiveCount
-    scaleup_domain_chips: PositiveCount
+    chip_count: RequiredCount
+    scaleup_domain_chips: RequiredCount
     scaleup_bw_gbps_unidir: Positive = None
     scaleout_bw_gbps_unidir: Positive = None
     power_kw: Positive = None
@@ -236,6 +264,11 @@ class System(Record):
     price_usd: NonNegative = None
     host_cpu: Text | None = None
     year: Year | None = None
+
+    @field_validator(*SYSTEM_RANGES, mode="after")
+    @classmethod
+    def _plausible(cls, q: Quantity | None, info: ValidationInfo) -> Quantity | None:
+        return plausible(q, *SYSTEM_RANGES[info.field_name])
 
     @model_validator(mode="after")
     def _domain_fits(self) -> System:

@@ -15,6 +15,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
 from pydantic_core import PydanticCustomError
 
 from chipgap.errors import FieldError
+from chipgap.limits import MAX_BATCH, MAX_REQUESTS, MAX_SEQ_LEN
 
 Phase = Literal["serve", "decode", "prefill"]
 KvReserve = Literal["used", "full"]
@@ -28,6 +29,7 @@ def _plain_int(v: Any) -> Any:
 
 
 Count = Annotated[int, BeforeValidator(_plain_int), Field(strict=True, ge=1)]
+Tokens = Annotated[int, BeforeValidator(_plain_int), Field(strict=True, ge=1, le=MAX_SEQ_LEN)]
 
 
 class ServingJob(BaseModel):
@@ -39,7 +41,8 @@ class ServingJob(BaseModel):
         What is timed: 'serve', offline serving with both phases on the instance; 'decode', a
         disaggregated decode pool; 'prefill', a prefill pool.
     input_len : int
-        Prompt tokens per request, at least 1 (at phase 'decode': each sequence's KV context).
+        Prompt tokens per request, at least 1 (at phase 'decode': each sequence's KV context);
+        at most `chipgap.limits.MAX_SEQ_LEN`, as every size here has its bound there.
     output_len : int
         Generated tokens per request, at least 1.
     cached_len : int, default=0
@@ -77,12 +80,12 @@ class ServingJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     phase: Phase = "serve"
-    input_len: Count
-    output_len: Count
-    cached_len: Annotated[int, BeforeValidator(_plain_int), Field(strict=True, ge=0)] = 0
-    requests: Count | None = None
+    input_len: Tokens
+    output_len: Tokens
+    cached_len: Annotated[int, BeforeValidator(_plain_int), Field(strict=True, ge=0, le=MAX_SEQ_LEN)] = 0
+    requests: Annotated[Count, Field(le=MAX_REQUESTS)] | None = None
     kv_reserve: KvReserve = "used"
-    max_batch: Count | None = None
+    max_batch: Annotated[Count, Field(le=MAX_BATCH)] | None = None
     overlap_scheduler: Switch = True
 
     def __init__(self, **fields: Any) -> None:

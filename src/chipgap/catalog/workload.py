@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chipgap.errors import CatalogError
+from chipgap.files import read_text_capped
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -38,6 +39,17 @@ Llama 4); linear/recurrent (a fixed-size state instead of a KV cache, Gated Delt
 LAYER_TYPE_NAMES: dict[str, str] = {
     "sliding": "sliding-window attention", "chunked": "chunked attention",
     "linear": "linear (Gated DeltaNet) attention", "sparse": "sparse (DSA) attention"}
+# Upper bounds on a config's sizes, by physical sense: several times the largest published model
+# (Llama 3.1 405B: 126 layers, d_model 16,384, 128 heads, d_ff 53,248; DeepSeek-V3: 256 routed
+# experts; Llama 4: 202,048 vocabulary, 10M context), and small enough that nothing overflows.
+MAX_LAYERS = 1024
+MAX_WIDTH = 1 << 17
+MAX_HEADS = 4096
+MAX_HEAD_DIM = 4096
+MAX_FFN = 1 << 20
+MAX_VOCAB = 1 << 24
+MAX_CONTEXT = 1 << 27
+MAX_EXPERTS = 1 << 16
 
 
 class Workload(BaseModel):
@@ -96,14 +108,14 @@ class Workload(BaseModel):
     family: str
     source: tuple[str, ...] = ()
     model_type: str
-    n_layers: int = Field(gt=0)
-    d_model: int = Field(gt=0)
-    n_heads: int = Field(gt=0)
-    n_kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
-    d_ff: int = Field(ge=0)
-    vocab_size: int = Field(gt=0)
-    max_seq_len: int | None = Field(default=None, gt=0)
+    n_layers: int = Field(gt=0, le=MAX_LAYERS)
+    d_model: int = Field(gt=0, le=MAX_WIDTH)
+    n_heads: int = Field(gt=0, le=MAX_HEADS)
+    n_kv_heads: int = Field(gt=0, le=MAX_HEADS)
+    head_dim: int = Field(gt=0, le=MAX_HEAD_DIM)
+    d_ff: int = Field(ge=0, le=MAX_FFN)
+    vocab_size: int = Field(gt=0, le=MAX_VOCAB)
+    max_seq_len: int | None = Field(default=None, gt=0, le=MAX_CONTEXT)
     gated_mlp: bool = True
     tie_embeddings: bool = False
     attention: Literal["mha", "gqa", "mqa", "mla"]
@@ -111,30 +123,30 @@ class Workload(BaseModel):
     linear_bias: bool = False
     qk_norm: bool = False
     learned_positions: bool = False
-    n_routed_experts: int = Field(default=0, ge=0)
-    n_shared_experts: int = Field(default=0, ge=0)
-    experts_per_token: int = Field(default=0, ge=0)
-    d_ff_expert: int = Field(default=0, ge=0)
-    d_ff_shared: int = Field(default=0, ge=0)
-    first_dense_layers: int = Field(default=0, ge=0)
-    moe_layer_freq: int = Field(default=1, gt=0)
-    q_lora_rank: int = Field(default=0, ge=0)
-    kv_lora_rank: int = Field(default=0, ge=0)
-    qk_nope_head_dim: int = Field(default=0, ge=0)
-    qk_rope_head_dim: int = Field(default=0, ge=0)
-    v_head_dim: int = Field(default=0, ge=0)
-    mtp_layers: int = Field(default=0, ge=0)
-    routing_groups_per_token: int = Field(default=0, ge=0)
+    n_routed_experts: int = Field(default=0, ge=0, le=MAX_EXPERTS)
+    n_shared_experts: int = Field(default=0, ge=0, le=MAX_HEADS)
+    experts_per_token: int = Field(default=0, ge=0, le=MAX_EXPERTS)
+    d_ff_expert: int = Field(default=0, ge=0, le=MAX_FFN)
+    d_ff_shared: int = Field(default=0, ge=0, le=MAX_FFN)
+    first_dense_layers: int = Field(default=0, ge=0, le=MAX_LAYERS)
+    moe_layer_freq: int = Field(default=1, gt=0, le=MAX_LAYERS)
+    q_lora_rank: int = Field(default=0, ge=0, le=MAX_WIDTH)
+    kv_lora_rank: int = Field(default=0, ge=0, le=MAX_WIDTH)
+    qk_nope_head_dim: int = Field(default=0, ge=0, le=MAX_HEAD_DIM)
+    qk_rope_head_dim: int = Field(default=0, ge=0, le=MAX_HEAD_DIM)
+    v_head_dim: int = Field(default=0, ge=0, le=MAX_HEAD_DIM)
+    mtp_layers: int = Field(default=0, ge=0, le=MAX_LAYERS)
+    routing_groups_per_token: int = Field(default=0, ge=0, le=MAX_EXPERTS)
     layer_types: tuple[LayerType, ...] = ()
-    attention_window: int = Field(default=0, ge=0)
-    linear_key_heads: int = Field(default=0, ge=0)
-    linear_value_heads: int = Field(default=0, ge=0)
-    linear_key_head_dim: int = Field(default=0, ge=0)
-    linear_value_head_dim: int = Field(default=0, ge=0)
-    linear_conv_kernel: int = Field(default=0, ge=0)
-    sparse_topk: int = Field(default=0, ge=0)
-    indexer_heads: int = Field(default=0, ge=0)
-    indexer_head_dim: int = Field(default=0, ge=0)
+    attention_window: int = Field(default=0, ge=0, le=MAX_CONTEXT)
+    linear_key_heads: int = Field(default=0, ge=0, le=MAX_HEADS)
+    linear_value_heads: int = Field(default=0, ge=0, le=MAX_HEADS)
+    linear_key_head_dim: int = Field(default=0, ge=0, le=MAX_HEAD_DIM)
+    linear_value_head_dim: int = Field(default=0, ge=0, le=MAX_HEAD_DIM)
+    linear_conv_kernel: int = Field(default=0, ge=0, le=MAX_WIDTH)
+    sparse_topk: int = Field(default=0, ge=0, le=MAX_CONTEXT)
+    indexer_heads: int = Field(default=0, ge=0, le=MAX_HEADS)
+    indexer_head_dim: int = Field(default=0, ge=0, le=MAX_HEAD_DIM)
     attention_sinks: bool = False
     attn_output_gate: bool = False
     attn_out_bias: bool = False
@@ -188,8 +200,8 @@ class Workload(BaseModel):
         """How many decoder layers hold experts (the rest are dense)."""
         if not self.is_moe:
             return 0
-        later = range(self.first_dense_layers, self.n_layers)
-        return sum(1 for i in later if (i + 1 - self.first_dense_layers) % self.moe_layer_freq == 0)
+        # layers i >= first_dense_layers with (i + 1 - first_dense_layers) a multiple of the frequency
+        return (self.n_layers - self.first_dense_layers) // self.moe_layer_freq
 
     @property
     def n_dense_layers(self) -> int:
@@ -204,7 +216,7 @@ def _get(cfg: Mapping[str, Any], key: str, default: Any = ..., *, kind: type = i
         return default
     v = cfg[key]
     if kind is int and (isinstance(v, bool) or not isinstance(v, int)):
-        raise TypeError(f"'{key}' must be a whole number. Got {v!r} instead")
+        raise TypeError(f"'{key}' must be a whole number. Got {str(v)[:40]!r} instead")
     if kind is bool and not isinstance(v, bool):
         raise TypeError(f"'{key}' must be true or false. Got {v!r} instead")
     return v
@@ -215,7 +227,7 @@ def _llama_like(cfg: Mapping[str, Any]) -> dict[str, Any]:
     kv = _get(cfg, "num_key_value_heads", h)
     return dict(
         n_layers=_get(cfg, "num_hidden_layers"), d_model=d, n_heads=h, n_kv_heads=kv,
-        head_dim=_get(cfg, "head_dim", d // h), d_ff=_get(cfg, "intermediate_size"),
+        head_dim=_get(cfg, "head_dim", d // h if h > 0 else 0), d_ff=_get(cfg, "intermediate_size"),
         vocab_size=_get(cfg, "vocab_size"),
         max_seq_len=_get(cfg, "max_position_embeddings", None),
         tie_embeddings=_get(cfg, "tie_word_embeddings", False, kind=bool),
@@ -386,7 +398,7 @@ def _llama4(cfg: Mapping[str, Any]) -> dict[str, Any]:
 def _gpt2(cfg: Mapping[str, Any]) -> dict[str, Any]:
     d, h = _get(cfg, "n_embd"), _get(cfg, "n_head")
     return dict(n_layers=_get(cfg, "n_layer"), d_model=d, n_heads=h, n_kv_heads=h,
-                head_dim=d // h, d_ff=_get(cfg, "n_inner", 4 * d), vocab_size=_get(cfg, "vocab_size"),
+                head_dim=d // h if h > 0 else 0, d_ff=_get(cfg, "n_inner", 4 * d), vocab_size=_get(cfg, "vocab_size"),
                 max_seq_len=_get(cfg, "n_positions", None), gated_mlp=False,
                 tie_embeddings=_get(cfg, "tie_word_embeddings", True, kind=bool), attention="mha",
                 qkv_bias=True, linear_bias=True, learned_positions=True)
@@ -450,15 +462,9 @@ def _first_error(e: ValueError) -> str:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """Parse a ``config.json`` safely: size-limited, JSON only, NaN and Infinity refused."""
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise CatalogError(str(path), f"is larger than {MAX_CONFIG_BYTES} bytes; a config.json is a few KB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise CatalogError(str(path), f"cannot be read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise CatalogError(str(path), "is not UTF-8 text") from None
+    """Parse a ``config.json`` safely: a regular file of at most `MAX_CONFIG_BYTES` (read with
+    that cap, whatever size the file system reports), JSON only, NaN and Infinity refused."""
+    text = read_text_capped(path, MAX_CONFIG_BYTES, str(path))
 
     def _no_constants(name: str) -> None:
         raise ValueError(f"{name} is not a number JSON allows")
@@ -466,7 +472,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         return json.loads(text, parse_constant=_no_constants)
     except ValueError as e:
-        raise CatalogError(str(path), f"is not valid JSON ({e})") from None
+        raise CatalogError(str(path), f"is not valid JSON ({str(e)[:200]})") from None
+    except RecursionError:
+        raise CatalogError(str(path), "is not a config.json: it nests too deeply") from None
 
 
 def load_workload(path: str | Path, id: str | None = None) -> Workload:

@@ -43,6 +43,6 @@ def check(
             counts = ", ".join(f"{len(getattr(catalog, k))} {k}" for k in
                                ("chips", "systems", "workloads", "rules", "runs", "companies",
                                 "nodes", "sources"))
-            console.print(f"ok: {folder or 'bundled catalog'} ({counts})")
+            console.print(escape(f"ok: {folder or 'bundled catalog'} ({counts})"))
     if problems:
         raise typer.Exit(2)

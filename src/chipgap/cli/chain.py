@@ -10,6 +10,7 @@ from chipgap.analyses.chain import SHOCKS, exposure, shock
 from chipgap.cli import get_catalog
 from chipgap.analyses.supply import shock_effect
 from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+from chipgap.limits import MAX_SEED
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -27,7 +28,7 @@ def exposure_cmd(
     remaining: Annotated[float, typer.Option(min=0.0, max=1.0,
                                              help="Fraction of the shocked capacity left (0.5: it halves).")] = 0.0,
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws.")] = 0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Each chip's designer, foundry and suppliers with their countries; with --shock, the

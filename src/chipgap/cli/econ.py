@@ -17,6 +17,7 @@ from chipgap.catalog.question import ServeQuestion
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
 from chipgap.errors import InputError
+from chipgap.limits import MAX_SEED, MAX_SEQ_LEN
 
 app = typer.Typer(no_args_is_help=True)
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -26,14 +27,14 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 def die(
     ctx: typer.Context,
     chip: Annotated[str | None, typer.Option(help="Take the die area from this chip.")] = None,
-    die_area: Annotated[float | None, typer.Option("--die-area", help="Die area, mm2.")] = None,
-    wafer_mm: Annotated[float, typer.Option("--wafer-mm", help="Wafer diameter, mm.")] = 300.0,
-    edge_mm: Annotated[float, typer.Option("--edge-mm", help="Edge exclusion, mm.")] = 3.0,
-    scribe_mm: Annotated[float, typer.Option("--scribe-mm", help="Scribe lane, mm.")] = 0.1,
-    d0: Annotated[float | None, typer.Option("--d0", help="Defect density per cm2.")] = None,
-    die_yield: Annotated[float | None, typer.Option("--yield", help="Observed die yield (0-1).")] = None,
+    die_area: Annotated[float | None, typer.Option("--die-area", min=0, max=100_000, help="Die area, mm2.")] = None,
+    wafer_mm: Annotated[float, typer.Option("--wafer-mm", min=0, max=1000, help="Wafer diameter, mm.")] = 300.0,
+    edge_mm: Annotated[float, typer.Option("--edge-mm", min=0, max=500, help="Edge exclusion, mm.")] = 3.0,
+    scribe_mm: Annotated[float, typer.Option("--scribe-mm", min=0, max=100, help="Scribe lane, mm.")] = 0.1,
+    d0: Annotated[float | None, typer.Option("--d0", min=0, max=1000, help="Defect density per cm2.")] = None,
+    die_yield: Annotated[float | None, typer.Option("--yield", min=0, max=1, help="Observed die yield (0-1).")] = None,
     model: Annotated[str, typer.Option("--yield-model", help="poisson, murphy, seeds or negbin.")] = "murphy",
-    alpha: Annotated[float, typer.Option(help="Clustering parameter of negbin.")] = 2.0,
+    alpha: Annotated[float, typer.Option(min=0, max=1e6, help="Clustering parameter of negbin.")] = 2.0,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Gross dies per wafer, die yield and good dies per wafer (give --d0 or --yield)."""
@@ -63,10 +64,10 @@ def die(
 def chip_cost_cmd(
     ctx: typer.Context,
     chip: Annotated[str, typer.Argument(help="Chip id or alias.")],
-    die_yield: Annotated[float | None, typer.Option("--yield", help="Also evaluate this die yield.")] = None,
+    die_yield: Annotated[float | None, typer.Option("--yield", min=0, max=1, help="Also evaluate this die yield.")] = None,
     price: Annotated[float | None, typer.Option("--price", min=0, help="Selling price, USD.")] = None,
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws.")] = 0,
     chart: Annotated[Path | None, typer.Option("--chart", dir_okay=False,
                                                help="Also draw cost against yield (.png/.svg).")] = None,
     fmt: FormatOpt = Format.table,
@@ -137,8 +138,8 @@ def tco_cmd(
     rate: Annotated[float | None, typer.Option("--tokens-per-s-per-chip", min=0,
                                                help="A sustained rate, for cost per million tokens.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Serve this model to find the rate.")] = None,
-    input_len: Annotated[int, typer.Option("--input-len", min=1)] = 1024,
-    output_len: Annotated[int, typer.Option("--output-len", min=1)] = 1024,
+    input_len: Annotated[int, typer.Option("--input-len", min=1, max=MAX_SEQ_LEN)] = 1024,
+    output_len: Annotated[int, typer.Option("--output-len", min=1, max=MAX_SEQ_LEN)] = 1024,
     precision: Annotated[str, typer.Option(help="Weights when serving --model.")] = "fp8",
     fmt: FormatOpt = Format.table,
 ) -> None:

@@ -12,6 +12,7 @@ from chipgap.analyses.export import classify_chips, export_status, headroom
 from chipgap.cli import get_catalog
 from chipgap.cli.output import (Format, num, print_csv, print_json, print_table, save_figure,
                                 short_name)
+from chipgap.limits import MAX_SEED
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -94,7 +95,7 @@ def classify(
     rule: Annotated[str | None, typer.Option(
         help="Rule version by effective month (2023-10); default the newest one not rescinded.")] = None,
     samples: SamplesOpt = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the Monte-Carlo draws.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the Monte-Carlo draws.")] = 0,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Classify chips under a rule version: status, the test that caught them, and margins.
@@ -116,7 +117,7 @@ def timeline(
     ctx: typer.Context,
     chip: Annotated[str, typer.Argument(help="Chip id or alias.")],
     samples: SamplesOpt = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the Monte-Carlo draws.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the Monte-Carlo draws.")] = 0,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """One chip under every rule version, in order of effective date."""

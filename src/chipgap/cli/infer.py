@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.markup import escape
 
 from chipgap.analyses.answer import SERVE_METRICS, Answer, answer
 from chipgap.analyses.infer import DECODE_BREAKDOWN
 from chipgap.catalog.question import ServeQuestion
 from chipgap.cli import get_catalog
+from chipgap.limits import MAX_BATCH, MAX_INSTANCE_CHIPS, MAX_REQUESTS, MAX_SEED, MAX_SEQ_LEN
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
                                 question_from, save_figure, shown_default, spread_json)
 
@@ -33,33 +36,33 @@ def infer(
     ctx: typer.Context,
     model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
     chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias (GPUs, NPUs and CPUs).")],
-    chips: Annotated[int | None, Opt("--chips", "-n", min=1, help="Chips of one serving instance.",
+    chips: Annotated[int | None, Opt("--chips", "-n", min=1, max=MAX_INSTANCE_CHIPS, help="Chips of one serving instance.",
                                      show_default=_d("chips"))] = None,
     system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
     phase: Annotated[Phase | None, Opt(help="prefill, decode or serve (offline, both phases).",
                                        show_default=_d("phase"))] = None,
-    input_len: Annotated[int | None, Opt("--input-len", min=1, help="Prompt tokens (decode: KV context).",
+    input_len: Annotated[int | None, Opt("--input-len", min=1, max=MAX_SEQ_LEN, help="Prompt tokens (decode: KV context).",
                                          show_default=_d("input_len"))] = None,
-    output_len: Annotated[int | None, Opt("--output-len", min=1, help="Generated tokens per request.",
+    output_len: Annotated[int | None, Opt("--output-len", min=1, max=MAX_SEQ_LEN, help="Generated tokens per request.",
                                           show_default=_d("output_len"))] = None,
-    cached_len: Annotated[int | None, Opt("--cached-len", min=0, show_default=_d("cached_len"),
+    cached_len: Annotated[int | None, Opt("--cached-len", min=0, max=MAX_SEQ_LEN, show_default=_d("cached_len"),
                                    help="Prompt tokens already in the KV cache (prefix-cache hit): "
                                         "attended to, not computed.")] = None,
-    requests: Annotated[int | None, Opt(min=1, help="Offline job of this many requests, queued at once "
+    requests: Annotated[int | None, Opt(min=1, max=MAX_REQUESTS, help="Offline job of this many requests, queued at once "
                                                     "(serve): throughput over its makespan, last "
                                                     "partial wave included. Default: steady state.")] = None,
     kv_reserve: Annotated[str | None, Opt("--kv-reserve", show_default=_d("kv_reserve"),
                                    help="KV an engine holds per sequence: used (paged, preempting: vLLM, "
                                         "SGLang) or full (prompt + whole output reserved on admission: "
                                         "TensorRT-LLM's default).")] = None,
-    max_batch: Annotated[int | None, Opt("--max-batch", min=1,
+    max_batch: Annotated[int | None, Opt("--max-batch", min=1, max=MAX_BATCH,
                                          help="Engine's max sequences in flight on the instance.")] = None,
     overlap_scheduler: Annotated[bool | None, Opt("--overlap-scheduler/--serial-scheduler",
                                            help="The engine schedules the next step while the chips run "
                                                 "(SGLang from v0.4, TensorRT-LLM), or between steps, the "
                                                 "chips idle (SGLang before v0.4: steps 1.1x as long).",
                                            show_default="--overlap-scheduler")] = None,
-    batch: Annotated[int | None, Opt(min=1, help="Concurrent sequences of the instance (default: searched).")] = None,
+    batch: Annotated[int | None, Opt(min=1, max=MAX_BATCH, help="Concurrent sequences of the instance (default: searched).")] = None,
     precision: Annotated[str | None, Opt(help="Weights: bf16, fp8, int8 or int4.",
                                          show_default=_d("weight_precision"))] = None,
     kv_precision: Annotated[str | None, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.",
@@ -68,19 +71,19 @@ def infer(
                                                    help="What attention multiplies in: bf16, or fp8 where the engine "
                                                         "runs FP8 attention kernels (FA3 FP8, FlashMLA FP8).",
                                                    show_default=_d("attention_precision"))] = None,
-    tp: Annotated[int | None, Opt(min=1, help="Tensor parallel.", rich_help_panel=Lay)] = None,
-    pp: Annotated[int | None, Opt(min=1, help="Pipeline stages.", rich_help_panel=Lay)] = None,
-    ep: Annotated[int | None, Opt(min=1, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
-    dp: Annotated[int | None, Opt(min=1, help="Data-parallel attention groups.", rich_help_panel=Lay)] = None,
+    tp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Tensor parallel.", rich_help_panel=Lay)] = None,
+    pp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Pipeline stages.", rich_help_panel=Lay)] = None,
+    ep: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
+    dp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Data-parallel attention groups.", rich_help_panel=Lay)] = None,
     mtp_accept: Annotated[float | None, Opt("--mtp-accept", min=0, max=1, help="MTP draft acceptance rate.")] = None,
     ttft_ms: Annotated[float | None, Opt("--ttft-ms", min=0, help="Time-to-first-token SLO.")] = None,
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
-    memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, help="DRAM per CPU socket (CPUs only).")] = None,
+    memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, max=1e7, help="DRAM per CPU socket (CPUs only).")] = None,
     ep_overlap: Annotated[bool | None, Opt("--ep-overlap/--no-ep-overlap",
                                           help="Overlap expert all-to-all with compute (two-batch overlap), as large "
                                                "expert-parallel deployments run.",
                                           show_default=_d("ep_overlap"))] = None,
-    ep_imbalance: Annotated[float | None, Opt("--ep-imbalance", min=1, show_default=_d("ep_imbalance"),
+    ep_imbalance: Annotated[float | None, Opt("--ep-imbalance", min=1, max=1e4, show_default=_d("ep_imbalance"),
                                        help="Routed tokens on the busiest expert-parallel rank over the mean "
                                             "(1: balanced; ~2.6 without a load balancer, ~1.1 with one, in "
                                             "TensorRT-LLM's 32-rank DeepSeek-R1 example).")] = None,
@@ -90,7 +93,7 @@ def infer(
     samples: Annotated[int | None, Opt(min=10, max=1_000_000,
                                        help="Also draw the chip's ranged specs this many times and show "
                                             "P10-P50-P90 of the best configuration per sample.")] = None,
-    seed: Annotated[int | None, Opt(min=0, help="Seed of the draws.", show_default=_d("seed"))] = None,
+    seed: Annotated[int | None, Opt(min=0, max=MAX_SEED, help="Seed of the draws.", show_default=_d("seed"))] = None,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Serving throughput and latency: the best layouts and batch sizes under the SLOs.
@@ -123,7 +126,7 @@ def _render(a: Answer, top: int, fmt: Format) -> None:
         return print_json(out)
     if fmt is Format.csv:
         return print_csv(a.table)
-    console.print(f"{inputs['model']} on {inputs['chips']} x {inputs['chip']} ({'; '.join(inputs['assumptions'])})")
+    console.print(escape(f"{inputs['model']} on {inputs['chips']} x {inputs['chip']} ({'; '.join(inputs['assumptions'])})"))
     if rows.empty:
         console.print("no layout and batch meets the SLOs within memory")
         return

@@ -1,26 +1,50 @@
-"""Rendering for every command: Rich tables, JSON and CSV, and sourced numbers as text."""
+"""Rendering for every command: Rich tables, JSON and CSV, and sourced numbers as text.
+
+Text from a user's file is data, never markup, in every format: table cells, titles and
+captions are plain text with terminal escape sequences and control characters removed (Rich
+markup only comes from `quantity_text`, as a styled `rich.text.Text`); everything the consoles
+print loses its control characters; CSV text cells lose them too, and those a spreadsheet would
+run as a formula get a leading ``'``; JSON escapes the C1 controls and line separators that it would otherwise
+write raw.
+"""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from chipgap.catalog.quantity import Quantity
-from chipgap.text import num  # noqa: F401  (re-exported for the commands)
+from chipgap.text import num, printable  # noqa: F401  (num re-exported for the commands)
 
-console = Console()
-err_console = Console(stderr=True)
+
+class SafeConsole(Console):
+    """A Rich console that removes control characters and escape sequences from every string it
+    is given (markup in the string still applies: escape user text with `rich.markup.escape`)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # noqa: D102
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection")."""
 
 CONFIDENCE_MARK = {"official": "", "measured": " m", "estimate": " e", "rumor": " r"}
 CONFIDENCE_STYLE = {"official": "", "measured": "cyan", "estimate": "yellow", "rumor": "red"}
@@ -33,16 +57,16 @@ class Format(str, Enum):
     csv = "csv"
 
 
-def quantity_text(q: Quantity | None, markup: bool = True) -> str:
-    """``989.4``, ``752-800 (780) e``: the value or range with its confidence mark."""
+def quantity_text(q: Quantity | None, markup: bool = True) -> Text | str:
+    """``989.4``, ``752-800 (780) e``: the value or range with its confidence mark; styled by
+    its confidence (a `rich.text.Text`) unless ``markup`` is False (plain text)."""
     if q is None:
-        return ""
+        return "" if not markup else Text("")
     text = num(q.value) if not q.is_range else f"{num(q.low)}-{num(q.high)}"
     if q.is_range and q.mode is not None:
         text += f" ({num(q.mode)})"
     text += CONFIDENCE_MARK[q.confidence]
-    style = CONFIDENCE_STYLE[q.confidence]
-    return f"[{style}]{escape(text)}[/]" if markup and style else escape(text) if markup else text
+    return Text(text, style=CONFIDENCE_STYLE[q.confidence]) if markup else text
 
 
 def short_name(chip: Any) -> str:
@@ -51,51 +75,104 @@ def short_name(chip: Any) -> str:
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout: numbers as numbers, NaN as null, no Rich markup."""
-    sys.stdout.write(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n")
+    """JSON on stdout: numbers as numbers, NaN as null, no Rich markup; arrays, bytes, dates and
+    decimals (a DuckDB result's lists, BLOBs, timestamps) as JSON values."""
+    text = json.dumps(_clean(data), indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _clean(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalars
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set, frozenset, np.ndarray)):
+        return [_clean(v) for v in (x.tolist() if isinstance(x, np.ndarray) else x)]
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return "0x" + bytes(x).hex()
+    if x is pd.NaT:
+        return None
+    if isinstance(x, (datetime.date, datetime.time)):
+        return x.isoformat()
+    if isinstance(x, decimal.Decimal):
+        return _clean(float(x))
+    if isinstance(x, np.generic):  # numpy scalars
         return _clean(x.item())
     return x
 
 
 def print_csv(df: pd.DataFrame) -> None:
-    df.to_csv(sys.stdout, index=False, lineterminator="\n")
+    """CSV on stdout; a text cell a spreadsheet would run as a formula gets a leading ``'``."""
+    guarded = df.copy()
+    for col in guarded.columns:
+        if guarded[col].dtype == object or pd.api.types.is_string_dtype(guarded[col].dtype):
+            guarded[col] = guarded[col].map(csv_text)
+    guarded.to_csv(sys.stdout, index=False, lineterminator="\n")
 
 
-def print_table(rows: list[list[str]], columns: list[str], title: str | None = None,
+def csv_text(v: Any) -> Any:
+    """A CSV cell's value: text loses terminal escape sequences and control characters (tabs and
+    newlines stay), and text that starts like a formula is prefixed with ``'``; numbers stay.
+
+    >>> csv_text("=HYPERLINK(0)"), csv_text("-x"), csv_text(-1.5), csv_text("h1\x1b[2J00")
+    ("'=HYPERLINK(0)", "'-x", -1.5, 'h100')
+    """
+    if not isinstance(v, str):
+        return v
+    v = printable(v)
+    return "'" + v if v.startswith(FORMULA_START) else v
+
+
+def print_table(rows: list[list[str | Text]], columns: list[str], title: str | None = None,
                 caption: str | None = None, numeric_from: int = 1, left: bool = False) -> None:
     """A Rich table; columns from index ``numeric_from`` on are right-aligned. With ``left``
-    the last column (long text such as source ids) is left-aligned."""
-    table = Table(title=title, caption=caption, header_style="bold", caption_justify="left")
+    the last column (long text such as source ids) is left-aligned.
+
+    Strings are shown as plain text (never read as markup), without control characters or escape
+    sequences; a `rich.text.Text` (from `quantity_text`) keeps its style.
+    """
+    table = Table(title=_plain(title), caption=_plain(caption), header_style="bold",
+                  caption_justify="left")
     for i, c in enumerate(columns):
         right = i >= numeric_from and not (left and i == len(columns) - 1)
-        table.add_column(c, justify="right" if right else "left", overflow="fold")
+        table.add_column(_plain(c), justify="right" if right else "left", overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(_plain(c) for c in row))
     console.print(table)
+
+
+def _plain(cell: Any) -> Text | None:
+    if cell is None or isinstance(cell, Text):
+        return cell
+    return Text(printable(str(cell)))
 
 
 def save_figure(path: Path, draw: Callable[[], Any], force: bool = False) -> None:
     """Write a matplotlib figure to ``path`` (.png or .svg), never over an existing file
-    unless ``force``."""
+    unless ``force``, never through a symbolic link, whole or not at all."""
+    import io
+
+    import matplotlib.pyplot as plt
     import typer
+
+    from chipgap.atomic import write_atomically
+    from chipgap.files import check_output
 
     if path.suffix.lower() not in (".png", ".svg"):
         raise typer.BadParameter("the chart file must end in .png or .svg", param_hint=str(path))
+    check_output(path, "chart file")
     if path.exists() and not force:
         raise typer.BadParameter(f"{path} exists; pass --force to overwrite it", param_hint=str(path))
-    draw().savefig(path, bbox_inches="tight", dpi=150)
-    err_console.print(f"wrote {path}")
-
+    fig = draw()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lower()[1:], bbox_inches="tight", dpi=150)
+    plt.close(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, buf.getvalue())
+    err_console.print(f"wrote {escape(str(path))}")
 
 
 def question_from(cls: type[BaseModel], layout: dict[str, Any] | None = None, **options: Any) -> Any:

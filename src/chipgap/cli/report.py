@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chipgap.cli.output import err_console
+from chipgap.limits import MAX_SEED
 from chipgap.report.build import SECTION_BUILDERS, build_report
-from chipgap.report.render import write_report
+from chipgap.report.render import check_report_path, write_report
 
 
 def report(
@@ -20,14 +22,15 @@ def report(
                                          help="Where to write the report.")] = Path("report.html"),
     fmt: Annotated[str, typer.Option("--format", "-f",
                                      help="html (one self-contained file) or md (Markdown, charts as PNG "
-                                          "files beside it).")] = "html",
+                                          "files in the folder NAME_files beside it).")] = "html",
     scenario: Annotated[str | None, typer.Option(
         help="A scenario file (or bundled name) whose catalog changes apply to the whole report.")] = None,
     catalog: Annotated[Path | None, typer.Option(
         "--catalog", file_okay=False, help="Folder of YAML read on top of the bundled catalog.")] = None,
     samples: Annotated[int, typer.Option(min=100, max=100_000, help="Monte-Carlo draws of ranged inputs.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws (same seed, same report).")] = 0,
-    force: Annotated[bool, typer.Option(help="Replace an existing file chipgap did not write.")] = False,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws (same seed, same report).")] = 0,
+    force: Annotated[bool, typer.Option(help="Replace an existing file that is not an unchanged chipgap "
+                                              "report (chipgap's marker, with a matching hash, ends its own).")] = False,
 ) -> None:
     """Build the report: the spec gap, export controls, real workloads, clustering, the 910D
     scenario, unit cost, TCO, supply, CPUs and exposure, with a claims ledger and every
@@ -36,11 +39,13 @@ def report(
         raise typer.BadParameter("must be html or md", param_hint="--format")
     if fmt == "md" and output == Path("report.html"):
         output = Path("report.md")
+    check_report_path(output, fmt, force)  # before minutes of work, not after
     root = ctx.find_root().obj or {}
     catalog_dir = catalog or root.get("catalog_dir")
     start = time.perf_counter()
     with Progress(TextColumn("[bold]report[/]"), BarColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
         task = bar.add_task("loading", total=len(SECTION_BUILDERS))
 
         def step(key: str) -> None:
@@ -49,6 +54,6 @@ def report(
         rep = build_report(catalog_dir, scenario, samples, seed, progress=step)
         bar.update(task, completed=len(SECTION_BUILDERS), description="writing")
         path = write_report(rep, output, fmt, force)
-    err_console.print(f"wrote {path} ({len(rep.sections)} sections, {len(rep.claims)} claims, "
+    err_console.print(f"wrote {escape(str(path))} ({len(rep.sections)} sections, {len(rep.claims)} claims, "
                       f"{len(rep.charts())} charts, {len(rep.cited())} sources) in "
                       f"{time.perf_counter() - start:.1f} s", soft_wrap=True)

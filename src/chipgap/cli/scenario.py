@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from chipgap.analyses.scenario import run_scenario
 from chipgap.catalog.scenario import bundled_scenarios_dir, read_scenario
 from chipgap.cli.output import Format, console, num, print_csv, print_json, print_table
+from chipgap.limits import MAX_SEED
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,7 +34,7 @@ def run_cmd(
     ctx: typer.Context,
     scenario: Annotated[str, typer.Argument(help="A scenario YAML file, or the name of a bundled one.")],
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws per chip.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws (same seed, same numbers).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws (same seed, same numbers).")] = 0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Apply a scenario's catalog changes and answer its questions, with P10/P50/P90 ranges
@@ -54,7 +56,7 @@ def run_cmd(
 
         return print_csv(pd.concat([r.table.assign(question=r.question.id) for r in result.results],
                                    ignore_index=True))
-    console.print(f"[bold]{result.scenario.title}[/]\n{result.scenario.description}\n")
+    console.print(f"[bold]{escape(result.scenario.title)}[/]\n{escape(result.scenario.description)}\n")
     for r in result.results:
         _print_question(r)
     claims = result.claims()
@@ -72,6 +74,13 @@ def _print_question(r) -> None:  # noqa: ANN001
         rows = [[x.chip, x.metric, num(x.p50), f"{num(x.p10)}-{num(x.p90)}"] if x.metric else
                 [x.chip, "", "", x.note] for x in t.itertuples()]
         print_table(rows, ["chip", "metric", "P50", "P10-P90"], title=title, numeric_from=2)
+    elif "cost_per_chip_usd" in t.columns:  # chip-cost
+        p50 = t[t["quantile"] == "P50"]
+        print_table([[x.chip, x.case, f"{x.die_yield:.0%}", num(x.cost_per_chip_usd), num(x.price_usd),
+                      "" if x.gross_margin != x.gross_margin else f"{x.gross_margin:.0%}"]
+                     for x in p50.itertuples()],
+                    ["chip", "reported yield", "die yield", "cost/chip USD (P50)", "price USD (P50)", "margin"],
+                    title=title, numeric_from=2)
     elif "quantile" in t.columns:  # supply
         p50 = t[(t["quantile"] == "P50") & t.line.str.startswith("total")]
         print_table([[x.scenario, x.line, num(x.chips), num(x.h100_equivalents_spec), x.binding_constraint]

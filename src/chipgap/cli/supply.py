@@ -12,6 +12,7 @@ from chipgap.analyses.supply import compare_estimates, supply, supply_inputs
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
 from chipgap.errors import InputError
+from chipgap.limits import MAX_SEED
 
 
 class View(str, Enum):
@@ -22,13 +23,13 @@ class View(str, Enum):
 
 def supply_cmd(
     ctx: typer.Context,
-    year: Annotated[int | None, typer.Option(help="Year; picks the base scenario of that year.")] = None,
+    year: Annotated[int | None, typer.Option(min=1990, max=2100, help="Year; picks the base scenario of that year.")] = None,
     scenario: Annotated[str | None, typer.Option(help="Scenario id (see the catalog's supply section).")] = None,
     view: Annotated[View, typer.Option(help="lines: chips and compute per line; inputs: each capacity's need "
                                             "and what binds; estimates: published estimates beside the model.")]
     = View.lines,
     samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Monte-Carlo draws.")] = 4000,
-    seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the draws.")] = 0,
     chart: Annotated[Path | None, typer.Option("--chart", dir_okay=False,
                                                help="Draw every catalog scenario side by side (.png/.svg).")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,

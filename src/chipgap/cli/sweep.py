@@ -9,6 +9,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, err_console, num, print_csv, print_json, print_table
@@ -32,7 +33,7 @@ def run(
                                                  "(new, empty, or this sweep's: it resumes).")],
     backend: Annotated[Backend, Opt(help="local (this machine) or ray (the chipgap\\[ray] "
                                          "extra).")] = Backend.local,
-    workers: Annotated[int, Opt("--workers", "-w", min=1, help="Local: processes (1 = in this "
+    workers: Annotated[int, Opt("--workers", "-w", min=1, max=1024, help="Local: processes (1 = in this "
                                 "one). Ray: CPUs of the local Ray it starts.")] = 1,
     address: Annotated[str | None, Opt(help="Ray cluster to join (auto, ray://host:10001); "
                                             "default: a local Ray.")] = None,
@@ -40,9 +41,11 @@ def run(
 ) -> None:
     """Run a sweep: every configuration x sample of SPEC, written in chunks to DIR.
 
-    Each chunk is one Parquet file, written atomically; manifest.json records the spec and the chunks done.
-    Re-running the same command resumes an interrupted sweep: chunks already written are skipped.
-    A different spec into the same DIR is refused. Query the rows with 'chipgap sweep query DIR SQL'.
+    Each chunk is one Parquet file, written atomically; manifest.json records the spec, the content
+    hashes of the catalog and config.json files, and each chunk done with its checksum.
+    Re-running the same command resumes an interrupted sweep: chunks already written (and whole) are
+    skipped. A different spec or catalog into the same DIR is refused, naming what differs; one run
+    writes a DIR at a time. Query the rows with 'chipgap sweep query DIR SQL'.
     """
     if address and backend is not Backend.ray:
         raise typer.BadParameter("--address needs --backend ray", param_hint="--address")
@@ -53,12 +56,14 @@ def run(
     except KeyboardInterrupt:
         err_console.print("interrupted: the chunks written are kept; run the same command to resume")
         raise typer.Exit(130) from None
+    for note in s.notes:
+        err_console.print(f"note: {escape(note)}", soft_wrap=True)
     if fmt is Format.json:
         return print_json({"spec": str(spec), **s.to_dict()})
     if fmt is Format.csv:
-        return print_csv(pd.DataFrame([s.to_dict()]))
+        return print_csv(pd.DataFrame([s.to_dict() | {"notes": "; ".join(s.notes)}]))
     err_console.print(f"{s.done_now:,} chunks written, {s.done_before:,} already done: "
-                      f"{s.chunks:,} chunks, {s.rows:,} rows in {s.out} ({s.seconds:.1f} s)")
+                      f"{s.chunks:,} chunks, {s.rows:,} rows in {escape(s.out)} ({s.seconds:.1f} s)")
 
 
 @app.command("query")
@@ -83,7 +88,7 @@ def query_cmd(
     """
     df = query(folder, sql)
     m = store.read_manifest(folder)
-    written = len(store.chunk_files(folder))
+    written = len(store.listed_chunks(m, folder))
     if written < m.get("chunks", 0):
         err_console.print(f"note: {written:,} of {m['chunks']:,} chunks written; the sweep is unfinished")
     if fmt is Format.json:

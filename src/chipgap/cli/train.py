@@ -12,6 +12,8 @@ from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RE
                                     time_to_train_days)
 from chipgap.catalog.question import TrainQuestion
 from chipgap.cli import get_catalog
+from chipgap.limits import (MAX_CHIPS, MAX_GLOBAL_BATCH, MAX_MICRO_BATCH, MAX_PARALLEL, MAX_RATE, MAX_SEED,
+                            MAX_SEQ_LEN, MAX_TOKENS_BUDGET)
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
                                 question_from, shown_default, spread_json)
 
@@ -28,33 +30,33 @@ def train(
     ctx: typer.Context,
     model: Annotated[str, Opt("--model", "-m", help="Workload id or alias, or a config.json path.")],
     chip: Annotated[str, Opt("--chip", "-c", help="Chip id or alias.")],
-    chips: Annotated[int, Opt("--chips", "-n", min=1, help="Number of chips.")],
-    seq_len: Annotated[int | None, Opt("--seq-len", min=1, help="Tokens per sequence.",
+    chips: Annotated[int, Opt("--chips", "-n", min=1, max=MAX_CHIPS, help="Number of chips.")],
+    seq_len: Annotated[int | None, Opt("--seq-len", min=1, max=MAX_SEQ_LEN, help="Tokens per sequence.",
                                        show_default=_d("seq_len"))] = None,
-    global_batch: Annotated[int | None, Opt("--global-batch", min=1, help="Sequences per step.",
+    global_batch: Annotated[int | None, Opt("--global-batch", min=1, max=MAX_GLOBAL_BATCH, help="Sequences per step.",
                                             show_default=_d("global_batch"))] = None,
     system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
     precision: Annotated[str | None, Opt(help="Matrix precision: bf16 or fp8.", show_default=_d("precision"))] = None,
-    tp: Annotated[int | None, Opt(min=1, help="Tensor parallel (with sequence parallelism).", rich_help_panel=Par)] = None,
-    pp: Annotated[int | None, Opt(min=1, help="Pipeline stages.", rich_help_panel=Par)] = None,
-    dp: Annotated[int | None, Opt(min=1, help="Data parallel (what the chips leave).", rich_help_panel=Par)] = None,
-    cp: Annotated[int | None, Opt(min=1, help="Context parallel.", rich_help_panel=Par)] = None,
-    ep: Annotated[int | None, Opt(min=1, help="Expert parallel (MoE).", rich_help_panel=Par)] = None,
-    vpp: Annotated[int | None, Opt(min=1, help="Virtual stages per device (interleaved 1F1B).", rich_help_panel=Par)] = None,
-    mbs: Annotated[int | None, Opt(min=1, help="Micro-batch size, sequences.", rich_help_panel=Par)] = None,
+    tp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Tensor parallel (with sequence parallelism).", rich_help_panel=Par)] = None,
+    pp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Pipeline stages.", rich_help_panel=Par)] = None,
+    dp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Data parallel (what the chips leave).", rich_help_panel=Par)] = None,
+    cp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Context parallel.", rich_help_panel=Par)] = None,
+    ep: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Expert parallel (MoE).", rich_help_panel=Par)] = None,
+    vpp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Virtual stages per device (interleaved 1F1B).", rich_help_panel=Par)] = None,
+    mbs: Annotated[int | None, Opt(min=1, max=MAX_MICRO_BATCH, help="Micro-batch size, sequences.", rich_help_panel=Par)] = None,
     zero: Annotated[int | None, Opt(min=0, max=3, help="ZeRO stage (1 = distributed optimizer, 3 = FSDP).",
                                     rich_help_panel=Par)] = None,
     recompute: Annotated[str | None, Opt(help="none, selective (attention core), full, or modules (norms, "
                                               "MLA up-projections, MLP activation).", rich_help_panel=Par)] = None,
     do_search: Annotated[bool, Opt("--search", help="Search every layout, ignoring the layout options.")] = False,
     top: Annotated[int, Opt(min=1, max=1000, help="Layouts to show when several are evaluated.")] = 5,
-    tokens: Annotated[float | None, Opt(min=0, help="Token budget: also print days to train.")] = None,
-    target: Annotated[float | None, Opt("--target-tokens-per-s", min=0,
+    tokens: Annotated[float | None, Opt(min=0, max=MAX_TOKENS_BUDGET, help="Token budget: also print days to train.")] = None,
+    target: Annotated[float | None, Opt("--target-tokens-per-s", min=0, max=MAX_RATE,
                                         help="Find the fewest chips reaching this rate (--chips ignored).")] = None,
     samples: Annotated[int | None, Opt(min=10, max=1_000_000,
                                        help="Also draw the chip's ranged specs this many times and show "
                                             "P10-P50-P90 (the best layout per sample).")] = None,
-    seed: Annotated[int | None, Opt(min=0, help="Seed of the draws.", show_default=_d("seed"))] = None,
+    seed: Annotated[int | None, Opt(min=0, max=MAX_SEED, help="Seed of the draws.", show_default=_d("seed"))] = None,
     fmt: Annotated[Format, Opt("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Training step time, tokens/s, TFLOPS per chip, MFU/HFU and memory.

@@ -86,7 +86,7 @@ class Hardware:
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Achieved fractions of peak: the model's calibrated constants (see `chipgap.models.calibration`).
+    """Achieved fractions of peak and the engine constants (see `chipgap.analyses.efficiency`).
 
     Attributes
     ----------

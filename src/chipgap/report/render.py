@@ -1,19 +1,35 @@
-"""Writing a `Report` out: one self-contained HTML file, or Markdown with PNG files beside it.
+"""Writing a `Report` out: one self-contained HTML file, or Markdown with its PNG charts in a
+folder of its own.
 
 The HTML holds its styles and charts (PNG data URIs) inline and references nothing outside
 itself: it opens offline and fetches nothing. Every cited number links to its source in the
-appendix.
+appendix. A Markdown report ``NAME.md`` keeps its charts in ``NAME_files/``, a folder it owns.
+
+A report owns its file by a marker chipgap writes as the file's last line, a generator tag with
+chipgap's version and the SHA-256 of everything before it::
+
+    <!-- generator: chipgap 0.1.0; sha256: 9f86d081884c7d65... -->
+
+An existing file is replaced only when its marker is there and its hash matches its content (a
+file chipgap wrote and nobody changed since), or with ``force``. A phrase a person could type
+("chipgap report") proves nothing; a report someone edited is theirs.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 from pathlib import Path
+from urllib.parse import quote
 
+from chipgap import __version__
 from chipgap.atomic import write_atomically
-from chipgap.errors import InputError
+from chipgap.errors import ChipgapError, InputError
+from chipgap.files import check_output, read_capped
 from chipgap.report.document import Cell, Report, Section, Table
+from chipgap.text import printable
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;max-width:1100px;
@@ -33,14 +49,17 @@ nav ol{columns:2;font-size:14px}.src{font-size:12.5px}.src li{margin:2px 0}
 """
 
 
-GENERATOR = "chipgap report"
-"""Marks a file chipgap wrote, so a later run may replace it and nothing else."""
+GENERATOR = f"chipgap {__version__}"
+"""The HTML's generator meta tag (for readers; ownership is the marker's, `stamp`)."""
+_MARKER = re.compile(rb"<!-- generator: chipgap ([0-9A-Za-z.+_-]{1,40}); sha256: ([0-9a-f]{64}) -->\n\Z")
+MAX_REPORT_BYTES = 256_000_000
+"""The largest file `is_report` reads to check its marker (a report is a few MB)."""
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """The report forbids itself any fetch: a browser blocks (and logs) anything not inline."""
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(printable(str(text)), quote=True)
 
 
 class _Refs:
@@ -128,84 +147,140 @@ def _source_html(sid: str, src) -> str:  # noqa: ANN001
     return f'<li id="src-{_esc(sid)}"><b>{_esc(src.title)}</b> ({_esc(meta)}).{url} <code>{_esc(sid)}</code></li>'
 
 
-def to_markdown(report: Report) -> tuple[str, dict[str, bytes]]:
-    """The report as Markdown, and the PNG files (name -> bytes) it refers to."""
+def to_markdown(report: Report, charts: str = "report_files") -> tuple[str, dict[str, bytes]]:
+    """The report as Markdown, and the PNG files (name -> bytes) it refers to, as files of the
+    folder ``charts`` beside it. Every text is escaped (`md_text`): no markup or HTML from the
+    catalog (a chip name, a source title) reaches the rendered page."""
     refs = _Refs(report)
-    out = [f"<!-- {GENERATOR} -->", f"# {report.title}", "", f"_{report.subtitle}_", "", "## Claims ledger", "",
+    out = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", "", "## Claims ledger", "",
            "| # | claim | evidence | verdict | assumptions |", "|---|---|---|---|---|"]
-    out += [f"| {c.number} | {_md(c.claim)} | {_md(c.evidence)} | **{c.verdict}** | {_md(c.assumptions)} |"
-            for c in report.claims]
+    out += [f"| {c.number} | {md_text(c.claim)} | {md_text(c.evidence)} | **{md_text(c.verdict)}** | "
+            f"{md_text(c.assumptions)} |" for c in report.claims]
     files: dict[str, bytes] = {}
     for s in report.sections:
-        out += ["", f'<a id="{s.key}"></a>', f"## {s.title}", "", f"_{s.question}_", ""]
-        out += [p + "\n" for p in s.paragraphs]
+        out += ["", f'<a id="{_esc(s.key)}"></a>', f"## {md_text(s.title)}", "", f"_{md_text(s.question)}_", ""]
+        out += [md_text(p) + "\n" for p in s.paragraphs]
         for t in s.tables:
-            out += [f"### {t.title}", "", "| " + " | ".join(t.columns) + " |",
+            out += [f"### {md_text(t.title)}", "", "| " + " | ".join(md_text(c) for c in t.columns) + " |",
                     "|" + "---|" * len(t.columns)]
-            out += ["| " + " | ".join(_md(c.text) + refs.sup(c.sources, md=True) for c in row) + " |"
+            out += ["| " + " | ".join(md_text(c.text) + refs.sup(c.sources, md=True) for c in row) + " |"
                     for row in t.rows]
-            out += ["", f"_{t.note}_" if t.note else "", ""]
+            out += ["", f"_{md_text(t.note)}_" if t.note else "", ""]
         for ch in s.charts:
             files[ch.name] = ch.png
-            out += [f"![{ch.title}]({ch.name})", ""]
+            out += [f"![{md_text(ch.title)}]({quote(charts)}/{quote(ch.name)})", ""]
         if s.missing:
-            out += ["**Not computed:**", ""] + [f"- {m}" for m in s.missing] + [""]
+            out += ["**Not computed:**", ""] + [f"- {md_text(m)}" for m in s.missing] + [""]
         if s.sources:
             out += [f"Inputs from:{refs.sup(sorted(s.sources), md=True)}", ""]
     out += ["## Sources", ""]
     for sid, i in refs.order.items():
         src = report.sources[sid]
         meta = ", ".join(x for x in (src.publisher, src.date, src.kind) if x)
-        out.append(f'{i}. <a id="src-{sid}"></a>**{src.title}** ({meta}). {src.url or ""} `{sid}`')
+        out.append(f'{i}. <a id="src-{_esc(sid)}"></a>**{md_text(src.title)}** ({md_text(meta)}). '
+                   f'{md_text(src.url or "")} {md_text(sid)}')
     return "\n".join(out) + "\n", files
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&#!])")
+_MD_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
 
 
-def is_report(path: Path) -> bool:
-    """True when ``path`` is a report chipgap wrote (its first 2 kB carry the generator mark)."""
-    try:
-        with open(path, "rb") as f:
-            return GENERATOR.encode() in f.read(2048)
-    except OSError:
+def md_text(text: str) -> str:
+    """Text as Markdown that renders as exactly that text: one line, control characters removed,
+    Markdown's and HTML's special characters backslash-escaped, and a start that would open a
+    list or a heading escaped too.
+
+    >>> md_text('<img src=x onerror=alert(1)> *H100* | [a](http://e)')
+    '\\\\<img src=x onerror=alert(1)\\\\> \\\\*H100\\\\* \\\\| \\\\[a\\\\](http://e)'
+    >>> md_text("1. first\\n# second")
+    '1\\\\. first \\\\# second'
+    """
+    text = _MD_SPECIAL.sub(r"\\\1", printable(str(text), newlines=False).strip())
+    return _MD_LINE_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
+
+
+def stamp(body: bytes) -> bytes:
+    """``body`` with chipgap's ownership marker as its last line (see the module's docstring).
+
+    >>> stamp(b"# x\\n").decode().splitlines()[-1].startswith("<!-- generator: chipgap ")
+    True
+    """
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    digest = hashlib.sha256(body).hexdigest()
+    return body + f"<!-- generator: chipgap {__version__}; sha256: {digest} -->\n".encode()
+
+
+def is_report(path: str | Path) -> bool:
+    """True when ``path`` is a regular file that chipgap wrote and nobody changed since: its last
+    line is chipgap's marker and the marker's hash is that of everything before it."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
         return False
+    try:
+        data = read_capped(path, MAX_REPORT_BYTES)
+    except ChipgapError:
+        return False
+    m = _MARKER.search(data)
+    return bool(m) and hashlib.sha256(data[:m.start()]).hexdigest() == m.group(2).decode()
+
+
+def charts_folder(path: str | Path) -> Path:
+    """The folder a Markdown report keeps its charts in: ``NAME_files`` beside ``NAME.md``.
+
+    >>> charts_folder("out/report.md").as_posix()
+    'out/report_files'
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}_files")
+
+
+def check_report_path(path: str | Path, fmt: str = "html", force: bool = False) -> Path:
+    """``path`` as a Path when a report in ``fmt`` may be written there (see `write_report`),
+    checked before anything is computed; an `InputError` naming the problem otherwise."""
+    if fmt not in ("html", "md"):
+        raise InputError("format", "html or md", fmt)
+    path = check_output(path, "output")
+    ours = is_report(path)
+    if path.exists() and not force and not ours:
+        raise InputError("output", "a new file or an earlier chipgap report that nobody has changed "
+                                   "(pass --force to replace another file)", str(path))
+    if fmt == "md":
+        folder = charts_folder(path)
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise InputError("output", f"a path whose chart folder {folder.name} is free: it is "
+                                       f"{'a symbolic link' if folder.is_symlink() else 'a file'}", str(folder))
+        if folder.exists() and not force and not ours:
+            raise InputError("output", f"a path whose chart folder {folder.name} is free or an earlier "
+                                       "report's (pass --force to write into it)", str(folder))
+    return path
 
 
 def write_report(report: Report, path: str | Path, fmt: str = "html", force: bool = False) -> Path:
-    """Write ``report`` to ``path`` (Markdown also writes its PNG charts beside it).
+    """Write ``report`` to ``path`` (Markdown also writes its PNG charts into `charts_folder`).
 
-    An existing file is replaced only when chipgap wrote it (or with ``force``); files are
-    written to a temporary name and renamed, so an interrupted write never leaves a
-    half-written report in place of a good one.
+    An existing file is replaced only when chipgap wrote it and nobody changed it since (see
+    `is_report`), or with ``force``; a Markdown report's chart folder is the report's when the
+    report is (or with ``force``). Nothing is written through a symbolic link. Files are written
+    to a temporary name and renamed, so an interrupted write never leaves a half-written report
+    in place of a good one.
 
     Raises
     ------
     InputError
-        When ``path`` (or a chart file beside a Markdown report) exists and is not a chipgap
-        report, or is a folder.
+        When ``path`` exists and is not a chipgap report, is a folder, a FIFO, a device or a
+        symbolic link; or when the chart folder exists and is not the report's (`check_report_path`).
     """
-    path = Path(path)
-    if fmt not in ("html", "md"):
-        raise InputError("format", "html or md", fmt)
-    if path.is_dir():
-        raise InputError("output", "a file path, not a folder", str(path))
-    if path.exists() and not force and not is_report(path):
-        raise InputError("output", "a new file or an earlier chipgap report (pass --force to replace "
-                                   "another file)", str(path))
+    path = check_report_path(path, fmt, force)
     if fmt == "html":
-        _atomic_write(path, to_html(report).encode("utf-8"))
+        _atomic_write(path, stamp(to_html(report).encode("utf-8")))
         return path
-    text, files = to_markdown(report)
-    for name in files:
-        chart = path.parent / name
-        if chart.exists() and not force and not (path.exists() and is_report(path)):
-            raise InputError("output", f"a folder without a {name} of its own (pass --force to replace it)",
-                             str(chart))
+    folder = charts_folder(path)
+    text, files = to_markdown(report, folder.name)
     for name, data in files.items():
-        _atomic_write(path.parent / name, data)
-    _atomic_write(path, text.encode("utf-8"))
+        _atomic_write(check_output(folder / name, "output"), data)
+    _atomic_write(path, stamp(text.encode("utf-8")))
     return path
 
 

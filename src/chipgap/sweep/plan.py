@@ -10,6 +10,7 @@ layout, then batch, then sample (the sample varies fastest). Chunk ``k`` holds r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +23,13 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.errors import CatalogError, ChipgapError
 from chipgap.sweep.grid import Case, CaseGrid, axis_sizes, case_at
 from chipgap.sweep.spec import Spec, TrainSpec
+
+MAX_CASES = 1_000_000
+"""Cases (chips x models x counts x shapes) of one sweep: each is counted before anything runs."""
+MAX_ROWS = 10**12
+"""Rows of one sweep (a trillion: some 100 TB of Parquet)."""
+MAX_CHUNKS = 400_000
+"""Chunks of one sweep: the manifest lists each with its checksum (see `chipgap.sweep.store`)."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +174,18 @@ def build_plan(spec: Spec, catalog: Catalog, label: str = "<spec>") -> tuple[Pla
             grid.hardware(p)
         except ChipgapError as e:
             raise CatalogError(label, str(e).rstrip("."), field=f"chips.{chip_index}") from None
-    n_cases = int(np.prod(axis_sizes(spec, len(pairs))))
+    n_cases = math.prod(axis_sizes(spec, len(pairs)))
+    if n_cases > MAX_CASES:
+        raise CatalogError(label, f"the grid has {n_cases:,} cases (chips x models x counts x shapes); "
+                                  f"at most {MAX_CASES:,} are allowed: split it into several sweeps",
+                           field="chips")
     rows = np.fromiter((grid.rows(case_at(spec, len(pairs), i)) for i in range(n_cases)),
                        dtype=np.int64, count=n_cases)
+    total = sum(int(r) for r in rows)  # in Python integers: no silent overflow
+    if total > MAX_ROWS or -(-total // spec.chunk_rows) > MAX_CHUNKS:
+        raise CatalogError(label, f"the grid has {total:,} rows in {-(-total // spec.chunk_rows):,} chunks; "
+                                  f"at most {MAX_ROWS:,} rows in {MAX_CHUNKS:,} chunks are allowed (fewer "
+                                  "samples or axes, or more chunk_rows)", field="chunk_rows")
     plan = Plan(spec, label, tuple(p[:2] for p in pairs), tuple(models), rows)
     if plan.n_rows == 0:
         field_name = "chip_counts" if isinstance(spec, TrainSpec) else "instance_chips"

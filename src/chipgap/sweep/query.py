@@ -1,7 +1,8 @@
 """Reading a sweep's results: the whole table as a DataFrame, or SQL over it with DuckDB.
 
-DuckDB reads the chunk files in place (an in-memory database with a view ``results`` over
-``DIR/chunk-*.parquet``), so a query over a sweep larger than memory streams it.
+DuckDB reads the chunk files in place (an in-memory database with a view ``results`` over the
+chunk files the manifest lists as done), so a query over a sweep larger than memory streams it.
+A chunk file the manifest does not list (a stray, a copy) is never read.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ READ_ONLY = ("SELECT", "EXPLAIN")
 
 
 def _files(out: str | Path) -> list[Path]:
-    store.read_manifest(out)  # refuse a folder that is not a sweep's
-    files = store.chunk_files(out)
+    """The chunk files the manifest lists as done (never a stray or copied one), each checked."""
+    files = store.verified_chunks(out)
     if not files:
         raise InputError("DIR", "a sweep folder with at least one chunk written", str(out))
     return files
@@ -42,7 +43,12 @@ def read_results(out: str | Path, columns: list[str] | None = None) -> pd.DataFr
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    tables = [pq.read_table(f, columns=columns) for f in _files(out)]
+    files = _files(out)
+    try:
+        tables = [pq.read_table(f, columns=columns) for f in files]
+    except (pa.ArrowException, KeyError) as e:
+        raise InputError("DIR", f"a sweep folder whose chunks can be read ({str(e).splitlines()[0][:200]})",
+                         str(out)) from None
     return pa.concat_tables(tables).to_pandas()
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from chipgap.errors import InputError
+from chipgap.errors import ChipgapError, InputError, RunError
 from chipgap.sweep import store
 from chipgap.sweep.plan import Plan
 
@@ -24,21 +24,20 @@ MAX_RETRIES = 3
 _GRIDS: dict = {}
 
 
-def _chunk_table(plan: Plan, catalog_dir: str | None, chunk: int,
-                 hook: tuple[int, str] | None = None) -> tuple[bytes, int]:
-    """The Ray task: one chunk's Parquet bytes and row count (the catalog is loaded once per
-    worker process)."""
+def _chunk_table(plan: Plan, inputs, chunk: int) -> tuple[bytes, int]:  # noqa: ANN001
+    """The Ray task: one chunk's Parquet bytes and row count. The catalog is loaded once per
+    worker process, after checking its files are those the manifest records (a node with
+    another chipgap or another catalog refuses instead of computing other rows)."""
     from chipgap.catalog import load_catalog
     from chipgap.sweep.evaluate import evaluate_chunk
     from chipgap.sweep.grid import CaseGrid
-    from chipgap.sweep.run import crash_once
     from chipgap.sweep.spec import spec_hash
 
-    crash_once(chunk, hook)
-    key = (spec_hash(plan.spec), plan.pairs, plan.models, catalog_dir)
+    key = (spec_hash(plan.spec), plan.pairs, plan.models, inputs.catalog_sha256)
     if key not in _GRIDS:
+        inputs.check()
         _GRIDS.clear()
-        _GRIDS[key] = CaseGrid(plan.spec, load_catalog(catalog_dir), plan.pairs, plan.models)
+        _GRIDS[key] = CaseGrid(plan.spec, load_catalog(inputs.catalog_dir), plan.pairs, plan.models)
     table = evaluate_chunk(plan, _GRIDS[key], chunk)
     return store.to_parquet(table), table.num_rows
 
@@ -53,8 +52,7 @@ def _ray():  # noqa: ANN202
 
 
 def run_ray(plan: Plan, out: Path, pending: list[int], workers: int, address: str | None,
-            catalog_dir: str | None, on_done: Callable[[int, int], None],
-            hook: tuple[int, str] | None = None) -> None:
+            inputs, on_done: Callable[[store.Written], None]) -> None:  # noqa: ANN001
     """Run ``pending`` chunks as Ray tasks and write each result as it arrives.
 
     Parameters
@@ -68,14 +66,21 @@ def run_ray(plan: Plan, out: Path, pending: list[int], workers: int, address: st
         CPUs of the local Ray this starts (ignored with ``address``, or when Ray is running).
     address : str, optional
         The cluster to join; None starts a local Ray.
-    catalog_dir : str, optional
-        The ``--catalog`` folder, as every worker will read it.
+    inputs : chipgap.sweep.run.Inputs
+        The ``--catalog`` folder as every worker will read it, and the hash its files must have.
     on_done : callable
-        Called with (chunk, rows) after each chunk's file is written.
-    hook : (int, str), optional
-        Test hook passed to `chipgap.sweep.run.crash_once` in the task.
+        Called with each chunk's `chipgap.sweep.store.Written` after its file is written.
+
+    Raises
+    ------
+    ChipgapError
+        A task's own error (a worker whose catalog differs), as raised.
+    RunError
+        A chunk whose task failed on every retry (its worker kept dying), or a lost cluster.
     """
     ray = _ray()
+    from ray.exceptions import RayError, RayTaskError
+
     own = not ray.is_initialized()
     if own:
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
@@ -89,7 +94,7 @@ def run_ray(plan: Plan, out: Path, pending: list[int], workers: int, address: st
         def submit() -> None:
             c = next(todo, None)
             if c is not None:
-                flight[task.remote(plan_ref, catalog_dir, c, hook)] = c
+                flight[task.remote(plan_ref, inputs, c)] = c
 
         for _ in range(window):
             submit()
@@ -97,10 +102,24 @@ def run_ray(plan: Plan, out: Path, pending: list[int], workers: int, address: st
             ready, _ = ray.wait(list(flight), num_returns=1)
             for ref in ready:
                 chunk = flight.pop(ref)
-                data, rows = ray.get(ref)
-                store.write_chunk(out, chunk, data)
-                on_done(chunk, rows)
+                try:
+                    data, rows = ray.get(ref)
+                except RayTaskError as e:
+                    if isinstance(e.cause, ChipgapError):
+                        raise e.cause from None
+                    raise RunError(f"sweep into {out}", f"chunk {chunk} failed on Ray: "
+                                                        f"{_first_line(e.cause or e)}") from None
+                except RayError as e:
+                    raise RunError(f"sweep into {out}", f"chunk {chunk} failed on Ray after {MAX_RETRIES} "
+                                                        f"retries ({type(e).__name__}: {_first_line(e)}); the "
+                                                        "chunks written are kept: run again to resume") from None
+                on_done(store.write_chunk(out, chunk, data, rows))
                 submit()
     finally:
         if own:
             ray.shutdown()
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else type(e).__name__)[:200]

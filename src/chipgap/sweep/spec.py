@@ -2,7 +2,8 @@
 
 A spec is YAML with ``kind: train`` or ``kind: serve``. Every list is one axis of the grid; the
 grid is their cross product (see `chipgap.sweep.plan`). Unknown keys, wrong types, empty
-lists and counts below 1 are refused when the file is read, naming the file and the field.
+lists, counts below 1 and sizes beyond `chipgap.limits` are refused when the file is read,
+naming the file and the field.
 
 Training axes: ``chips`` (each in its usual system, or in each of ``systems`` that holds
 it) x ``models`` x ``chip_counts`` x ``shapes`` (``seq_len``, ``global_batch`` pairs) x
@@ -32,9 +33,18 @@ from chipgap.catalog.question import Layout, ServeLayout, ServeQuestion, TrainQu
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, FieldError, validation_message
+from chipgap.limits import (MAX_BATCH, MAX_CHIPS, MAX_GLOBAL_BATCH, MAX_INSTANCE_CHIPS, MAX_MICRO_BATCH,
+                            MAX_PARALLEL, MAX_REQUESTS, MAX_SAMPLES, MAX_SEED, MAX_SEQ_LEN)
 
-Count = Annotated[int, Field(ge=1, strict=True)]
-Ids = Annotated[list[str], Field(min_length=1)]
+def _count(most: int) -> type:
+    return Annotated[int, Field(ge=1, le=most, strict=True)]
+
+
+Count = _count(MAX_PARALLEL)
+Chips, InstanceChips = _count(MAX_CHIPS), _count(MAX_INSTANCE_CHIPS)
+Tokens, Sequences, Batch = _count(MAX_SEQ_LEN), _count(MAX_GLOBAL_BATCH), _count(MAX_BATCH)
+Ids = Annotated[list[str], Field(min_length=1, max_length=1000)]
+Slo = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 CHUNK_ROWS = 65536
 """Rows per chunk by default: one kernel call of this size keeps its temporaries in cache
 (see `chipgap.models.training.train_step_blocked`) and makes a Parquet file of a few MB."""
@@ -47,8 +57,8 @@ class _Record(BaseModel):
 class Shape(_Record):
     """One training batch shape: ``global_batch`` sequences of ``seq_len`` tokens per step."""
 
-    seq_len: Count
-    global_batch: Count
+    seq_len: Tokens
+    global_batch: Sequences
 
 
 class Lengths(_Record):
@@ -57,18 +67,18 @@ class Lengths(_Record):
     many requests queued at once (phase serve; default the steady state). With the spec's
     phase and engine it makes one `ServingJob` (`ServeSpec.job`), whose rules apply."""
 
-    input_len: Count
-    output_len: Count
-    cached_len: Annotated[int, Field(ge=0, strict=True)] = 0
-    requests: Count | None = None
+    input_len: Tokens
+    output_len: Tokens
+    cached_len: Annotated[int, Field(ge=0, le=MAX_SEQ_LEN, strict=True)] = 0
+    requests: _count(MAX_REQUESTS) | None = None
 
 
 class _Common(_Record):
     chips: Ids
-    systems: Annotated[list[str], Field(min_length=1)] | None = None
+    systems: Annotated[list[str], Field(min_length=1, max_length=1000)] | None = None
     models: Ids
-    samples: Annotated[int, Field(ge=0, strict=True)] = 0
-    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    samples: Annotated[int, Field(ge=0, le=MAX_SAMPLES, strict=True)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED, strict=True)] = 0
     chunk_rows: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = CHUNK_ROWS
 
 
@@ -101,9 +111,9 @@ class TrainSpec(_Questions):
     unset, as a question does."""
 
     kind: Literal["train"]
-    chip_counts: Annotated[list[Count], Field(min_length=1)]
-    shapes: Annotated[list[Shape], Field(min_length=1)]
-    layouts: Literal["search"] | Annotated[list[Layout], Field(min_length=1)] = "search"
+    chip_counts: Annotated[list[Chips], Field(min_length=1, max_length=1000)]
+    shapes: Annotated[list[Shape], Field(min_length=1, max_length=1000)]
+    layouts: Literal["search"] | Annotated[list[Layout], Field(min_length=1, max_length=100_000)] = "search"
     _shapes_name: ClassVar[str] = "shapes"
 
     def _n_shapes(self) -> int:
@@ -122,10 +132,10 @@ class ServeSpec(_Questions):
     ``lengths``. A listed layout searches the fields it leaves unset."""
 
     kind: Literal["serve"]
-    instance_chips: Annotated[list[Count], Field(min_length=1)]
-    lengths: Annotated[list[Lengths], Field(min_length=1)]
-    layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1)] = "search"
-    batches: Annotated[list[Count], Field(min_length=1)] | None = None
+    instance_chips: Annotated[list[InstanceChips], Field(min_length=1, max_length=1000)]
+    lengths: Annotated[list[Lengths], Field(min_length=1, max_length=1000)]
+    layouts: Literal["search"] | Annotated[list[ServeLayout], Field(min_length=1, max_length=100_000)] = "search"
+    batches: Annotated[list[Batch], Field(min_length=1, max_length=10_000)] | None = None
     _shapes_name: ClassVar[str] = "lengths"
 
     def _n_shapes(self) -> int:

@@ -230,3 +230,24 @@ def test_fsdp_gathers_and_reduces_every_micro_batch_zero_1_once_a_step():
     z2 = step(Job(L70, 64, 4096, 32, dp_overlap=False), zero=2, **pp)
     assert float(z3["dp_comm_s"]) == pytest.approx(float(z2["dp_comm_s"]))   # one gather a step
     assert float(z3["mem_weights_gb"]) == pytest.approx(float(z2["mem_weights_gb"]))
+
+
+def test_an_all_to_all_spanning_two_domains_sends_half_its_bytes_over_the_network():
+    # DeepSeek-V3 (k 8, d 7,168, node-limited to 4 groups), 1,000 tokens per rank, dispatch 1
+    # byte + combine 2 bytes: 21,504 bytes per token copy. EP16 over two 8-GPU domains: 8 of the
+    # 16 ranks share each domain, so per rank 7/16 of the 8 copies move over NVLink (450 GB/s x
+    # 0.8) and 8/16 of the 4 copies that may leave the domain cross InfiniBand (50 GB/s x 0.8),
+    # at the same time; plus 2 x log2(16) network latencies.
+    from chipgap.models.training import expert_all_to_all_s
+    from chipgap.models.transformer import layer_work
+
+    ds = DS.model_copy(update={"routing_groups_per_token": 4})    # config.json's topk_group
+    lw = layer_work(ds)
+    t = float(expert_all_to_all_s(1000.0, ds, lw, 16, 16, H100, EFF, 1.0, 2.0))
+    local = 1000 * 8 * 21504 * 7 / 16 / (H100.scaleup_gbps * EFF.net_scaleup * 1e9)
+    remote = 1000 * 4 * 21504 * 8 / 16 / (H100.scaleout_gbps * EFF.net_scaleout * 1e9)
+    assert t == pytest.approx(2 * 4 * EFF.alpha_scaleout_s + max(local, remote), rel=1e-12)
+    # inside one domain (EP8 over 8 GPUs) everything moves over NVLink: 7/8 of the 8 copies
+    inside = float(expert_all_to_all_s(1000.0, ds, lw, 8, 8, H100, EFF, 1.0, 2.0))
+    assert inside == pytest.approx(2 * 3 * EFF.alpha_scaleup_s
+                                   + 1000 * 8 * 21504 * 7 / 8 / (H100.scaleup_gbps * EFF.net_scaleup * 1e9))

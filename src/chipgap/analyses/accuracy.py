@@ -261,6 +261,11 @@ def row(catalog: Catalog, case: Case, values: FitValues, basis: str) -> dict[str
 
 # -- the fit ----------------------------------------------------------------------------------------
 
+ROBUST_SCALE = 2.0
+"""Residuals (in residual standard deviations) beyond which a run's pull on the fit grows
+linearly rather than quadratically."""
+
+
 def _parameters(catalog: Catalog, cases: Sequence[Case]) -> list[tuple[str, str, Any]]:
     """(kind, name, prior) of each constant the fit moves: every fitted constant, and the
     ``gemm_max`` of each stack some calibration case runs on."""
@@ -280,9 +285,11 @@ def fit(catalog: Catalog, cases: Sequence[Case], residual_sd: float,
         start: FitValues | None = None) -> tuple[FitValues, float]:
     """Fit the fitted constants on ``cases`` (calibration runs) with their priors.
 
-    Minimises ``sum((log(predicted / measured) / residual_sd)^2) + sum(z^2)``, ``z`` being each
-    constant's distance from its prior's median in prior standard deviations. Deterministic:
-    the same cases and start give the same values.
+    Minimises ``sum(rho((log(predicted / measured) / residual_sd)^2)) + sum(rho(z^2))``, ``z``
+    being each constant's distance from its prior's median in prior standard deviations, and
+    ``rho`` quadratic up to `ROBUST_SCALE` and linear beyond it (scipy's soft L1): a run off by a
+    transcription or convention error pulls the constants less than it would squared.
+    Deterministic: the same cases and start give the same values.
 
     Returns
     -------
@@ -303,7 +310,8 @@ def fit(catalog: Catalog, cases: Sequence[Case], residual_sd: float,
         pred = np.log([max(predict_case(catalog, c, values), 1e-30) for c in cases])
         return np.concatenate([(pred - measured) / residual_sd, z])
 
-    res = least_squares(residuals, np.clip(z0, -6, 6), bounds=(-6, 6), diff_step=1e-3, xtol=1e-4, ftol=1e-6)
+    res = least_squares(residuals, np.clip(z0, -6, 6), bounds=(-6, 6), diff_step=1e-3, xtol=1e-4, ftol=1e-6,
+                        loss="soft_l1", f_scale=ROBUST_SCALE)
     values = _values_of(params, res.x)
     errors = residuals(res.x)[:len(cases)] * residual_sd
     return values, float(np.sqrt(np.mean(np.square(errors)))) if len(cases) else float("nan")

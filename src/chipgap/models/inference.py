@@ -35,7 +35,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.training import Efficiency, Hardware, expert_split, fabric, gemm_time
+from chipgap.models.training import Efficiency, Hardware, expert_all_to_all_s, expert_split, fabric, gemm_time
 from chipgap.models.transformer import head_params, layer_work
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
@@ -94,13 +94,6 @@ def _hottest_rank(s: Serving, ep):  # noqa: ANN001, ANN202
     """Routed tokens on the busiest expert-parallel rank over the mean: ``s.ep_imbalance`` when
     the experts are spread over ranks, 1 when every rank holds (a slice of) all of them."""
     return np.where(np.asarray(ep) > 1, s.ep_imbalance, 1.0)
-
-
-def _routed_copies(w: Workload, lw, crosses):  # noqa: ANN001, ANN202
-    """Copies of each token an expert dispatch sends; group-limited routing (DeepSeek-V3: at
-    most 4 nodes per token, forwarded inside a node) caps those that cross the network."""
-    groups = w.routing_groups_per_token or lw.experts_per_token
-    return np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
 
 
 def _compute_peak(hw: Hardware, precision: str, eff: Efficiency):  # noqa: ANN202
@@ -213,10 +206,8 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     act = tokens * w.d_model * 2.0
     t_tp = 2 * comm.all_reduce_s(act, tp, *fabric(tp, hw, eff))
     instance = tp * pp * dp
-    routed = tokens / tp * _routed_copies(w, lw, instance > hw.domain) * w.d_model * hot
-    ep_fab = fabric(instance, hw, eff)
-    t_ep = lw.moe_fraction * (comm.all_to_all_s(routed * 1.0, ep, *ep_fab)
-                              + comm.all_to_all_s(routed * 2.0, ep, *ep_fab))
+    # dispatch in fp8 (1 byte), combine in bf16 (2 bytes)
+    t_ep = lw.moe_fraction * expert_all_to_all_s(tokens / tp, w, lw, ep, instance, hw, eff, 1.0, 2.0, hot)
     if s.ep_overlap:
         t_ep = _two_batch_exposed(t_ep, t_layer)
     head = _op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
@@ -277,9 +268,8 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     elem = _elementwise_s(lw, T, tp, bw, eff)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
     t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, *fabric(tp, hw, eff))
-    routed = T / tp * _routed_copies(w, lw, tp * pp * dp > hw.domain) * w.d_model * hot
     # dispatch in fp8 (1 byte) and combine in bf16 (2 bytes)
-    t_ep = lw.moe_fraction * 3.0 * comm.all_to_all_s(routed, ep, *fabric(tp * pp * dp, hw, eff))
+    t_ep = lw.moe_fraction * expert_all_to_all_s(T / tp, w, lw, ep, tp * pp * dp, hw, eff, 1.0, 2.0, hot)
     if s.ep_overlap:
         t_ep = _two_batch_exposed(t_ep, t_layer)
     head = _op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,

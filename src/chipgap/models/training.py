@@ -185,6 +185,32 @@ def fabric(span, hw: Hardware, eff: Efficiency):  # noqa: ANN001, ANN201
             np.where(inside, eff.alpha_scaleup_s, eff.alpha_scaleout_s))
 
 
+def expert_all_to_all_s(tokens, w: Workload, lw, ep, span, hw: Hardware, eff: Efficiency,  # noqa: ANN001, ANN201
+                        dispatch_bytes: float, combine_bytes: float, hot=1.0):
+    """Dispatch and combine of one MoE layer's routed tokens, ``tokens`` on each rank of an
+    expert-parallel group of ``ep`` ranks whose group spans ``span`` consecutive devices.
+
+    Each token goes to its ``k`` experts (``hot`` scales the busiest rank's share). A group that
+    fits in one scale-up domain exchanges over its links; one that spans several sends only the
+    share meant for other domains over the network, at the same time as the rest moves inside
+    each domain, as NCCL's point-to-point all-to-all and DeepEP's kernels (NVLink and RDMA
+    forwarding at once, github.com/deepseek-ai/DeepEP) do. Group-limited routing caps the
+    copies of a token that leave its domain (DeepSeek-V3: at most 4 nodes; arXiv 2412.19437
+    section 2.1.2). Training and serving share it."""
+    ep = np.maximum(ep, 1.0)
+    members = np.minimum(ep, ep * hw.domain / np.maximum(span, 1.0))     # group ranks per domain
+    spanning = span > hw.domain
+    k = lw.experts_per_token
+    remote_copies = min(k, w.routing_groups_per_token or k)
+    per_token = w.d_model * (dispatch_bytes + combine_bytes) * hot
+    local = tokens * k * per_token * (members - 1) / ep
+    remote = tokens * remote_copies * per_token * (ep - members) / ep
+    latency = 2 * np.ceil(np.log2(ep)) * np.where(spanning, eff.alpha_scaleout_s, eff.alpha_scaleup_s)
+    t = latency + np.maximum(local / (hw.scaleup_gbps * eff.net_scaleup * 1e9),
+                             remote / (hw.scaleout_gbps * eff.net_scaleout * 1e9))
+    return np.where(ep > 1, t, 0.0)
+
+
 def gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN201
     """Time of ``calls`` equal GEMMs of ``flops`` in total at a size-dependent efficiency:
     ``gemm_max x g / (g + gemm_half_gflop)`` of peak for calls of ``g`` GFLOP, times ``scale``."""
@@ -313,14 +339,9 @@ def _layer_comm(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict
         t_tp = np.maximum(t_tp - 3 * c["dense"], 0.0)
     t_cp_raw = 3 * comm.all_gather_s(f_cp * T * lw.kv_elems * BYTES_ACT / f_tp, f_cp, *fabric(f_tp * f_cp, hw, eff))
     t_cp = np.maximum(t_cp_raw - 3 * c["attn"], 0.0)        # ring attention overlaps its compute
-    # Token copies each chip sends; group-limited routing caps the copies that leave a domain.
-    crosses = f_tp * f_cp * f_ep > hw.domain
-    groups = w.routing_groups_per_token or lw.experts_per_token
-    copies = np.where(crosses, min(lw.experts_per_token, groups), lw.experts_per_token)
-    routed = T / f_tp * copies * d
-    ep_fabric = fabric(f_tp * f_cp * f_ep, hw, eff)
-    t_ep = lw.moe_fraction * 2 * (comm.all_to_all_s(routed * (1.0 if c["fp8"] else BYTES_ACT), f_ep, *ep_fabric)
-                                  + comm.all_to_all_s(routed * BYTES_ACT, f_ep, *ep_fabric))
+    # forward and backward each dispatch (fp8 in fp8 training) and combine (bf16) every token
+    t_ep = lw.moe_fraction * 2 * expert_all_to_all_s(T / f_tp, w, lw, f_ep, f_tp * f_cp * f_ep, hw, eff,
+                                                     1.0 if c["fp8"] else BYTES_ACT, BYTES_ACT)
     if job.ep_overlap:
         t_ep = np.maximum(t_ep - (c["fwd"] + c["bwd"]), 0.0)
     return {"tp": t_tp, "cp": t_cp, "ep": t_ep}

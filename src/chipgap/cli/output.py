@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -17,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chipgap.catalog.quantity import Quantity
+from chipgap.jsondata import jsonable
 from chipgap.text import num  # noqa: F401  (re-exported for the commands)
 
 console = Console()
@@ -52,19 +52,7 @@ def short_name(chip: Any) -> str:
 
 def print_json(data: Any) -> None:
     """JSON on stdout: numbers as numbers, NaN as null, no Rich markup."""
-    sys.stdout.write(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n")
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalars
-        return _clean(x.item())
-    return x
+    sys.stdout.write(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n")
 
 
 def print_csv(df: pd.DataFrame) -> None:
@@ -120,8 +108,3 @@ def print_spread(summary: pd.DataFrame, title: str, samples: int, seed: int) -> 
     print_table([[m, spread(r.p50, r.p10, r.p90)] for m, r in summary.iterrows()],
                 ["metric", "P50 (P10-P90)"], title=f"{title} ({samples:,} samples, seed {seed})",
                 numeric_from=1)
-
-
-def spread_json(summary: pd.DataFrame) -> dict:
-    """The same table as JSON: metric -> p10, p50, p90, mean."""
-    return {m: {k: float(r[k]) for k in ("p10", "p50", "p90", "mean")} for m, r in summary.iterrows()}

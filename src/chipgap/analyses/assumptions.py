@@ -345,18 +345,20 @@ def _questions(catalog: Catalog, entries: dict[tuple[str, str], dict[str, Any]])
     supply = [rid for (s, rid) in entries if s == "supply"]
     specs = {(rid, f) for (s, rid), e in entries.items() if s == "chips" for f in e if f not in ("id", "price_usd")}
     qs: list[dict[str, Any]] = []
-    if costed:
-        qs.append({"id": "unit-cost", "title": "Unit cost of the chips whose cost inputs changed",
-                   "ask": "chip-cost", "chips": list(dict.fromkeys(costed))[:12]})
+    # chip-cost questions are left out: the report's scenario section cannot show their table yet
     if supply:
         qs.append({"id": "supply", "title": "Supply scenarios changed", "ask": "supply", "scenarios": supply[:12]})
     if specs:
         qs.append({"id": "specs", "title": "Chip specs changed", "ask": "spec",
                    "chips": sorted({c for c, _ in specs})[:40], "fields": sorted({f for _, f in specs})[:20]})
+    if costed:
+        qs.append({"id": "cost-inputs", "title": "Price and die area of the chips whose cost inputs changed "
+                   "(their unit cost is in the report's yield and unit-cost section)", "ask": "spec",
+                   "chips": list(dict.fromkeys(costed))[:40], "fields": ["price_usd", "compute_die_area_mm2"]})
     if not qs:
-        qs.append({"id": "unit-cost-910c", "title": "Unit cost of the Ascend 910C (a scenario asks at least one "
-                   "question; the report's sections carry the answers)", "ask": "chip-cost",
-                   "chips": ["huawei-ascend-910c"]})
+        qs.append({"id": "headline", "title": "The headline spec gap (a scenario asks at least one question; "
+                   "the report's sections carry the answers)", "ask": "spec",
+                   "chips": ["huawei-ascend-910c", "nvidia-h100-sxm"], "fields": ["bf16_dense_tflops"]})
     return qs
 
 

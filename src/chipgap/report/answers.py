@@ -11,7 +11,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from chipgap.report.document import Report
+from chipgap.report.document import Report, Section
+from chipgap.text import num
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
@@ -26,8 +27,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Answer:
-    """One section's line: ``answer`` is the evidence of the claims it settles, else its first
-    sentence."""
+    """One section's line: ``answer`` is its headline and the evidence of the claims it settles,
+    else its first sentence."""
 
     key: str
     title: str
@@ -35,6 +36,8 @@ class Answer:
     answer: str
     claims: tuple[Claim, ...] = ()
     missing: tuple[str, ...] = ()
+    headline: str = ""
+    """A summary of the section's own numbers, where it has one (`HEADLINES`)."""
 
 
 @dataclass
@@ -58,6 +61,21 @@ def first_sentence(text: str) -> str:
     return _SENTENCE.split(text.strip(), maxsplit=1)[0] if text else ""
 
 
+def _unit_cost(s: Section) -> str:
+    """The unit cost at each yield the section evaluated (its ``cost.yieldNN.p50`` numbers), which
+    follows a changed yield where the ledger's evidence names 20% and 40% only."""
+    found = sorted((int(m.group(1)), v) for k, v in s.numbers.items()
+                   if (m := re.fullmatch(r"cost\.yield(\d+)\.p50", k)) and isinstance(v, float) and v == v)
+    if not found:
+        return ""
+    return ("Lower-bound cost per chip (dies + HBM), P50: "
+            + ", ".join(f"US${num(v)} at {y}% die yield" for y, v in found) + ".")
+
+
+HEADLINES = {"unit-cost": _unit_cost}
+"""Sections whose line starts with a summary of their own numbers."""
+
+
 def answers(report: Report) -> list[Answer]:
     """Each section's one-line answer, in report order."""
     by_section: dict[str, list[Claim]] = {}
@@ -68,7 +86,9 @@ def answers(report: Report) -> list[Answer]:
         claims = tuple(by_section.get(s.key, ()))
         line = " ".join(c.evidence for c in claims) if claims else \
             first_sentence(s.paragraphs[0]) if s.paragraphs else ""
-        out.append(Answer(s.key, s.title, s.question, line, claims, tuple(s.missing)))
+        head = HEADLINES[s.key](s) if s.key in HEADLINES else ""
+        line = " ".join(x for x in (head, line) if x)
+        out.append(Answer(s.key, s.title, s.question, line, claims, tuple(s.missing), head))
     return out
 
 

@@ -2,7 +2,7 @@
 follows (a content-security policy that allows this origin only, no framing, no sniffing).
 
 >>> app = create_app()
->>> sorted(r.path for r in app.routes if r.path.startswith("/api/t"))
+>>> sorted(p for p in app.openapi()["paths"] if p.startswith("/api/t"))
 ['/api/train']
 """
 

@@ -210,7 +210,7 @@ def answers_json(base: Built, built: Built) -> dict[str, Any]:
     return {"settings": built.report.settings,
             "changes": [c.to_dict() for c in built.changes],
             "answers": [{"key": a.key, "title": a.title, "question": a.question, "answer": a.answer,
-                         "changed": a.key in d.answers,
+                         "headline": a.headline, "changed": a.key in d.answers,
                          "claims": [vars(c) for c in a.claims], "missing": list(a.missing)}
                         for a in answers(built.report)],
             "flipped": [{"number": n, "claim": c, "before": b, "after": a} for n, c, b, a in d.flipped],

@@ -201,3 +201,18 @@ def test_pages_render(client):
         assert r.status_code == 200, (path, r.text[:300])
     r = client.get("/train?model=llama-3.1-8b&chip=h100&chips=0")
     assert r.status_code == 422 and "chips" in r.text
+
+
+def test_a_wheel_ships_the_templates_and_scripts():
+    import tomllib
+    from pathlib import Path
+
+    import chipgap.web
+
+    conf = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    shipped = conf["tool"]["setuptools"]["package-data"]["chipgap"]
+    assert {"web/templates/*.html", "web/static/*.js", "web/static/vendor/*"} <= set(shipped)
+    vendor = Path(chipgap.web.__file__).parent / "static" / "vendor"
+    for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "vega-interpreter.js",
+                 "LICENSE-vega.txt", "VENDOR.md"):
+        assert (vendor / name).is_file()

@@ -111,13 +111,22 @@ class Change:
                                   ("high", self.high), ("mode", self.mode)) if v is not None}
 
 
+def plain(x: float) -> str:
+    """A number as a person types it: ``8,200,000``, ``0.066``.
+
+    >>> plain(8.2e6), plain(0.066), plain(1.5)
+    ('8,200,000', '0.066', '1.5')
+    """
+    return f"{int(x):,}" if x == int(x) and abs(x) < 1e15 else f"{x:.6g}"
+
+
 def _text(i: Input) -> str:
     q = i.quantity
     if q is None:
-        return f"{i.number:g}"
+        return plain(i.number)
     if not q.is_range:
-        return f"{q.value:g}"
-    return f"{q.low:g}-{q.high:g}" + (f" (mode {q.mode:g})" if q.mode is not None else "")
+        return plain(q.value)
+    return f"{plain(q.low)}-{plain(q.high)}" + (f" (mode {plain(q.mode)})" if q.mode is not None else "")
 
 
 def _quantities(section: str, rid: str, rec: Any, fields: Iterable[str], group: str, name: str,
@@ -307,7 +316,7 @@ def scenario_document(catalog: Catalog, changes: Sequence[Change], name: str = "
             entry[parts[0]] = new
         else:
             _set(entry[parts[0]], parts[1:], new)
-        shown = f"{ch.value:g}" if ch.value is not None else f"{ch.low:g}-{ch.high:g}"
+        shown = plain(ch.value) if ch.value is not None else f"{plain(ch.low)}-{plain(ch.high)}"
         described.append(f"{old.label} {_text(old)} -> {shown}")
     today = datetime.date.today().isoformat()
     cat_doc: dict[str, Any] = {"sources": [{

@@ -13,7 +13,7 @@ Opt = typer.Option
 def serve(
     ctx: typer.Context,
     host: Annotated[str, Opt(help="Address to listen on (loopback by default: only this machine).")] = "127.0.0.1",
-    port: Annotated[int, Opt(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8050,
+    port: Annotated[int, Opt(min=1, max=65535, help="Port to listen on.")] = 8050,
     catalog: Annotated[Path | None, Opt("--catalog", file_okay=False, dir_okay=True,
                                         help="Folder of YAML read on top of the bundled catalog "
                                              "(default: the global --catalog).")] = None,

@@ -97,16 +97,8 @@ async def assumptions(request: Request) -> HTMLResponse:
     if changes:
         st.report_future(list(changes.values()))
     return page(request, "assumptions.html", title="Assumptions", groups=groups, changes=changes,
-                sources=cat.all("source"), value_text=work.value_text, change_text=_change_text,
+                sources=cat.all("source"), value_text=work.value_text, change_text=work.change_text,
                 scenario_specs=_scenario_specs(), settings=st.settings)
-
-
-def _change_text(c: Any) -> str:
-    if c is None:
-        return ""
-    if c.value is not None:
-        return f"{c.value:g}"
-    return f"{c.low:g}-{c.high:g}" + (f" ({c.mode:g})" if c.mode is not None else "")
 
 
 def _scenario_specs() -> list[dict[str, Any]]:

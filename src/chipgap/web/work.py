@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from chipgap.analyses.assumptions import Change, Input, check_change, inputs
+from chipgap.analyses.assumptions import Change, Input, check_change, inputs, plain
 from chipgap.catalog.question import ServeQuestion, TrainQuestion
 from chipgap.errors import InputError
 from chipgap.jsondata import jsonable
@@ -86,12 +86,17 @@ def input_json(i: Input) -> dict[str, Any]:
 
 def value_text(i: Input) -> str:
     """An input's value as the form shows it: ``0.4``, ``10-15``, ``1.2-1.5 (1.3)``."""
-    q = i.quantity
-    if q is None:
-        return f"{i.number:g}"
-    if not q.is_range:
-        return f"{q.value:g}"
-    return f"{q.low:g}-{q.high:g}" + (f" ({q.mode:g})" if q.mode is not None else "")
+    return change_text(Change(i.key, i.number)) if i.quantity is None else change_text(
+        Change(i.key, i.quantity.value, i.quantity.low, i.quantity.high, i.quantity.mode))
+
+
+def change_text(c: Change | None) -> str:
+    """A change as the form shows it (empty for none)."""
+    if c is None:
+        return ""
+    if c.value is not None:
+        return plain(c.value)
+    return f"{plain(c.low)}-{plain(c.high)}" + (f" ({plain(c.mode)})" if c.mode is not None else "")
 
 
 _NUM = r"[0-9][0-9,_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"

@@ -94,7 +94,7 @@ def _overview_line(driver, url: str) -> str:
     return el.text
 
 
-PAGES = ("/chips", "/chips/compare?ids=huawei-ascend-910c&ids=nvidia-h100-sxm",
+PAGES = ("/report", "/chips", "/chips/compare?ids=huawei-ascend-910c&ids=nvidia-h100-sxm",
          "/train?model=llama-3.1-70b&chip=huawei-ascend-910c&chips=1024&seq_len=8192&samples=100",
          "/serve?model=llama-3.1-70b&chip=nvidia-h100-sxm&chips=8&input_len=2048&output_len=512&tpot_ms=50",
          "/sweeps", "/apidoc", "/assumptions")

@@ -181,7 +181,7 @@ def prepare(catalog: Catalog, runs: Iterable[TrainingRun | ServingRun]) -> list[
         fw = framework_of(catalog, run)
         common = dict(group=group_of(catalog, run), family=family_of(catalog, catalog.resolve("chip", run.chip)),
                       workload_class=workload_class(catalog, run), engine=fw.id if fw is not None else "other")
-        stack = stack_of(catalog, catalog.resolve("chip", run.chip))
+        stack = stack_of(catalog, catalog.resolve("chip", run.chip), fw.id if fw is not None else None)
         if isinstance(run, TrainingRun):
             lay, filled = training_defaults(catalog, run)
             layout = {k: (RECOMPUTE[v] if k == "recompute" else v) for k, v in lay.model_dump().items()
@@ -227,7 +227,7 @@ def _serving_value(case: Case, eff: Any) -> tuple[float, bool, int]:
 
 def predict_case(catalog: Catalog, case: Case, values: FitValues) -> float:
     """The run's metric at its resolved settings with fitted ``values``."""
-    eff = efficiency_for(catalog, case.setup.chip, values)[0]
+    eff = efficiency_for(catalog, case.setup.chip, values, case.engine)[0]
     if case.kind == "training":
         return float(_training_value(case, eff, case.layout)[0][0])
     return _serving_value(case, eff)[0]
@@ -237,7 +237,7 @@ def row(catalog: Catalog, case: Case, values: FitValues, basis: str) -> dict[str
     """One row of an accuracy table: the run, what it measured, what the model predicts with
     ``values`` (``basis`` says which fit), the spread over unstated settings and the layout."""
     run = case.run
-    eff = efficiency_for(catalog, case.setup.chip, values)[0]
+    eff = efficiency_for(catalog, case.setup.chip, values, case.engine)[0]
     if case.kind == "training":
         value, fits = (float(x[0]) for x in _training_value(case, eff, case.layout))
         fits = bool(fits)

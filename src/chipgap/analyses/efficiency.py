@@ -18,9 +18,12 @@ from chipgap.models.training import Efficiency
 FIT_ID = "fit"
 
 
-def stack_of(catalog: Catalog, chip: str) -> SoftwareStack | None:
-    """The software stack that lists ``chip`` (an id), or None."""
-    return next((s for s in catalog.all("stack").values() if chip in s.chips), None)
+def stack_of(catalog: Catalog, chip: str, engine: str | None = None) -> SoftwareStack | None:
+    """The software stack that lists ``chip`` (an id) for ``engine`` (a framework id): one
+    naming the engine if any does, else the chip's general stack (no ``engines``); or None."""
+    stacks = [s for s in catalog.all("stack").values() if chip in s.chips]
+    return (next((s for s in stacks if engine and engine in s.engines), None)
+            or next((s for s in stacks if not s.engines), None))
 
 
 def family_of(catalog: Catalog, chip: str) -> str:
@@ -44,7 +47,8 @@ def fit_values(catalog: Catalog, fold: str | None = None) -> FitValues:
     return fit.folds[fold]
 
 
-def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None) -> tuple[Efficiency, str]:
+def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None,
+                   engine: str | None = None) -> tuple[Efficiency, str]:
     """The efficiency constants ``chip`` (an id) runs with, and where its ``gemm_max`` comes from.
 
     Parameters
@@ -54,6 +58,8 @@ def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None)
         A chip id (resolved).
     values : FitValues, optional
         Fitted values to use instead of the catalog's fit (a cross-validation fold, a refit).
+    engine : str, optional
+        The framework id a published run names (see `stack_of`).
 
     Returns
     -------
@@ -66,7 +72,7 @@ def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None)
     fields: dict[str, float] = {}
     for c in catalog.all("constant").values():
         fields[c.id] = (values.constants.get(c.id, c.prior.median) if c.role == "fitted" else c.value.point)
-    stack = stack_of(catalog, chip)
+    stack = stack_of(catalog, chip, engine)
     default_gemm = fields.pop("gemm_max_default", Efficiency().gemm_max)
     if stack is None:
         fields["gemm_max"], basis = default_gemm, "default (no software stack)"

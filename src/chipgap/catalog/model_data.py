@@ -93,11 +93,15 @@ class SoftwareStack(Record):
     the fraction of memory bandwidth its streaming kernels reach (decode reads every weight and
     the KV cache each step), each from the stack's published kernel benchmarks; ``family`` is
     how accuracy tables group its chips, and ``report_as`` regroups some of them (the H20, a
-    Hopper die with a sixth of its compute, is reported as its own family).
+    Hopper die with a sixth of its compute, is reported as its own family). A stack with
+    ``engines`` (framework ids) applies only to runs on those engines, where a source shows an
+    engine far from the chip's usual stack (vLLM-Ascend's baseline against MindIE); questions,
+    which name no engine, get the chip's stack without ``engines``.
     """
 
     name: Name
     chips: tuple[Slug, ...] = Field(min_length=1)
+    engines: tuple[Slug, ...] = ()
     gemm_max: Prior
     memory: Prior
     family: Slug

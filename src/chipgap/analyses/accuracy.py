@@ -268,11 +268,11 @@ linearly rather than quadratically."""
 
 def _parameters(catalog: Catalog, cases: Sequence[Case]) -> list[tuple[str, str, Any]]:
     """(stack or '', name, prior) of each value the fit moves: every fitted constant, and the
-    ``gemm_max`` and ``memory`` of each stack some calibration case runs on."""
+    values (`STACK_FIELDS`) of each stack some calibration case runs on."""
     params = [("", c.id, c.prior) for c in catalog.all("constant").values() if c.role == "fitted"]
     stacks = catalog.all("stack")
     params += [(sid, f, getattr(stacks[sid], f)) for sid in sorted({c.stack for c in cases if c.stack})
-               for f in STACK_FIELDS]
+               for f in STACK_FIELDS if getattr(stacks[sid], f) is not None]
     return params
 
 

@@ -79,7 +79,9 @@ def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None,
     else:
         fitted = values.stacks.get(stack.id, {})
         for name in STACK_FIELDS:
-            fields[name] = fitted.get(name, getattr(stack, name).median)
+            if getattr(stack, name) is not None:
+                fields[name] = fitted.get(name, getattr(stack, name).median)
+        fields["layer_overhead_s"] *= fields.pop("layer_overhead_scale", 1.0)
         basis = f"fitted on {stack.id} runs" if fitted else f"{stack.id} prior (no calibration runs)"
     known = Efficiency.__dataclass_fields__
     return Efficiency().replace(**{k: v for k, v in fields.items() if k in known}), basis

@@ -177,7 +177,7 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) 
     chunk = np.maximum(np.ceil(s.efficiency.prefill_chunk_tokens / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
     one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
-    per_request_prefill = pre["prefill_s"] / (chunk * grid["dp"])
+    per_request_prefill = pre["busy_s"] / (chunk * grid["dp"])   # stages pipeline prefill chunks
     if job.phase == "serve" and job.requests is not None:
         tokens = job.requests * output_len / _makespan(s, args, batch, job, ctx, per_request_prefill,
                                                        dec["tpot_s"])

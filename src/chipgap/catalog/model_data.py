@@ -91,7 +91,11 @@ class SoftwareStack(Record):
     ``chips`` run it (same silicon and libraries share the fitted values); ``gemm_max`` is the
     prior of the fraction of dense peak its largest matrix multiplies reach, ``memory`` that of
     the fraction of memory bandwidth its streaming kernels reach (decode reads every weight and
-    the KV cache each step), each from the stack's published kernel benchmarks; ``family`` is
+    the KV cache each step), each from the stack's published kernel benchmarks;
+    ``layer_overhead_scale`` (optional; 1 without it) that of the factor on the shared
+    ``layer_overhead_s`` its engines' fixed cost per layer pass comes to (launch latency, graph
+    capture, small-kernel tails differ by runtime), so that a stack with few small-batch runs
+    stays near the shared value; ``family`` is
     how accuracy tables group its chips, and ``report_as`` regroups some of them (the H20, a
     Hopper die with a sixth of its compute, is reported as its own family). A stack with
     ``engines`` (framework ids) applies only to runs on those engines, where a source shows an
@@ -104,6 +108,7 @@ class SoftwareStack(Record):
     engines: tuple[Slug, ...] = ()
     gemm_max: Prior
     memory: Prior
+    layer_overhead_scale: Prior | None = None
     family: Slug
     report_as: dict[Slug, Slug] = Field(default_factory=dict)
 
@@ -129,8 +134,10 @@ class Framework(Record):
     source: tuple[Slug, ...] = Field(min_length=1)
 
 
-STACK_FIELDS = ("gemm_max", "memory")
-"""The `chipgap.models.training.Efficiency` fields each software stack has its own value of."""
+STACK_FIELDS = ("gemm_max", "memory", "layer_overhead_scale")
+"""What each software stack has its own value of: two `chipgap.models.training.Efficiency`
+fields, and the factor on the shared ``layer_overhead_s`` its engines' fixed cost per layer
+pass comes to."""
 
 
 class FitValues(BaseModel):
@@ -139,7 +146,8 @@ class FitValues(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     constants: dict[ConstName, Finite] = Field(default_factory=dict)
-    stacks: dict[Slug, dict[Literal["gemm_max", "memory"], Finite]] = Field(default_factory=dict)
+    stacks: dict[Slug, dict[Literal["gemm_max", "memory", "layer_overhead_scale"], Finite]] = Field(
+        default_factory=dict)
 
 
 class ModelFit(Record):

@@ -35,7 +35,8 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.training import Efficiency, Hardware, expert_all_to_all_s, expert_split, fabric, op_time
+from chipgap.models.training import (Efficiency, Hardware, expert_all_to_all_s, expert_kernels, expert_split,
+                                     fabric, op_time)
 from chipgap.models.transformer import head_params, layer_work
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
@@ -189,7 +190,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     expert_tokens = all_tokens * lw.experts_per_token / np.maximum(ep, 1) * hot
     experts = lw.moe_fraction * op_time(2 * expert_tokens * lw.expert_params / split,
                                          wb * local * touched * lw.expert_params / split, peak, bw, eff,
-                                         3 * local * touched)
+                                         *expert_kernels(local * touched))
     elem = _elementwise_s(lw, tokens, tp, bw, eff)
     t_layer = attn_proj + attn_core + dense + experts + elem + eff.layer_overhead_s
 
@@ -229,11 +230,18 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     memory, so only the other ``prompt - cached`` tokens are computed, but those attend to the
     whole prefix (DeepSeek's service hit the cache on 56 % of its input tokens).
 
+    With ``pp`` pipeline stages a prompt passes every stage in turn (its latency, ``prefill_s``),
+    while in steady state each stage works on another batch or chunk, causal attention letting
+    a prompt's next chunk enter the first stage while its last is still in later ones: the
+    instance takes in a batch every ``busy_s``, the busiest stage's time (Narayanan et al.,
+    arXiv 2104.04473, pipelining; TensorRT-LLM and vLLM run micro-batches through the stages).
+
     Returns
     -------
     dict of str to ndarray
-        ``prefill_s``, ``tokens_per_s`` (computed prompt tokens, instance), ``compute_s``,
-        ``tp_comm_s``, ``ep_comm_s``, ``fits``, ``reason``.
+        ``prefill_s`` (latency), ``busy_s`` (a batch's share of the instance's time in steady
+        state), ``tokens_per_s`` (computed prompt tokens, instance, steady state),
+        ``compute_s``, ``tp_comm_s``, ``ep_comm_s``, ``fits``, ``reason``.
     """
     w, lw = s.workload, layer_work(s.workload)
     tp, pp, ep, dp, batch, prompt, cached = np.broadcast_arrays(
@@ -254,7 +262,8 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     hot = _hottest_rank(s, ep)
     expert_tokens = batch * new * lw.experts_per_token / np.maximum(ep, 1) * hot
     experts = lw.moe_fraction * op_time(2 * expert_tokens * lw.expert_params / split,
-                                         wb * local * lw.expert_params / split, peak, bw, eff, 3 * local)
+                                         wb * local * lw.expert_params / split, peak, bw, eff,
+                                         *expert_kernels(local))
     elem = _elementwise_s(lw, T, tp, bw, eff)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
     t_tp = 2 * comm.all_reduce_s(T * w.d_model * 2.0, tp, *fabric(tp, hw, eff))
@@ -264,12 +273,14 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
         t_ep = _two_batch_exposed(t_ep, t_layer)
     head = op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
                     hw.peak_tflops, bw, eff, 1)            # logits of the last prompt token only
-    total = w.n_layers * (t_layer + t_tp + t_ep) + head
+    t_pp = np.where(pp > 1, comm.p2p_s(T * w.d_model * 2.0 / tp, *fabric(tp * pp * dp, hw, eff)), 0.0)
+    total = w.n_layers * (t_layer + t_tp + t_ep) + head + (pp - 1) * t_pp
+    busy = np.ceil(w.n_layers / pp) * (t_layer + t_tp + t_ep) + head + t_pp * (pp > 1)
     weights = weights_bytes_per_chip(s, tp, pp, ep)
     kv = batch / dp * prompt * kv_bytes_per_token(w, s.kv_precision) / pp
     fits = weights + kv <= hw.memory_gb * 1e9 * eff.memory_usable
     reason = _reasons(s, hw, tp, pp, ep, dp) | ~fits * 16
-    return {"prefill_s": total, "tokens_per_s": batch * new / total,
+    return {"prefill_s": total, "busy_s": busy, "tokens_per_s": batch * new / busy,
             "compute_s": w.n_layers * t_layer + head, "tp_comm_s": w.n_layers * t_tp,
             "ep_comm_s": w.n_layers * t_ep, "fits": fits, "reason": reason}
 

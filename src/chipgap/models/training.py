@@ -93,6 +93,8 @@ class Efficiency:
     gemm_max : fraction of peak the largest matrix multiplies reach.
     gemm_overhead_s : fixed time each GEMM call adds to its work at ``gemm_max`` (launch,
         prologue and epilogue, the last partial wave of tiles): small GEMMs lose a larger share.
+    gemm_group_overhead_s : the same for each problem inside one grouped GEMM kernel (an MoE
+        layer's experts run as the groups of one kernel per matrix: no launch between them).
     attention : flash-attention efficiency relative to ``gemm_max`` (training and prefill).
     decode_attention : the same for decode attention kernels reading the KV cache (FlashMLA,
         FlashAttention's and FlashInfer's decode kernels), long in the KV dimension.
@@ -119,6 +121,7 @@ class Efficiency:
 
     gemm_max: float = 0.75
     gemm_overhead_s: float = 1e-6
+    gemm_group_overhead_s: float = 3.7e-7
     attention: float = 0.7
     decode_attention: float = 0.9
     attention_unfused: float = 0.5
@@ -215,16 +218,25 @@ def expert_all_to_all_s(tokens, w: Workload, lw, ep, span, hw: Hardware, eff: Ef
     return np.where(ep > 1, t, 0.0)
 
 
-def gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN201
-    """Time of ``calls`` GEMMs of ``flops`` in total: the work at ``gemm_max x scale`` of peak,
-    plus ``gemm_overhead_s`` per call. The overhead is a time, not a number of FLOPs, so a GEMM
+def gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0, groups=0.0):  # noqa: ANN001, ANN201
+    """Time of ``calls`` GEMM kernels of ``flops`` in total: the work at ``gemm_max x scale`` of
+    peak, plus ``gemm_overhead_s`` per call and ``gemm_group_overhead_s`` per problem of a
+    grouped kernel (``groups`` in all). The overheads are times, not numbers of FLOPs, so a GEMM
     of a given size loses less of its efficiency on a chip of smaller peak (an H20 fills its
     few, slow tensor cores with less work than an H100)."""
     work = flops / (peak_tflops * 1e12 * np.maximum(scale * eff.gemm_max, 1e-9))
-    return np.where(flops > 0, work + calls * eff.gemm_overhead_s, 0.0)
+    return np.where(flops > 0, work + calls * eff.gemm_overhead_s + groups * eff.gemm_group_overhead_s, 0.0)
 
 
-def op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN201
+def expert_kernels(local_experts):  # noqa: ANN001, ANN201
+    """(Kernel calls, grouped problems) of one MoE layer's routed experts on a chip holding
+    ``local_experts`` of them: one grouped GEMM for the first matrices (gate and up fused) and
+    one for the second, each with a problem per expert (Megatron-core's GroupedMLP, TensorRT-LLM's
+    and SGLang's fused MoE, DeepGEMM's grouped layouts). Training and serving share it."""
+    return 2.0, 2.0 * local_experts
+
+
+def op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0, groups=0.0):  # noqa: ANN001, ANN201
     """Roofline of one GEMM group: its compute time (`gemm_time`) and the time its operands
     take to stream from memory, combined as ``(c^p + m^p)^(1/p)``, ``p = eff.roofline_sharpness``
     (at least the longer of the two, at most their sum). DeepGEMM's published H800 kernel table
@@ -234,7 +246,7 @@ def op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  #
     The training forward pass, prefill and decode all time their GEMMs with it. An unknown peak
     (NaN, a CPU without public FLOPS) leaves the memory time standing.
     """
-    c = gemm_time(flops, calls, peak_tflops, eff)
+    c = gemm_time(flops, calls, peak_tflops, eff, groups=groups)
     m = nbytes / (bw_gbps * 1e9 * eff.memory)
     p = eff.roofline_sharpness
     return np.where(np.isfinite(c), (c ** p + m ** p) ** (1 / p), m)
@@ -322,7 +334,7 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     split = expert_split(f_tp, f_ep)
     dense_flops = 2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
     expert_flops = 2 * T * lw.moe_fraction * lw.experts_per_token * lw.expert_params / f_tp
-    expert_calls = 3 * lw.moe_fraction * np.maximum(lw.routed_experts / f_ep, 1)  # one GEMM trio per local expert
+    expert_calls, expert_groups = expert_kernels(np.maximum(lw.routed_experts / f_ep, 1))
     attn_flops = lw.attn_core_flops_per_ctx * T * (s / 2) / f_tp
     fp8_scale = eff.fp8_gemm if fp8 else 1.0
     bw = hw.memory_bw_gbps * 1e9 * eff.memory
@@ -333,7 +345,7 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     t_dense = op_time(dense_flops, dense_weights, gemm_peak * fp8_scale, hw.memory_bw_gbps, eff, 7.0)
     t_expert = np.where(lw.moe_fraction > 0,
                         op_time(expert_flops, expert_weights, gemm_peak * fp8_scale, hw.memory_bw_gbps, eff,
-                                expert_calls), 0.0)
+                                lw.moe_fraction * expert_calls, lw.moe_fraction * expert_groups), 0.0)
     attn_eff = eff.attention if job.flash_attention else eff.attention_unfused
     t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * attn_eff)
     # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from chipgap.analyses.systems import it_power_kw, pue_key
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.quantity import Quantity
 from chipgap.errors import InputError
@@ -225,6 +226,8 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
         Which electricity price and PUE defaults to use.
     electricity_usd_per_kwh, pue, life_years : float, optional
         Override the catalog's sourced defaults (``assumptions``).
+        Power is the system's IT power on one basis (`chipgap.analyses.systems.it_power_kw`),
+        shared over its chips; the PUE applies on top.
     utilization : float, default=1.0
         Fraction of hours doing useful work; 1.0 gives the cost of a busy hour.
     tokens_per_s_per_chip : float, optional
@@ -261,19 +264,13 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
         capex = draw(chip.price_usd, f"{chip.id}.price_usd")
     else:
         raise InputError("system", "a system or chip whose price the catalog holds", s.id)
-    if s.power_kw is not None:
-        power = draw(s.power_kw, f"{s.id}.power_kw") / count
-    elif chip.tdp_w is not None:
-        power = draw(chip.tdp_w, f"{chip.id}.tdp_w") / 1e3 * draw(
-            catalog.assumption("server-power-per-chip-tdp"), "assumption.server-power-per-chip-tdp")
-    else:
-        raise InputError("system", "a system or chip whose power the catalog holds", s.id)
 
     def given(value: float | None, default: str) -> np.ndarray:
         return np.full(n, value) if value is not None else draw(catalog.assumption(default), f"assumption.{default}")
 
     price = given(electricity_usd_per_kwh, f"electricity-usd-per-kwh-{region}")
-    facility = given(pue, "pue-ai-datacenter" if region == "us" else "pue-china-new-large-dc")
+    facility = given(pue, pue_key(region))
+    power = it_power_kw(catalog, s.id, draw, facility)[0] / count   # IT power per chip, one basis
     life = given(life_years, "server-life-years")
     avg = draw(catalog.assumption("average-power-fraction"), "assumption.average-power-fraction")
     cost = tco_model.cost_per_chip_hour(capex, life, power, avg, facility, price, utilization)

@@ -86,7 +86,7 @@ def workloads(ctx: Context) -> Section:
                           "P50 (P10-P90) over the chips' spec ranges; each in its usual system (910C in "
                           "a CloudMatrix 384, GB200 in an NVL72, others in 8-GPU HGX). Model error is "
                           "separate: see the accuracy benchmark."))
-    from chipgap.report.range_charts import relative_ranges_chart
+    from chipgap.plots.ranges import relative_ranges_chart
     s.charts.append(Chart.from_figure(
         "training-vs-h100.png", "Training throughput per chip against the H100",
         relative_ranges_chart({cat.chip(c).name: df.tokens_per_s.to_numpy() for c, df in per_chip.items()},
@@ -160,7 +160,7 @@ def _serving_moe(ctx: Context, s: Section) -> None:
                           "Shares of one decode step. The 910C instance spans 160 packages (320 dies, each its own "
                           "device with its own copy of the attention weights) of a CloudMatrix 384, one UB domain; "
                           "H100/H800/H20 instances cross 18 servers over the network."))
-    from chipgap.report.pareto_chart import pareto_chart
+    from chipgap.plots.pareto import pareto_chart
     s.charts.append(Chart.from_figure("deepseek-r1-pareto.png", f"{q.model} decode: throughput against latency",
                                       pareto_chart(fronts, q.tpot_ms),
                                       "Every layout and batch the model accepts (points) and each instance's "

@@ -74,7 +74,7 @@ def export_controls(catalog: Catalog, result: ExportOverview) -> Section:
     ceiling = h.loc[latest, "case_by_case_max_tpp"]
     if not math.isnan(ceiling):
         s.numbers["headroom.case_by_case_max_tpp"] = float(ceiling)
-    from chipgap.report.export_chart import headroom_chart, tpp_density_chart
+    from chipgap.plots.export import headroom_chart, tpp_density_chart
     s.charts.append(Chart.from_figure("headroom-vs-die-area.png", "Headroom over die area, by rule version",
                                       headroom_chart(result.curves, st[st.rule == latest])))
     s.charts.append(Chart.from_figure("tpp-vs-density.png", f"TPP against performance density, rule {latest}",

@@ -56,7 +56,7 @@ def ascend_910d(ctx: Context) -> Section:
     _scenario_tables(result, s, ctx.samples)
     train_q = next((r for r in result.results if r.question.id == "train-llama-70b"), None)
     if train_q is not None and {"huawei-ascend-910d", "nvidia-h100-sxm"} <= set(train_q.samples):
-        from chipgap.report.range_charts import claim_distribution_chart
+        from chipgap.plots.ranges import claim_distribution_chart
         rel = train_q.samples["huawei-ascend-910d"].tokens_per_s.to_numpy() / \
             train_q.samples["nvidia-h100-sxm"].tokens_per_s.to_numpy()
         s.charts.append(Chart.from_figure("910d-vs-h100.png", "910D over H100, training throughput",
@@ -111,9 +111,9 @@ def unit_cost(ctx: Context) -> Section:
     price_q = c.price_usd
     if df.price_usd.isna().all() or price_q is None:
         s.missing.append("a sourced 910C price, so margin and break-even yield are not computed")
-    from chipgap.report.econ_charts import cost_vs_yield_chart
+    from chipgap.plots.econ import cost_vs_yield_chart
     s.charts.append(Chart.from_figure("cost-vs-yield.png", "910C cost per chip against die yield",
-                                      cost_vs_yield_chart(cat, cid)))
+                                      cost_vs_yield_chart(econ.cost_curve(cat, cid), cat.chip_cost(cid), c.name)))
     lo, hi = s.numbers.get("cost.yield20.p50"), s.numbers.get("cost.yield40.p50")
     if lo and hi:
         s.paragraphs.append(

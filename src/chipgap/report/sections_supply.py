@@ -114,9 +114,9 @@ def supply_section(catalog: Catalog, result: SupplyOverview) -> Section:
             f"runs short and SMIC wafers make the rest without strain; HBM binds in {hbm26:.0%} of samples, and in "
             f"{cut26:.0%} without CXMT's output." if hbm26 is not None and cut26 is not None else
             f"Domestic output goes from about {num(d25)} accelerators in 2025 to {num(d26)} in 2026 (P50).")
-    from chipgap.report.econ_charts import supply_chart
+    from chipgap.plots.econ import supply_chart
     s.charts.append(Chart.from_figure("supply.png", "Supply by scenario",
-                                      supply_chart(catalog, list(result.lines), tables=result.lines)))
+                                      supply_chart(result.lines)))
     return s
 
 

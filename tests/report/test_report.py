@@ -25,7 +25,7 @@ from chipgap.report.build import SECTION_BUILDERS, build_report
 from chipgap.report.document import VERDICTS
 from chipgap.errors import InputError
 from chipgap.report.render import is_report, to_html, to_markdown, write_report
-from chipgap.text import num
+from chipgap.text import num, spread
 
 SAMPLES, SEED = 300, 4
 
@@ -102,12 +102,12 @@ def test_training_numbers_equal_the_api(report, catalog, html):
     got = report.section("workloads").numbers
     for q in ("p10", "p50", "p90"):
         assert got[f"train.huawei-ascend-910c.tokens_per_s.{q}"] == sm.loc["tokens_per_s", q]
-    assert num(sm.loc["tokens_per_s", "p50"]) in html
+    assert spread(*sm.loc["tokens_per_s", ["p50", "p10", "p90"]]) in html
 
 
 def test_serving_and_cost_numbers_equal_the_api(report, catalog, html):
     q = ServeQuestion(model="deepseek-r1", chip="huawei-ascend-910c", chips=160, phase="decode", input_len=4096,
-                      output_len=1024, weight_precision="int8", tpot_ms=50)   # CloudMatrix-Infer's decode
+                      output_len=1024, weight_precision="int8", tpot_ms=50, mtp_accept=0.7)   # CloudMatrix-Infer
     best = answer(catalog, q).best(1)
     rate = report.section("workloads").numbers["moe.huawei-ascend-910c.tokens_per_s_per_chip"]
     assert rate == best.tokens_per_s_per_chip[0]

@@ -16,7 +16,7 @@ from chipgap.catalog.quantity import Quantity
 from chipgap.errors import InputError
 from chipgap.models import tco as tco_model
 from chipgap.models import wafer
-from chipgap.models.sampling import Sampler
+from chipgap.models.sampling import Draw, Sampler
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -255,8 +255,24 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
     if pue is not None and pue < 1:
         raise InputError("pue", "a ratio of at least 1", pue)
     s = catalog.system(system)
+    parts = tco_draws(catalog, s.id, Sampler(samples, seed), region, electricity_usd_per_kwh, pue, utilization,
+                      life_years, tokens_per_s_per_chip)
     chip = catalog.chip(s.chip)
-    draw, n = Sampler(samples, seed), samples
+    rows = [{"system": s.id, "chip": chip.id, "quantile": f"P{int(q * 100)}",
+             **{k: float(np.quantile(v, q)) for k, v in parts.items()}} for q in QUANTILES]
+    return pd.DataFrame(rows)
+
+
+def tco_draws(catalog: Catalog, system: str, draw: Draw, region: str = "us",
+              electricity_usd_per_kwh: float | None = None, pue: float | None = None, utilization: float = 1.0,
+              life_years: float | None = None,
+              tokens_per_s_per_chip: float | np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """`tco`'s quantities for each of ``draw``'s cases (a `Sampler` or any `Draw` with ``n``):
+    arrays of shape (n,), keyed as `tco`'s columns. Arguments are `tco`'s, checked there;
+    ``tokens_per_s_per_chip`` may hold one rate per case."""
+    s = catalog.system(system)
+    chip = catalog.chip(s.chip)
+    n = draw.n
     count = draw(s.chip_count, f"{s.id}.chip_count")
     if s.price_usd is not None:
         capex = draw(s.price_usd, f"{s.id}.price_usd") / count
@@ -280,6 +296,4 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
     if tokens_per_s_per_chip is not None:
         parts["usd_per_million_tokens"] = tco_model.usd_per_million_tokens(cost["total_usd"], tokens_per_s_per_chip)
         parts["tokens_per_joule"] = tco_model.tokens_per_joule(tokens_per_s_per_chip, power, avg, facility)
-    rows = [{"system": s.id, "chip": chip.id, "quantile": f"P{int(q * 100)}",
-             **{k: float(np.quantile(v, q)) for k, v in parts.items()}} for q in QUANTILES]
-    return pd.DataFrame(rows)
+    return parts

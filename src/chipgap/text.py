@@ -109,6 +109,18 @@ def field_label(name: str) -> str:
     return " ".join([*words, unit]).strip().replace("bw", "bandwidth")
 
 
+_SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def words(text: str) -> str:
+    """``text`` with every snake_case field name in it written as words (`field_label`).
+
+    >>> words("capex_rmb_billion 2024 to 2026")
+    'capex rmb billion 2024 to 2026'
+    """
+    return _SNAKE.sub(lambda m: field_label(m.group()), text)
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A CSV cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection")."""
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from chipgap.text import num, pct, ratio as ratio_text
+from chipgap.text import num, pct, words
+from chipgap.text import ratio as ratio_text
 
 SUPPORTED, CONTRADICTED, WITHIN = "supported", "contradicted", "within the model's error"
 PARTLY, CANNOT = "partly supported", "cannot be computed from sourced data"
@@ -173,11 +174,13 @@ class Ratio:
         if math.isnan(self.p50):
             return "n/a"
         lo, hi = self.band()
-        spec = "" if ratio_text(self.p10) == ratio_text(self.p90) else \
-            f"{ratio_text(self.p10)}-{ratio_text(self.p90)} over the specs; "
-        err = "the model's error cancels (one family)" if self.shared else \
-            f"{ratio_text(lo)}-{ratio_text(hi)} with the model's error"
-        return f"{ratio_text(self.p50)} ({spec}{err})"
+        parts = [] if ratio_text(self.p10) == ratio_text(self.p90) else \
+            [f"{ratio_text(self.p10)}-{ratio_text(self.p90)} over the specs"]
+        if self.shared:
+            parts.append("the model's error cancels (one family)")
+        elif self.error_a is not None or self.error_b is not None:
+            parts.append(f"{ratio_text(lo)}-{ratio_text(hi)} with the model's error")
+        return ratio_text(self.p50) + (f" ({'; '.join(parts)})" if parts else "")
 
 
 @dataclass(frozen=True)
@@ -362,6 +365,7 @@ class CostComparison:
     basis_a: str
     basis_b: str
     flip_price_usd: float
+    rival_id: str = ""
 
 
 def claim_7(system: str, workload: str, comparisons: Sequence[CostComparison], price_usd: float) -> ClaimVerdict:
@@ -426,6 +430,7 @@ def claim_10(growth: str | None, detail: str, exposed: float) -> ClaimVerdict:
         return _cv(10, "No sourced spending series in the catalog. " + chain, CANNOT,
                    "Company roles from the catalog's supplier links.", "exposure", "no sourced spending series")
     verdict = {"contradicted": CONTRADICTED, "supported": PARTLY}.get(growth, CANNOT)
+    detail = words(detail)
     return _cv(10, f"Spending growth of ~25% a year is {growth} by the sourced capex series ({detail}). " + chain,
                verdict, "Capex stands in for AI spending; which firms gain from adapting is not computed.",
                "market-claims", f"~25% a year: {growth} by the capex series ({detail}); who gains: not computable")

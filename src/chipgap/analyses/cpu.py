@@ -24,6 +24,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.question import ServeQuestion
 from chipgap.errors import InputError
 from chipgap.models.params import param_count
+from chipgap.models.sampling import Draw
 
 RULE = ("one stream is memory-bound: every weight and the stream's KV cache are read from DRAM once per "
         "token, at the model's memory efficiency; the compute peak is not used for it")
@@ -68,8 +69,7 @@ def cpu_decode(catalog: Catalog, cpu: str, model: str, precision: str = "bf16", 
                       weight_precision=precision, batch=1, memory_gb=memory_gb)
     s = infer.serving_setup(catalog, q)
     peak = float(np.asarray(s.hardware.peak_tflops))
-    memory_only = dataclasses.replace(s.hardware, peak_tflops=np.nan, peak_fp8_tflops=np.nan)
-    row = infer.serve(dataclasses.replace(s, hardware=memory_only)).iloc[0]
+    row = infer.serve(_memory_only(s)).iloc[0]
     active = param_count(s.serving.workload).active
     known = bool(np.isfinite(peak))
     notes = tuple(a for a in s.assumptions if not a.startswith(("efficiency", "no public", "no bf16")))
@@ -83,3 +83,19 @@ def cpu_decode(catalog: Catalog, cpu: str, model: str, precision: str = "bf16", 
             "tpot_ms": float(row.tpot_ms), "compute_known": known,
             "batched_ceiling_tokens_per_s": peak * 1e12 / (2.0 * active) if known else None,
             "peak_tflops": peak if known else None, "assumptions": notes, "question": q}
+
+
+def _memory_only(s: infer.ServingSetup) -> infer.ServingSetup:
+    """``s`` with its compute peaks unknown: the serving model then times memory traffic alone."""
+    hw = dataclasses.replace(s.hardware, peak_tflops=np.nan, peak_fp8_tflops=np.nan)
+    return dataclasses.replace(s, hardware=hw)
+
+
+def single_stream_draws(catalog: Catalog, question: ServeQuestion, draw: Draw) -> np.ndarray:
+    """`cpu_decode`'s single-stream rate for each of ``draw``'s cases (the CPU's ranged specs
+    drawn), by `RULE`: for a sensitivity or Monte Carlo of the CPU's own inputs."""
+    s = infer.serving_setup(catalog, question)
+    sampled = _memory_only(infer.sampled(catalog, s, draw))
+    one = np.ones(1, dtype=int)
+    out = infer.serve_arrays(sampled, {"tp": one, "pp": one, "ep": one, "dp": one, "batch": one}, question.job)
+    return np.asarray(out["tokens_per_s"], dtype=float).ravel()

@@ -297,3 +297,21 @@ def tco_draws(catalog: Catalog, system: str, draw: Draw, region: str = "us",
         parts["usd_per_million_tokens"] = tco_model.usd_per_million_tokens(cost["total_usd"], tokens_per_s_per_chip)
         parts["tokens_per_joule"] = tco_model.tokens_per_joule(tokens_per_s_per_chip, power, avg, facility)
     return parts
+
+
+def price_at_cost(row: pd.Series, tokens_per_s_per_chip: float, usd_per_million_tokens: float,
+                  price_usd: float) -> float:
+    """The system price at which its cost per million tokens equals ``usd_per_million_tokens``:
+    capital per chip-hour scales with the price, energy does not (``row`` is a `tco` row with
+    ``capex_usd_per_chip_hour`` and ``energy_usd_per_chip_hour``, at ``price_usd``). NaN when
+    even a free system costs more.
+
+    >>> row = pd.Series({"capex_usd_per_chip_hour": 2.0, "energy_usd_per_chip_hour": 0.5})
+    >>> price_at_cost(row, 1000.0, 1e6 * 1.5 / 3.6e6, 100.0)
+    50.0
+    """
+    target_hour = usd_per_million_tokens * tokens_per_s_per_chip * 3600.0 / 1e6
+    rest = target_hour - float(row["energy_usd_per_chip_hour"])
+    if rest <= 0:
+        return float("nan")
+    return float(price_usd * rest / float(row["capex_usd_per_chip_hour"]))

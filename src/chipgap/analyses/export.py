@@ -465,8 +465,12 @@ def classification_grid(catalog: Catalog, rule: str, density: np.ndarray, tpp: n
 
     Parameters
     ----------
+    catalog : Catalog
+    rule : str
+        A rule version.
     density, tpp : ndarray
         Axes of the grid (TPP per mm2, TPP).
+    market : {'datacenter', 'consumer', 'workstation'}, default='datacenter'
 
     Returns
     -------

@@ -124,6 +124,8 @@ def tornado(headline: Callable[[object], np.ndarray], line: float, name: str = "
         Turns an input's key into words.
     error : (float, float), optional
         Multipliers the model's error can move the headline by (down, up): one more bar.
+    error_label : str, default='model error'
+        That bar's label.
     top : int, default=8
         Bars to keep, widest first (the model's error is always kept).
 

@@ -33,7 +33,6 @@ def cost_vs_yield_chart(df: pd.DataFrame, inputs: ChipCost | None, name: str) ->
            title=f"{name}: unit cost against die yield")
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     legend_below(ax, ncol=2)
-    fig.subplots_adjust(bottom=0.22)
     return fig
 
 
@@ -56,12 +55,12 @@ def supply_chart(tables: dict[str, pd.DataFrame]) -> Figure:
     ax.bar(x, dom, label="domestic")
     ax.bar(x, imp, bottom=dom, label="imports")
     ax.errorbar(x, np.add(dom, imp), yerr=np.hstack(err), fmt="none", color="black", capsize=3, lw=1)
-    for xi, total, b in zip(x, np.add(dom, imp), binding):
-        ax.annotate(f"binds: {b}", (xi, total), xytext=(0, 6), textcoords="offset points",
+    tops = np.add(dom, imp) + np.hstack(err)[1]
+    for xi, top, b in zip(x, tops, binding):     # above the whisker, never on it
+        ax.annotate(f"binds: {b}", (xi, top), xytext=(0, 5), textcoords="offset points",
                     ha="center", fontsize=8)
     ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=8)
     ax.set(ylabel="H100-equivalents (dense BF16 peak)", title="AI-chip supply by scenario (P50, P10-P90)")
     ax.set_ylim(0, max(np.add(dom, imp) + np.hstack(err)[1]) * 1.15)
-    legend_below(ax, ncol=2)
-    fig.subplots_adjust(bottom=0.3)
+    legend_below(ax, ncol=2, extra_in=0.5)
     return fig

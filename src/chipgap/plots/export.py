@@ -56,13 +56,12 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
     handles = [plt.Rectangle((0, 0), 1, 1, color=REGION_COLOURS[i + 1]) for i in range(n)]
     handles += [plt.Line2D([], [], marker="o", ls="", color=c) for c in COUNTRY_COLOURS.values()]
     legend_below(ax, handles, [f"data-centre part would be {c.eccn}" for c in r.classifications]
-                 + ["China", "United States"], ncol=4)
+                 + ["China", "United States"], ncol=4, under_in=0.55)
     missing = sorted(set(df.chip) - set(placed.chip))
     note = "Shading: where a data-centre part would fall; consumer parts are caught only at TPP >= 4800."
     if missing:
         note += " No public die area or throughput, not placed: " + ", ".join(missing)
     fig.text(0.01, 0.005, note, fontsize=6, wrap=True)
-    fig.subplots_adjust(bottom=0.2)
     place_labels(ax, [(x, y, " / ".join(names), colour) for colour, names, x, y in labels.values()])
     return fig
 

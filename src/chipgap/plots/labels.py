@@ -53,11 +53,18 @@ def place_labels(ax: Axes, points: Sequence[tuple[float, float, str, str]], font
 
 
 def legend_below(ax: Axes, handles: list | None = None, labels: list[str] | None = None, ncol: int = 2,
-                 fontsize: float = 8) -> None:
-    """A legend under the axes, outside the data."""
+                 fontsize: float = 8, extra_in: float = 0.0, under_in: float = 0.0) -> None:
+    """A legend along the bottom of the figure, under the axes and their label, never over the
+    data; the figure's bottom margin grows to hold it (``extra_in`` inches more for tick labels
+    that need room, such as rotated ones; ``under_in`` inches left free under the legend, for a
+    note)."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=ncol, fontsize=fontsize,
-              frameon=False)
+    fig = ax.figure
+    rows = -(-len(handles) // ncol)
+    height = fig.get_figheight()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, under_in / height), ncol=ncol,
+               fontsize=fontsize, frameon=False)
+    fig.subplots_adjust(bottom=min(0.6, (0.65 + extra_in + under_in + 0.2 * rows) / height))

@@ -220,7 +220,8 @@ def clustering(m: ReportModel) -> Section:
                           f"{pue:.2f}) and the average draw of a busy accelerator, as in the TCO. Training: the "
                           "system's share of a 1,024-chip job of such systems; decode: the system's chips at the "
                           "per-chip rate of the DeepSeek-R1 instances above. Identical silicon in identical servers "
-                          "(H100, H800) gives identical efficiency.",
+                          "(H100, H800) draws identical power, so their per-kJ figures differ only by what the "
+                          "H800's cut NVLink costs in throughput.",
                           "python -c \"from chipgap.analyses.systems import system_metrics; import chipgap; "
                           "print(system_metrics(chipgap.load_catalog(), ['huawei-cloudmatrix-384', 'nvidia-gb200-nvl72',"
                           " 'nvidia-hgx-h100', 'nvidia-hgx-h800', 'nvidia-hgx-h20']).to_csv())\""))

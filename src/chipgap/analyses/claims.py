@@ -306,9 +306,11 @@ def claim_4(system: Ratio, per_kj: Ratio, decode: Ratio | None, chips_needed: fl
     thr = judge(system, 1.0, "at least", what="system throughput")
     energy = judge(per_kj, 1.0, "at least", what="tokens per kJ")
     verdict = combine([thr.outcome, energy.outcome])
-    dec = f" DeepSeek-R1 decode per system {decode.text()}." if decode is not None and not math.isnan(decode.p50) else ""
-    need = f" Matching {match:,} H100s takes {num(chips_needed)} 910Cs." if chips_needed and chips_needed == chips_needed \
-        else f" {match:,} H100s are not matched within the counts tried."
+    dec = (f" DeepSeek-R1 decode per system {decode.text()}." if decode is not None and not math.isnan(decode.p50)
+           else "")
+    found = chips_needed is not None and chips_needed == chips_needed
+    need = (f" Matching {match:,} H100s takes {num(chips_needed)} 910Cs." if found
+            else f" {match:,} H100s are not matched within the counts tried.")
     return _cv(4, f"A CloudMatrix 384 against a GB200 NVL72, training {workload}: {thr.text}; {energy.text} "
                   f"(IT power of each whole system, one PUE).{dec}{need}", verdict,
                "System throughput is the system's chips at the per-chip rate of a 1,024-chip job of such systems; "
@@ -377,8 +379,9 @@ def claim_7(system: str, workload: str, comparisons: Sequence[CostComparison], p
     for c in comparisons:
         o = judge(c.ratio, 1.0, "below", parity=COST_PARITY, what=f"against {c.rival}")
         outcomes.append(o.outcome)
-        flip = (f"; costs are equal at a price of US${num(c.flip_price_usd, 0.1)} for the {system} "
-                f"({pct(c.flip_price_usd / price_usd - 1)} from the figure used)") if c.flip_price_usd == c.flip_price_usd else ""
+        flip = "" if c.flip_price_usd != c.flip_price_usd else (
+            f"; costs are equal at a price of US${num(c.flip_price_usd, 0.1)} for the {system} "
+            f"({pct(c.flip_price_usd / price_usd - 1)} from the figure used)")
         parts.append(f"{o.text}{flip} [{c.rival}'s price: {c.basis_b}]")
     verdict = combine(outcomes)
     return _cv(7, f"Cost per million {workload} tokens of a {system} over each rival's: " + "; ".join(parts) + ".",

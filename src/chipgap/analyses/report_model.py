@@ -211,7 +211,8 @@ def build_model(catalog_dir: str | Path | None = None, scenario: str | Path | No
     step("accuracy")
     m.predictions = predictions(cat)
     m.errors = claims.model_errors(m.predictions)
-    m.decode = [Decode(k, cid, a, _published(cat, m.predictions, asks[k].published, cid)) for k, cid, a in decode_answers]
+    m.decode = [Decode(k, cid, a, _published(cat, m.predictions, asks[k].published, cid))
+                for k, cid, a in decode_answers]
     step("systems")
     t = asks["train-70b"].question(asks["train-70b"].chips[0])
     train_rate = {c: float(np.median(a.samples.tokens_per_s)) / t.chips for c, a in m.training.items()}
@@ -288,7 +289,8 @@ def _costs(m: ReportModel) -> None:
                       m.error("serving", b_chip), m.error("serving", a_chip))
         price = cat.system(COST_SYSTEM).price_usd.point
         flip = econ.price_at_cost(base.loc["P50"], rates[a_chip], float(other.usd_per_million_tokens["P50"]), price)
-        m.costs.append(CostComparison(cat.system(rival).name, ratio, cat.system(COST_SYSTEM).price_basis or "not stated",
+        m.costs.append(CostComparison(cat.system(rival).name, ratio,
+                                      cat.system(COST_SYSTEM).price_basis or "not stated",
                                       cat.system(rival).price_basis or "not stated", flip, rival))
 
 
@@ -373,8 +375,8 @@ def ledger(m: ReportModel) -> list[ClaimVerdict]:
            claims.claim_2(free, list(DESIGNED_FOR), float(tpp.get("nvidia-h20", math.nan)),
                           float(h.loc[latest, "max_tpp"]))]
     a, hh = cat.chip(A), cat.chip(H)
-    lo, hi = a.memory_bw_gbps.bounds[0] / hh.memory_bw_gbps.bounds[1], a.memory_bw_gbps.bounds[1] / hh.memory_bw_gbps.bounds[0]
-    bw = Ratio(a.memory_bw_gbps.point / hh.memory_bw_gbps.point, lo, hi)
+    (alo, ahi), (hlo, hhi) = a.memory_bw_gbps.bounds, hh.memory_bw_gbps.bounds
+    bw = Ratio(a.memory_bw_gbps.point / hh.memory_bw_gbps.point, alo / hhi, ahi / hlo)
     t = report_asks()["train-70b"].question(A)
     basis = ", ".join(f"{cat.chip(c).name} {m.training[c].setup.efficiency_basis}" for c in (A, H) if c in m.training)
     out.append(claims.claim_3(bw, m.ratio("training", A, H, "tokens_per_s", m.training),
@@ -384,8 +386,9 @@ def ledger(m: ReportModel) -> list[ClaimVerdict]:
                                                 "four-die package, TrendForce/WSJ and a Huawei patent)."))
     uc = m.unit_cost
     out.append(claims.claim_6(*_unit_cost_numbers(uc)))
+    price = cat.system(COST_SYSTEM).price_usd
     out.append(claims.claim_7(cat.system(COST_SYSTEM).name, report_asks()["serve-70b"].question(A).model, m.costs,
-                              cat.system(COST_SYSTEM).price_usd.point if cat.system(COST_SYSTEM).price_usd else math.nan))
+                              price.point if price else math.nan))
     out.append(claims.claim_8(*_supply_numbers(m), _market_verdict(m, "cloud-access-nvidia")))
     z = next((c for c in m.cpus if c["cpu"] == CPU_CHIPS[0] and c["precision"] == "int4"), None)
     out.append(claims.claim_9(z["single_stream_tokens_per_s"] if z else math.nan, m.error("serving", CPU_CHIPS[0]),
@@ -453,8 +456,13 @@ def unit_cost_cases(uc: pd.DataFrame) -> tuple[dict[int, pd.DataFrame], pd.DataF
 
 def _unit_cost_numbers(uc: pd.DataFrame) -> tuple[float, float, float, float, float]:
     by_yield, latest, _ = unit_cost_cases(uc)
-    cost = lambda y: float(by_yield[y].loc["P50", "cost_per_chip_usd"]) if y in by_yield else math.nan  # noqa: E731
-    val = lambda q, col: math.nan if latest is None or latest.loc[q, col] is None else float(latest.loc[q, col])  # noqa: E731
+
+    def cost(y: int) -> float:
+        return float(by_yield[y].loc["P50", "cost_per_chip_usd"]) if y in by_yield else math.nan
+
+    def val(q: str, col: str) -> float:
+        return math.nan if latest is None or latest.loc[q, col] is None else float(latest.loc[q, col])
+
     return (cost(20), cost(40), val("P50", "break_even_yield"), val("P90", "break_even_yield"),
             val("P50", "gross_margin"))
 

@@ -46,7 +46,8 @@ def export_controls(catalog: Catalog, result: ExportOverview) -> Section:
             s.numbers[f"treatment.{cid}.{r}"] = part.loc[r, "treatment"]
     s.tables.append(Table(f"Every accelerator in the catalog under every rule version, {rules[0]} to {latest}",
                           ["chip", "made in", "TPP", "TPP per mm2", *(f"rule {r}" for r in rules)], rows,
-                          "Rule versions by effective month; each chip's status for an export to China. " + LEGEND, command="chipgap export status --format csv"))
+                          "Rule versions by effective month; each chip's status for an export to China. " + LEGEND,
+                          command="chipgap export status --format csv"))
     now = st[(st.rule == latest) & (st.treatment != "domestic")]
     s.tables.append(Table(f"Foreign accelerators under the rule in force ({latest}: {catalog.rule(latest).name})",
                           ["chip", "classification", "export to China", "fees", "measures that name or cover it"],

@@ -57,7 +57,8 @@ def spread(p50: float, p10: float | None = None, p90: float | None = None, rel: 
         return num(p50, rel)
     width = abs(p90 - p10) / (2 * abs(p50)) if p50 else None
     r = max(x for x in (width, rel, 1e-4) if x is not None)
-    return f"{num(p50, r)} ({num(p10, r)}-{num(p90, r)})"
+    lo, hi = num(p10, r), num(p90, r)
+    return num(p50, r) if lo == hi else f"{num(p50, r)} ({lo}-{hi})"
 
 
 def ratio(x: float) -> str:
@@ -78,8 +79,9 @@ def pct(x: float) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{100 * x:+.0f}%"
 
 
-_UNITS = (("_tflops", "TFLOPS"), ("_tops", "TOPS"), ("_gbps_unidir", "GB/s each way"), ("_gbps_bidir", "GB/s both ways"),
-          ("_gbps", "GB/s"), ("_gib", "GiB"), ("_gb", "GB"), ("_mm2", "mm2"), ("_kw", "kW"), ("_w", "W"),
+_UNITS = (("_tflops", "TFLOPS"), ("_tops", "TOPS"), ("_gbps_unidir", "GB/s each way"),
+          ("_gbps_bidir", "GB/s both ways"), ("_gbps", "GB/s"), ("_gib", "GiB"), ("_usd_per_gb", "US$ per GB"),
+          ("_gb", "GB"), ("_mm2", "mm2"), ("_kw", "kW"), ("_w", "W"),
           ("_usd", "US$"), ("_ms", "ms"), ("_s", "s"), ("_pct", "%"), ("_per_chip", "per chip"))
 _WORDS = {"bf16": "BF16", "fp8": "FP8", "fp16": "FP16", "fp32": "FP32", "int8": "INT8", "int4": "INT4", "hbm": "HBM",
           "tpot": "TPOT", "ttft": "TTFT", "mfu": "MFU", "hfu": "HFU", "tpp": "TPP", "tdp": "TDP", "scaleup": "scale-up",

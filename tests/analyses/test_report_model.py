@@ -36,9 +36,11 @@ def test_the_ledger_follows_the_rules_on_the_computed_results(model):
 
 
 def test_every_headline_has_a_tornado_with_the_model_error(model):
-    assert set(model.sensitivity) == {"training", "decode", "cost", "910d", "cpu"}
+    assert set(model.sensitivity) == {"training", "decode", "clustering", "unit-cost", "cost", "910d", "cpu"}
     for key, s in model.sensitivity.items():
-        assert any(b.key == "model-error" for b in s.bars), key
+        assert s.bars and (key == "unit-cost" or any(b.key == "model-error" for b in s.bars)), key
+    price = next(b for b in model.sensitivity["unit-cost"].bars if b.key == "huawei-ascend-910c.price_usd")
+    assert price.low_result > price.high_result     # a dearer chip breaks even at a lower yield
     train = model.sensitivity["training"]
     assert any(b.key == "huawei-ascend-910c.bf16_dense_tflops" for b in train.bars)
 

@@ -88,9 +88,8 @@ def _sample(q: Quantity | None, key: str, draw: Sampler, default: float = np.nan
     return np.full(draw.n, default) if q is None else draw(q, key)
 
 
-def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
-                 seed: int) -> tuple:
-    """Check a chip's cost inputs and draw ``n`` samples of each (shape (n,))."""
+def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, draw: Draw) -> tuple:
+    """Check a chip's cost inputs and draw each (shape (n,), ``n`` the draw's cases)."""
     c = catalog.chip(chip)
     inputs = catalog.chip_cost(c.id)
     if inputs is None:
@@ -101,7 +100,7 @@ def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
     wafer_q = inputs.wafer_price_usd or (node.wafer_price_usd if node else None)
     if wafer_q is None:
         raise InputError("chip", "a chip whose wafer price the catalog holds (node or chip_costs)", c.id)
-    draw = Sampler(n, seed)
+    n = draw.n
     area = draw(c.compute_die_area_mm2, f"{c.id}.compute_die_area_mm2")
     wafer_mm = node.wafer_diameter_mm.point if node and node.wafer_diameter_mm else 300.0
     capacity = c.memory_capacity_gib.point if c.memory_capacity_gib else 0.0
@@ -136,7 +135,7 @@ def cost_curve(catalog: Catalog, chip: str, yields: np.ndarray | None = None,
         ``die_yield, cost_p10_usd, cost_p50_usd, cost_p90_usd``.
     """
     ys = np.linspace(0.1, 0.95, 35) if yields is None else np.asarray(yields, dtype=float)
-    c, _, k = _cost_inputs(catalog, chip, None, samples, seed)
+    c, _, k = _cost_inputs(catalog, chip, None, Sampler(samples, seed))
     die_cost = wafer.cost_per_good_die(k["wafer_price"], k["gross"], ys[:, None])  # (yield, sample)
     cost = wafer.package_cost(die_cost, k["dies"], k["memory"], k["packaging"], k["test"],
                               k["assembly"], k["other"])
@@ -176,8 +175,8 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
     """
     if die_yield is not None and not 0 < die_yield <= 1:
         raise InputError("die_yield", "a fraction in (0, 1]", die_yield)
-    c, inputs, k = _cost_inputs(catalog, chip, price_usd, samples, seed)
     n, draw = samples, Sampler(samples, seed)
+    c, inputs, k = _cost_inputs(catalog, chip, price_usd, draw)
     wafer_price, gross, dies, memory, packaging, test, other, assembly, price = (
         k[x] for x in ("wafer_price", "gross", "dies", "memory", "packaging", "test", "other",
                        "assembly", "price"))
@@ -315,3 +314,11 @@ def price_at_cost(row: pd.Series, tokens_per_s_per_chip: float, usd_per_million_
     if rest <= 0:
         return float("nan")
     return float(price_usd * rest / float(row["capex_usd_per_chip_hour"]))
+
+
+def break_even_draws(catalog: Catalog, chip: str, draw: Draw, price_usd: float | None = None) -> np.ndarray:
+    """The die yield at which ``chip``'s price covers its known unit costs (`chip_cost`'s
+    ``break_even_yield``), for each of ``draw``'s cases: for a sensitivity of its inputs."""
+    _, _, k = _cost_inputs(catalog, chip, price_usd, draw)
+    return np.asarray(wafer.break_even_yield(k["price"], k["wafer_price"], k["gross"], k["dies"], k["memory"],
+                                             k["packaging"], k["test"], k["assembly"], k["other"]), dtype=float)

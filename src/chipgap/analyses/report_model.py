@@ -31,7 +31,7 @@ from chipgap.analyses.efficiency import family_of
 from chipgap.analyses.scenario import ScenarioResult, check_question, run_scenario, scenario_catalog
 from chipgap.analyses.sensitivity import Sensitivity, tornado
 from chipgap.analyses.supply import SupplyOverview, supply_overview
-from chipgap.analyses.systems import system_metrics
+from chipgap.analyses.systems import it_power_kw, system_metrics
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.load import load_catalog
 from chipgap.catalog.scenario import Scenario, read_scenario
@@ -301,9 +301,11 @@ def _label(cat: Catalog) -> Callable[[str], str]:
         rid, _, f = key.rpartition(".")
         if rid == "assumption":
             return f.replace("-", " ")
-        for kind in ("chip", "system"):
+        for kind, name in (("chip", lambda r: r.name), ("system", lambda r: r.name),
+                           ("chip_cost", lambda r: f"{cat.chip(r.chip).name} cost inputs"),
+                           ("node", lambda r: f"process {r.id}")):
             try:
-                return f"{cat.get(kind, rid).name}: {field_label(f)}"
+                return f"{name(cat.get(kind, rid))}: {field_label(f)}"
             except ChipgapError:
                 continue
         return f"{rid}: {field_label(f)}"
@@ -311,8 +313,10 @@ def _label(cat: Catalog) -> Callable[[str], str]:
 
 
 def _sensitivities(m: ReportModel) -> dict[str, Sensitivity]:
-    """Tornadoes of the headline answers: training and decode 910C / H100, CM384 / HGX H100
-    cost per token, 910D / H100 training (under the scenario), the Zhaoxin's single stream."""
+    """Tornadoes of the headline answers: training and decode 910C / H100, CM384 / NVL72
+    training tokens per kJ, the 910C's break-even die yield against the reported 40%, CM384 /
+    HGX H100 cost per token, 910D / H100 training (under the scenario), the Zhaoxin's single
+    stream."""
     cat, out, label = m.catalog, {}, _label(m.catalog)
 
     def pair(a: Answer, b: Answer, metric: str, cat_: Catalog = cat) -> Callable:
@@ -327,6 +331,21 @@ def _sensitivities(m: ReportModel) -> dict[str, Sensitivity]:
         r = Ratio(1, 1, 1, m.error("serving", A), m.error("serving", H))
         out["decode"] = tornado(pair(da.answer, dh.answer, "tokens_per_s_per_chip"), 1.0, "decode", label,
                                 r.factors(), "model error (Ascend and Hopper serving)")
+    cm, nvl = "huawei-cloudmatrix-384", "nvidia-gb200-nvl72"
+    a_chip, b_chip = cat.system(cm).chip, cat.system(nvl).chip
+    if a_chip in m.training and b_chip in m.training:
+        def per_kj(draw: Any) -> np.ndarray:
+            out_ = []
+            for sid, chip in ((cm, a_chip), (nvl, b_chip)):
+                rate = resample(cat, m.training[chip], draw).tokens_per_s.to_numpy()
+                out_.append(rate * cat.system(sid).chip_count.point / it_power_kw(cat, sid, draw)[0])
+            return out_[0] / out_[1]
+
+        r = Ratio(1, 1, 1, m.error("training", a_chip), m.error("training", b_chip))
+        out["clustering"] = tornado(per_kj, 1.0, "clustering", label, r.factors(),
+                                    "model error (Ascend and Blackwell training)")
+    if m.unit_cost is not None and not m.unit_cost.break_even_yield.isna().all():
+        out["unit-cost"] = tornado(lambda draw: econ.break_even_draws(cat, A, draw), 0.4, "unit-cost", label)
     rival = COST_RIVALS[0]
     if COST_SYSTEM in m.tco and rival in m.tco and m.costs:
         a_chip, b_chip = cat.system(COST_SYSTEM).chip, cat.system(rival).chip

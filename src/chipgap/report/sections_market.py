@@ -211,6 +211,8 @@ def sensitivity(m: ReportModel) -> Section | None:
                 "Which inputs move each headline most, and at what value does its verdict flip?")
     titles = {"training": ("910C / H100 training throughput per chip", "ratio (1 = parity)", "parity"),
               "decode": ("910C / H100 DeepSeek-R1 decode per chip", "ratio (1 = parity)", "parity"),
+              "clustering": ("CloudMatrix 384 / GB200 NVL72 training tokens per kJ", "ratio (1 = parity)", "parity"),
+              "unit-cost": ("910C break-even die yield (a lower bound)", "die yield", "the reported 40%"),
               "cost": (f"{m.catalog.system(COST_SYSTEM).name} / {m.catalog.system(COST_RIVALS[0]).name} cost per "
                        "million tokens", "cost ratio (below 1: cheaper)", "parity"),
               "910d": ("910D / H100 training throughput (rumoured specs)", "ratio (1 = parity)", "parity"),
@@ -223,8 +225,8 @@ def sensitivity(m: ReportModel) -> Section | None:
         for b in sens.bars:
             if b.key == "model-error":
                 rng = f"{100 * b.low_value:+.0f}% to {100 * b.high_value:+.0f}%"
-                flip = (f"if the model were off by {pct(b.flip)}" if b.flip is not None else "") + \
-                    (" (within its error)" if b.flip_inside else " (beyond its error)")
+                flip = ("" if b.flip is None else f"if the true value is {pct(b.flip)} from the modelled one") + \
+                    (" (within the model's error)" if b.flip_inside else " (beyond the model's error)")
             else:
                 rng = f"{num(b.low_value)}-{num(b.high_value)}"
                 flip = "" if b.flip is None else f"at {num(b.flip, 0.01)}" + (" (inside its range)" if b.flip_inside

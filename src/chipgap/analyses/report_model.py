@@ -24,6 +24,7 @@ from chipgap.analyses import chain, claims, econ, infer, train
 from chipgap.analyses.accuracy import predictions
 from chipgap.analyses.answer import Answer, answer, resample
 from chipgap.analyses.claims import ClaimVerdict, CostComparison, ModelError, Ratio
+from chipgap.analyses.compare import compare_chips
 from chipgap.analyses.cpu import cpu_decode, single_stream_draws
 from chipgap.analyses.export import ExportOverview, export_overview
 from chipgap.analyses.market import cloud_access, market_claims
@@ -49,6 +50,8 @@ RULES = ("2022-10", "2023-10", "2025-04")
 DESIGNED_FOR = {"nvidia-a800-sxm": "2022-10", "nvidia-h800-sxm": "2022-10", "nvidia-h20": "2023-10",
                 "nvidia-l20": "2023-10", "nvidia-rtx-4090d": "2023-10"}
 """China parts and the rule they were designed under (claim 2)."""
+RATIO_SPECS = ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gib", "scaleup_bw_gbps_unidir")
+"""Specs the spec gap states as 910C over H100 ratios."""
 MOE_ASKS = ("decode-r1-910c", "decode-r1-hopper", "decode-r1-nvl72")
 SYSTEMS = ("huawei-cloudmatrix-384", "nvidia-gb200-nvl72", "nvidia-hgx-h100", "nvidia-hgx-h800", "nvidia-hgx-h20")
 COST_SYSTEM = "huawei-cloudmatrix-384"
@@ -99,6 +102,7 @@ class ReportModel:
     scenario: Scenario | None
     data_date: str
     newest: list[dict]
+    spec_ratios: pd.DataFrame | None = None
     training: dict[str, Answer] = field(default_factory=dict)
     serving: dict[str, Answer] = field(default_factory=dict)
     decode: list[Decode] = field(default_factory=list)
@@ -202,6 +206,7 @@ def build_model(catalog_dir: str | Path | None = None, scenario: str | Path | No
         check_question(cat, REPORT_SCENARIO, q)
     date, newest = data_as_of(cat)
     m = ReportModel(cat, samples, seed, sc, date, newest)
+    m.spec_ratios = compare_chips(cat, [A, H], specs=RATIO_SPECS).query("chip == @A").set_index("spec")
     step("training")
     m.training = _answers(cat, asks["train-70b"], samples, seed, m.missing.setdefault("training", []))
     step("serving")
@@ -393,9 +398,8 @@ def ledger(m: ReportModel) -> list[ClaimVerdict]:
     out = [claims.claim_1(controlled, RULES, controlled.get(("nvidia-h20", "2023-10"), math.nan)),
            claims.claim_2(free, list(DESIGNED_FOR), float(tpp.get("nvidia-h20", math.nan)),
                           float(h.loc[latest, "max_tpp"]))]
-    a, hh = cat.chip(A), cat.chip(H)
-    (alo, ahi), (hlo, hhi) = a.memory_bw_gbps.bounds, hh.memory_bw_gbps.bounds
-    bw = Ratio(a.memory_bw_gbps.point / hh.memory_bw_gbps.point, alo / hhi, ahi / hlo)
+    r = m.spec_ratios.loc["memory_bw_gbps"]
+    bw = Ratio(float(r.ratio_point), float(r.ratio_low), float(r.ratio_high))
     t = report_asks()["train-70b"].question(A)
     basis = ", ".join(f"{cat.chip(c).name} {m.training[c].setup.efficiency_basis}" for c in (A, H) if c in m.training)
     out.append(claims.claim_3(bw, m.ratio("training", A, H, "tokens_per_s", m.training),

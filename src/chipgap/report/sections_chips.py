@@ -37,13 +37,11 @@ def spec_gap(m: ReportModel) -> Section:
                           "Ranges are point (low-high) where sources disagree; 'est.' marks an estimate, "
                           "'rumour' a single unconfirmed report. Scale-up bandwidth is one direction.",
                           "chipgap chips compare " + " ".join(SPEC_CHIPS) + " --format csv"))
-    a, h = cat.chip(A), cat.chip(H)
-    for f in ("bf16_dense_tflops", "memory_bw_gbps", "memory_capacity_gib", "scaleup_bw_gbps_unidir"):
-        qa, qh = getattr(a, f), getattr(h, f)
-        s.numbers[f"ratio.{f}"] = qa.point / qh.point
-        s.numbers[f"ratio.{f}.low"] = qa.bounds[0] / qh.bounds[1]
-        s.numbers[f"ratio.{f}.high"] = qa.bounds[1] / qh.bounds[0]
-        s.cite(qa.source, qh.source)
+    for f, r in m.spec_ratios.iterrows():      # chipgap.analyses.compare.compare_chips, 910C over H100
+        s.numbers[f"ratio.{f}"] = float(r.ratio_point)
+        s.numbers[f"ratio.{f}.low"] = float(r.ratio_low)
+        s.numbers[f"ratio.{f}.high"] = float(r.ratio_high)
+        s.cite(getattr(cat.chip(A), f).source, getattr(cat.chip(H), f).source)
     n = s.numbers
     s.paragraphs.append(
         f"The 910C has {ratio(n['ratio.bf16_dense_tflops'])} the H100's dense BF16 peak "

@@ -84,7 +84,8 @@ def test_one_groups_runs_move_their_stack_and_leave_unrun_stacks_at_their_prior(
                             and r.split == "calibration"])
     values, _ = A.fit(cat, cases, 0.15)
     prior = cat.all("stack")["cann-ascend"].gemm_max.median
-    assert set(values.stacks) == {"cann-ascend"} and values.stacks["cann-ascend"] != pytest.approx(prior)
+    assert set(values.stacks) == {"cann-ascend"}
+    assert values.stacks["cann-ascend"]["gemm_max"] != pytest.approx(prior)
     eff, basis = efficiency_for(cat, "amd-mi300x", values)
     assert eff.gemm_max == cat.all("stack")["rocm-cdna3"].gemm_max.median and "prior" in basis
 
@@ -100,12 +101,17 @@ def test_a_stack_without_calibration_runs_uses_its_prior_and_says_so(cat):
 def test_a_scenario_or_overlay_can_change_a_constant(tmp_path, cat):
     (tmp_path / "c.yaml").write_text(textwrap.dedent("""
         model_constants:
-          - id: memory
-            value: {value: 0.7, source: flashmla-readme, confidence: estimate}
+          - id: net_scaleup
+            value: {value: 0.7, source: nccl-tests-busbw-guide, confidence: estimate}
+        software_stacks:
+          - id: rocm-cdna4
+            memory: {transform: logit, median: 0.6, sd: 0.5, source: [flashmla-readme]}
     """))
     changed = chipgap.load_catalog(tmp_path)
-    assert efficiency_for(changed, "nvidia-h100-sxm")[0].memory == 0.7
-    assert efficiency_for(cat, "nvidia-h100-sxm")[0].memory == 0.8
+    assert efficiency_for(changed, "nvidia-h100-sxm")[0].net_scaleup == 0.7
+    assert efficiency_for(cat, "nvidia-h100-sxm")[0].net_scaleup == 0.8
+    # a stack no calibration run uses takes its (changed) prior's median
+    assert efficiency_for(changed, "amd-mi355x")[0].memory == pytest.approx(0.6)
 
 
 def test_the_fit_reads_calibration_runs_only(tmp_path, cat):

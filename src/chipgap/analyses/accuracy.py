@@ -30,7 +30,7 @@ from scipy.optimize import least_squares
 from chipgap.analyses import infer, train
 from chipgap.analyses.efficiency import efficiency_for, family_of, fit_values, stack_of
 from chipgap.catalog.catalog import Catalog, normalize_id
-from chipgap.catalog.model_data import FitValues
+from chipgap.catalog.model_data import STACK_FIELDS, FitValues
 from chipgap.catalog.question import Layout, ServeQuestion
 from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.models.training import RECOMPUTE, train_step
@@ -181,7 +181,7 @@ def prepare(catalog: Catalog, runs: Iterable[TrainingRun | ServingRun]) -> list[
         fw = framework_of(catalog, run)
         common = dict(group=group_of(catalog, run), family=family_of(catalog, catalog.resolve("chip", run.chip)),
                       workload_class=workload_class(catalog, run), engine=fw.id if fw is not None else "other")
-        stack = stack_of(catalog, catalog.resolve("chip", run.chip))
+        stack = stack_of(catalog, catalog.resolve("chip", run.chip), fw.id if fw is not None else None)
         if isinstance(run, TrainingRun):
             lay, filled = training_defaults(catalog, run)
             layout = {k: (RECOMPUTE[v] if k == "recompute" else v) for k, v in lay.model_dump().items()
@@ -227,7 +227,7 @@ def _serving_value(case: Case, eff: Any) -> tuple[float, bool, int]:
 
 def predict_case(catalog: Catalog, case: Case, values: FitValues) -> float:
     """The run's metric at its resolved settings with fitted ``values``."""
-    eff = efficiency_for(catalog, case.setup.chip, values)[0]
+    eff = efficiency_for(catalog, case.setup.chip, values, case.engine)[0]
     if case.kind == "training":
         return float(_training_value(case, eff, case.layout)[0][0])
     return _serving_value(case, eff)[0]
@@ -237,7 +237,7 @@ def row(catalog: Catalog, case: Case, values: FitValues, basis: str) -> dict[str
     """One row of an accuracy table: the run, what it measured, what the model predicts with
     ``values`` (``basis`` says which fit), the spread over unstated settings and the layout."""
     run = case.run
-    eff = efficiency_for(catalog, case.setup.chip, values)[0]
+    eff = efficiency_for(catalog, case.setup.chip, values, case.engine)[0]
     if case.kind == "training":
         value, fits = (float(x[0]) for x in _training_value(case, eff, case.layout))
         fits = bool(fits)
@@ -267,18 +267,27 @@ linearly rather than quadratically."""
 
 
 def _parameters(catalog: Catalog, cases: Sequence[Case]) -> list[tuple[str, str, Any]]:
-    """(kind, name, prior) of each constant the fit moves: every fitted constant, and the
-    ``gemm_max`` of each stack some calibration case runs on."""
-    params = [("constant", c.id, c.prior) for c in catalog.all("constant").values() if c.role == "fitted"]
+    """(stack or '', name, prior) of each value the fit moves: every fitted constant, and the
+    ``gemm_max`` and ``memory`` of each stack some calibration case runs on."""
+    params = [("", c.id, c.prior) for c in catalog.all("constant").values() if c.role == "fitted"]
     stacks = catalog.all("stack")
-    params += [("stack", sid, stacks[sid].gemm_max) for sid in sorted({c.stack for c in cases if c.stack})]
+    params += [(sid, f, getattr(stacks[sid], f)) for sid in sorted({c.stack for c in cases if c.stack})
+               for f in STACK_FIELDS]
     return params
 
 
 def _values_of(params: list[tuple[str, str, Any]], z: np.ndarray) -> FitValues:
-    constants = {n: p.from_unit(float(x)) for (kind, n, p), x in zip(params, z) if kind == "constant"}
-    stacks = {n: p.from_unit(float(x)) for (kind, n, p), x in zip(params, z) if kind == "stack"}
+    constants = {n: p.from_unit(float(x)) for (stack, n, p), x in zip(params, z) if not stack}
+    stacks: dict[str, dict[str, float]] = {}
+    for (stack, n, p), x in zip(params, z):
+        if stack:
+            stacks.setdefault(stack, {})[n] = p.from_unit(float(x))
     return FitValues(constants=constants, stacks=stacks)
+
+
+def _start(params: list[tuple[str, str, Any]], start: FitValues) -> np.ndarray:
+    return np.array([p.to_unit((start.stacks.get(stack, {}) if stack else start.constants).get(n, p.median))
+                     for stack, n, p in params])
 
 
 def fit(catalog: Catalog, cases: Sequence[Case], residual_sd: float,
@@ -299,11 +308,7 @@ def fit(catalog: Catalog, cases: Sequence[Case], residual_sd: float,
     """
     params = _parameters(catalog, cases)
     measured = np.log([c.run.measured.point for c in cases])
-    if start is not None:
-        z0 = np.array([p.to_unit((start.constants if kind == "constant" else start.stacks).get(n, p.median))
-                       for kind, n, p in params])
-    else:
-        z0 = np.zeros(len(params))
+    z0 = _start(params, start) if start is not None else np.zeros(len(params))
 
     def residuals(z: np.ndarray) -> np.ndarray:
         values = _values_of(params, z)

@@ -111,6 +111,23 @@ class Answer:
         """Serving: the throughput-vs-TPOT front of the valid configurations."""
         return infer.pareto(self.table)
 
+    def to_dict(self, top: int = 5, tokens: float | None = None) -> dict[str, Any]:
+        """The answer as JSON-ready data: what ``chipgap train|infer --format json`` prints and
+        the web workbench's API returns (see `chipgap.analyses.answer_json`).
+
+        Parameters
+        ----------
+        top : int, default=5
+            Rows of a search to keep, best first.
+        tokens : float, optional
+            Training: a token budget, for ``days_to_train`` per row.
+        """
+        from chipgap.analyses import answer_json
+
+        if isinstance(self.question, TrainQuestion):
+            return answer_json.train_json(self, top, tokens)
+        return answer_json.serve_json(self, top)
+
     def inputs(self) -> dict[str, Any]:
         """The question as asked, with its ids resolved and the basis of the efficiency."""
         s = self.setup

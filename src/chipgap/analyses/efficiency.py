@@ -2,24 +2,28 @@
 
 `efficiency_for` builds the `chipgap.models.training.Efficiency` a chip runs with: every
 ``physics`` constant of ``model/constants.yaml`` at its value, every ``fitted`` one at the fit's
-value (``model/fit.yaml``; the prior's median if the fit does not hold it), and ``gemm_max`` from
-the chip's software stack (``model/stacks.yaml``): the fitted value of the stack, or its prior's
-median when no calibration run used the stack. A chip of no stack gets ``gemm_max_default``.
+value (``model/fit.yaml``; the prior's median if the fit does not hold it), and ``gemm_max`` and
+``memory`` from the chip's software stack (``model/stacks.yaml``): the stack's fitted values, or
+its priors' medians when no calibration run used the stack. A chip of no stack gets
+``gemm_max_default`` and the ``memory`` constant.
 """
 
 from __future__ import annotations
 
 from chipgap.catalog.catalog import Catalog
-from chipgap.catalog.model_data import FitValues, SoftwareStack
+from chipgap.catalog.model_data import STACK_FIELDS, FitValues, SoftwareStack
 from chipgap.errors import InputError
 from chipgap.models.training import Efficiency
 
 FIT_ID = "fit"
 
 
-def stack_of(catalog: Catalog, chip: str) -> SoftwareStack | None:
-    """The software stack that lists ``chip`` (an id), or None."""
-    return next((s for s in catalog.all("stack").values() if chip in s.chips), None)
+def stack_of(catalog: Catalog, chip: str, engine: str | None = None) -> SoftwareStack | None:
+    """The software stack that lists ``chip`` (an id) for ``engine`` (a framework id): one
+    naming the engine if any does, else the chip's general stack (no ``engines``); or None."""
+    stacks = [s for s in catalog.all("stack").values() if chip in s.chips]
+    return (next((s for s in stacks if engine and engine in s.engines), None)
+            or next((s for s in stacks if not s.engines), None))
 
 
 def family_of(catalog: Catalog, chip: str) -> str:
@@ -43,7 +47,8 @@ def fit_values(catalog: Catalog, fold: str | None = None) -> FitValues:
     return fit.folds[fold]
 
 
-def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None) -> tuple[Efficiency, str]:
+def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None,
+                   engine: str | None = None) -> tuple[Efficiency, str]:
     """The efficiency constants ``chip`` (an id) runs with, and where its ``gemm_max`` comes from.
 
     Parameters
@@ -53,6 +58,8 @@ def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None)
         A chip id (resolved).
     values : FitValues, optional
         Fitted values to use instead of the catalog's fit (a cross-validation fold, a refit).
+    engine : str, optional
+        The framework id a published run names (see `stack_of`).
 
     Returns
     -------
@@ -65,14 +72,14 @@ def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None)
     fields: dict[str, float] = {}
     for c in catalog.all("constant").values():
         fields[c.id] = (values.constants.get(c.id, c.prior.median) if c.role == "fitted" else c.value.point)
-    stack = stack_of(catalog, chip)
+    stack = stack_of(catalog, chip, engine)
+    default_gemm = fields.pop("gemm_max_default", Efficiency().gemm_max)
     if stack is None:
-        gemm, basis = fields.pop("gemm_max_default", Efficiency().gemm_max), "default (no software stack)"
-    elif stack.id in values.stacks:
-        gemm, basis = values.stacks[stack.id], f"fitted on {stack.id} runs"
-        fields.pop("gemm_max_default", None)
+        fields["gemm_max"], basis = default_gemm, "default (no software stack)"
     else:
-        gemm, basis = stack.gemm_max.median, f"{stack.id} prior (no calibration runs)"
-        fields.pop("gemm_max_default", None)
+        fitted = values.stacks.get(stack.id, {})
+        for name in STACK_FIELDS:
+            fields[name] = fitted.get(name, getattr(stack, name).median)
+        basis = f"fitted on {stack.id} runs" if fitted else f"{stack.id} prior (no calibration runs)"
     known = Efficiency.__dataclass_fields__
-    return Efficiency().replace(**{k: v for k, v in fields.items() if k in known}, gemm_max=gemm), basis
+    return Efficiency().replace(**{k: v for k, v in fields.items() if k in known}), basis

@@ -315,8 +315,11 @@ def _check_references(records: dict[str, dict[str, Any]], raw: _Raw) -> list[Cat
     for key, stack in records["software_stacks"].items():
         for chip in (*stack.chips, *stack.report_as):
             need("software_stacks", key, "chips", "chips", chip)
-        for ref in stack.gemm_max.source:
-            need("software_stacks", key, "gemm_max.source", "sources", ref)
+        for name in ("gemm_max", "memory"):
+            for ref in getattr(stack, name).source:
+                need("software_stacks", key, f"{name}.source", "sources", ref)
+        for engine in stack.engines:
+            need("software_stacks", key, "engines", "frameworks", engine)
     for key, const in records["model_constants"].items():
         for ref in (const.prior.source if const.prior else ()):
             need("model_constants", key, "prior.source", "sources", ref)

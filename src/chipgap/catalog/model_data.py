@@ -88,15 +88,22 @@ class SoftwareStack(Record):
     """A software stack whose kernels set how much of a chip's peak its matrix multiplies reach
     (section ``software_stacks``): CUDA on one GPU generation, ROCm, CANN.
 
-    ``chips`` run it (same silicon and libraries share the fitted ``gemm_max``); ``gemm_max``
-    is the prior of that fraction from the stack's published kernel benchmarks; ``family`` is
+    ``chips`` run it (same silicon and libraries share the fitted values); ``gemm_max`` is the
+    prior of the fraction of dense peak its largest matrix multiplies reach, ``memory`` that of
+    the fraction of memory bandwidth its streaming kernels reach (decode reads every weight and
+    the KV cache each step), each from the stack's published kernel benchmarks; ``family`` is
     how accuracy tables group its chips, and ``report_as`` regroups some of them (the H20, a
-    Hopper die with a tenth of its compute, is reported as its own family).
+    Hopper die with a sixth of its compute, is reported as its own family). A stack with
+    ``engines`` (framework ids) applies only to runs on those engines, where a source shows an
+    engine far from the chip's usual stack (vLLM-Ascend's baseline against MindIE); questions,
+    which name no engine, get the chip's stack without ``engines``.
     """
 
     name: Name
     chips: tuple[Slug, ...] = Field(min_length=1)
+    engines: tuple[Slug, ...] = ()
     gemm_max: Prior
+    memory: Prior
     family: Slug
     report_as: dict[Slug, Slug] = Field(default_factory=dict)
 
@@ -122,13 +129,17 @@ class Framework(Record):
     source: tuple[Slug, ...] = Field(min_length=1)
 
 
+STACK_FIELDS = ("gemm_max", "memory")
+"""The `chipgap.models.training.Efficiency` fields each software stack has its own value of."""
+
+
 class FitValues(BaseModel):
-    """Fitted values: the shared constants and each stack's ``gemm_max``."""
+    """Fitted values: the shared constants, and each stack's ``gemm_max`` and ``memory``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     constants: dict[ConstName, Finite] = Field(default_factory=dict)
-    stacks: dict[Slug, Finite] = Field(default_factory=dict)
+    stacks: dict[Slug, dict[Literal["gemm_max", "memory"], Finite]] = Field(default_factory=dict)
 
 
 class ModelFit(Record):

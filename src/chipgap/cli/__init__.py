@@ -183,7 +183,7 @@ def get_catalog(ctx: typer.Context) -> Catalog:
 
 def _register() -> None:
     from chipgap.cli import (catalog_cmd, chain, chips, claims, econ, export, infer, models, report, scenario,
-                             schema, supply, sweep, systems, train)
+                             schema, serve, supply, sweep, systems, train)
 
     app.command("report", help=report.report.__doc__)(report.report)
     app.add_typer(chips.app, name="chips", help="Accelerators and CPUs: list, show, compare.")
@@ -202,6 +202,7 @@ def _register() -> None:
                   help="Scenarios: sourced what-ifs (a rumoured chip, an HBM cut-off) with Monte-Carlo ranges.")
     app.add_typer(sweep.app, name="sweep", help="Big grids in chunks: 'run SPEC --out DIR', 'query DIR SQL'.")
     app.command("schema", help=schema.schema.__doc__)(schema.schema)
+    app.command("serve", help=serve.serve.__doc__)(serve.serve)
 
 
 _register()

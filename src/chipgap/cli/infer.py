@@ -15,7 +15,7 @@ from chipgap.catalog.question import ServeQuestion
 from chipgap.cli import get_catalog
 from chipgap.limits import MAX_BATCH, MAX_INSTANCE_CHIPS, MAX_REQUESTS, MAX_SEED, MAX_SEQ_LEN
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
-                                question_from, save_figure, shown_default, spread_json)
+                                question_from, save_figure, shown_default)
 
 Opt = typer.Option
 Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
@@ -115,14 +115,9 @@ def infer(
 
 
 def _render(a: Answer, top: int, fmt: Format) -> None:
-    rows, spread, inputs = a.best(top), a.spread(SERVE_METRICS), a.inputs()
     if fmt is Format.json:
-        out = {"inputs": inputs, "results": [_result(r) for r in rows.to_dict("records")],
-               "pareto": a.pareto()[["tpot_ms", "tokens_per_s_per_chip", "batch", "tp",
-                                     "pp", "ep", "dp"]].to_dict("records")}
-        if spread is not None:
-            out["uncertainty"] = {"samples": a.question.samples, "seed": a.question.seed, **spread_json(spread)}
-        return print_json(out)
+        return print_json(a.to_dict(top))
+    rows, spread, inputs = a.best(top), a.spread(SERVE_METRICS), a.inputs()
     if fmt is Format.csv:
         return print_csv(a.table)
     console.print(escape(f"{inputs['model']} on {inputs['chips']} x {inputs['chip']} ({'; '.join(inputs['assumptions'])})"))
@@ -145,11 +140,3 @@ def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:
     from chipgap.plots.pareto import pareto_chart
 
     save_figure(path, lambda: pareto_chart(fronts, tpot_ms))
-
-
-def _result(r: dict) -> dict:
-    return {"layout": {k: r[k] for k in ("tp", "pp", "ep", "dp")}, "batch": r["batch"],
-            "ttft_ms": r["ttft_ms"], "tpot_ms": r["tpot_ms"], "tokens_per_s": r["tokens_per_s"],
-            "tokens_per_s_per_chip": r["tokens_per_s_per_chip"],
-            "memory_gb_per_chip": r["memory_gb_per_chip"], "fits": r["fits"],
-            "breakdown_ms": {k.removesuffix("_s"): r[k] * 1e3 for k in DECODE_BREAKDOWN}}

@@ -10,10 +10,7 @@ write raw.
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import json
-import math
 import re
 import sys
 from collections.abc import Callable
@@ -21,7 +18,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 from rich.console import Console
@@ -30,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chipgap.catalog.quantity import Quantity
+from chipgap.jsondata import jsonable
 from chipgap.text import FORMULA_START, csv_text, num, printable  # noqa: F401  (re-exported for the commands)
 
 
@@ -74,32 +71,12 @@ def short_name(chip: Any) -> str:
 
 def print_json(data: Any) -> None:
     """JSON on stdout: numbers as numbers, NaN as null, no Rich markup; arrays, bytes, dates and
-    decimals (a DuckDB result's lists, BLOBs, timestamps) as JSON values."""
-    text = json.dumps(_clean(data), indent=2, ensure_ascii=False, default=str)
+    decimals (a DuckDB result's lists, BLOBs, timestamps) as JSON values (`chipgap.jsondata`)."""
+    text = json.dumps(jsonable(data), indent=2, ensure_ascii=False, default=str)
     sys.stdout.write(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 _RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, set, frozenset, np.ndarray)):
-        return [_clean(v) for v in (x.tolist() if isinstance(x, np.ndarray) else x)]
-    if isinstance(x, (bytes, bytearray, memoryview)):
-        return "0x" + bytes(x).hex()
-    if x is pd.NaT:
-        return None
-    if isinstance(x, (datetime.date, datetime.time)):
-        return x.isoformat()
-    if isinstance(x, decimal.Decimal):
-        return _clean(float(x))
-    if isinstance(x, np.generic):  # numpy scalars
-        return _clean(x.item())
-    return x
 
 
 def print_csv(df: pd.DataFrame) -> None:
@@ -182,8 +159,3 @@ def print_spread(summary: pd.DataFrame, title: str, samples: int, seed: int) -> 
     print_table([[m, spread(r.p50, r.p10, r.p90)] for m, r in summary.iterrows()],
                 ["metric", "P50 (P10-P90)"], title=f"{title} ({samples:,} samples, seed {seed})",
                 numeric_from=1)
-
-
-def spread_json(summary: pd.DataFrame) -> dict:
-    """The same table as JSON: metric -> p10, p50, p90, mean."""
-    return {m: {k: float(r[k]) for k in ("p10", "p50", "p90", "mean")} for m, r in summary.iterrows()}

@@ -8,18 +8,17 @@ import pandas as pd
 import typer
 
 from chipgap.analyses.answer import Answer, answer
-from chipgap.analyses.train import (BREAKDOWN_KEYS, LAYOUT_KEYS, MEMORY_KEYS, RESULT_KEYS, chips_needed,
-                                    time_to_train_days)
+from chipgap.analyses.answer_json import TRAIN_SPREAD
+from chipgap.analyses.train import BREAKDOWN_KEYS, chips_needed, time_to_train_days
 from chipgap.catalog.question import TrainQuestion
 from chipgap.cli import get_catalog
 from chipgap.limits import (MAX_CHIPS, MAX_GLOBAL_BATCH, MAX_MICRO_BATCH, MAX_PARALLEL, MAX_RATE, MAX_SEED,
                             MAX_SEQ_LEN, MAX_TOKENS_BUDGET)
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
-                                question_from, shown_default, spread_json)
+                                question_from, shown_default)
 
 Opt = typer.Option
 Par = "Parallel layout, in devices (an Ascend 910C package is 2); an option left out is searched"
-SPREAD_METRICS = ("tokens_per_s", "tflops_per_chip", "mfu", "step_time_s")
 
 
 def _d(field: str) -> str:
@@ -76,19 +75,13 @@ def train(
 
 
 def _render(a: Answer, top: int, tokens: float | None, fmt: Format) -> None:
-    one = len(a.table) == 1
-    rows = a.table if one else a.best(top)
-    spread = a.spread(SPREAD_METRICS)
     if fmt is Format.json:
-        results = [_result(r, tokens) for r in rows.to_dict("records")]
-        out = {"inputs": a.inputs(), **({"result": results[0]} if one else
-                                        {"layouts_evaluated": len(a.table), "results": results})}
-        if spread is not None:
-            out["uncertainty"] = {"samples": a.question.samples, "seed": a.question.seed, **spread_json(spread)}
-        return print_json(out)
+        return print_json(a.to_dict(top, tokens))
+    rows = a.table if len(a.table) == 1 else a.best(top)
     if fmt is Format.csv:
         return print_csv(rows)
     _table(rows, a, tokens)
+    spread = a.spread(TRAIN_SPREAD)
     if spread is not None:
         print_spread(spread, "Spread from the chip's spec ranges", a.question.samples, a.question.seed)
 
@@ -106,18 +99,6 @@ def _render_chips_needed(df: pd.DataFrame, q: TrainQuestion, target: float, fmt:
                 title=f"Chips of {q.chip} needed for {num(target)} tokens/s of {q.model}", numeric_from=0)
     if len(answer_row):
         console.print(f"fewest chips tried that reach it: {int(answer_row.chips.iloc[0]):,}")
-
-
-def _result(r: dict, tokens: float | None) -> dict:
-    out = {"layout": {k: r[k] for k in LAYOUT_KEYS},
-           **{k: r[k] for k in RESULT_KEYS},
-           "memory_gb_per_chip": r["memory_gb"],
-           "breakdown_s": {k.removesuffix("_s"): r[k] for k in BREAKDOWN_KEYS},
-           "memory_breakdown_gb": {k.removeprefix("mem_").removesuffix("_gb"): r[k] for k in MEMORY_KEYS},
-           "reason": r["reason"] or None}
-    if tokens:
-        out["days_to_train"] = time_to_train_days(r["tokens_per_s"], tokens)
-    return out
 
 
 def _layout_text(r: dict) -> str:

@@ -35,7 +35,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
-from chipgap.models.training import Efficiency, Hardware, expert_all_to_all_s, expert_split, fabric, gemm_time
+from chipgap.models.training import Efficiency, Hardware, expert_all_to_all_s, expert_split, fabric, op_time
 from chipgap.models.transformer import head_params, layer_work
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
@@ -75,12 +75,14 @@ class Serving:
     attention_precision: str = "bf16"
 
 
-def _attention_peak(s: Serving, hw: Hardware, eff: Efficiency):  # noqa: ANN202
-    """Peak the attention core runs at: fused attention's share of the bf16 peak, or of the
-    8-bit peak (at the fraction fp8 GEMMs keep) where it multiplies in FP8 and the chip has 8-bit
-    units (FlashAttention-3 reaches close to 1.2 PFLOPS in FP8 on H100, arXiv 2407.08608)."""
+def _attention_peak(s: Serving, hw: Hardware, eff: Efficiency, decode: bool = False):  # noqa: ANN202
+    """Peak the attention core runs at: fused attention's share of the bf16 peak (decode
+    kernels' share when ``decode``), or of the 8-bit peak (at the fraction fp8 GEMMs keep) where
+    it multiplies in FP8 and the chip has 8-bit units (FlashAttention-3 reaches close to 1.2
+    PFLOPS in FP8 on H100, arXiv 2407.08608)."""
     fp8 = s.attention_precision == "fp8" and np.all(np.isfinite(hw.peak_fp8_tflops))
-    return (hw.peak_fp8_tflops * eff.fp8_gemm if fp8 else hw.peak_tflops) * eff.attention
+    share = eff.decode_attention if decode else eff.attention
+    return (hw.peak_fp8_tflops * eff.fp8_gemm if fp8 else hw.peak_tflops) * share
 
 
 def _two_batch_exposed(comm_s, compute_s):  # noqa: ANN001, ANN202
@@ -100,18 +102,6 @@ def _compute_peak(hw: Hardware, precision: str, eff: Efficiency):  # noqa: ANN20
     """GEMM peak for the weight format: fp8 and int8 (W8A8) use the 8-bit units where present,
     which reach ``eff.fp8_gemm`` of the fraction of peak bf16 GEMMs reach, as in training."""
     return hw.peak_fp8_tflops * eff.fp8_gemm if precision in ("fp8", "int8") else hw.peak_tflops
-
-
-def _op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN202
-    """Roofline of one operator group: its compute and memory times combined as
-    ``eff.roofline_sharpness`` says (at least the longer of the two, at most their sum).
-
-    An unknown peak (NaN, a CPU without public FLOPS) leaves the memory time standing.
-    """
-    c = gemm_time(flops, calls, peak_tflops, eff)
-    m = nbytes / (bw_gbps * 1e9 * eff.memory)
-    p = eff.roofline_sharpness
-    return np.where(np.isfinite(c), (c ** p + m ** p) ** (1 / p), m)
 
 
 def _elementwise_s(lw, tokens, tp, bw_gbps, eff: Efficiency):  # noqa: ANN001, ANN202
@@ -182,12 +172,12 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     bw = hw.memory_bw_gbps
     kv_split = 1.0 if w.attention == "mla" else np.minimum(tp, w.n_kv_heads)
 
-    attn_proj = _op_time(2 * tokens * lw.attn_proj_params / tp, wb * lw.attn_proj_params / tp,
+    attn_proj = op_time(2 * tokens * lw.attn_proj_params / tp, wb * lw.attn_proj_params / tp,
                          peak, bw, eff, 4)
     kv_read = seqs * context * lw.kv_elems * kb / kv_split
-    attn_core = _op_time(tokens * context * lw.attn_decode_flops_per_ctx / tp, kv_read,
-                         _attention_peak(s, hw, eff), bw, eff, 1)
-    dense = _op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
+    attn_core = op_time(tokens * context * lw.attn_decode_flops_per_ctx / tp, kv_read,
+                        _attention_peak(s, hw, eff, decode=True), bw, eff, 1)
+    dense = op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
     # Routed experts: each chip holds max(E / ep, 1) experts (a 1/tp slice of each when ep is
     # 1); a step touches those that any of the instance's tokens routes to.
@@ -197,7 +187,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     touched = 1 - (1 - lw.experts_per_token / max(lw.routed_experts, 1)) ** all_tokens
     hot = _hottest_rank(s, ep)
     expert_tokens = all_tokens * lw.experts_per_token / np.maximum(ep, 1) * hot
-    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
+    experts = lw.moe_fraction * op_time(2 * expert_tokens * lw.expert_params / split,
                                          wb * local * touched * lw.expert_params / split, peak, bw, eff,
                                          3 * local * touched)
     elem = _elementwise_s(lw, tokens, tp, bw, eff)
@@ -210,7 +200,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     t_ep = lw.moe_fraction * expert_all_to_all_s(tokens / tp, w, lw, ep, instance, hw, eff, 1.0, 2.0, hot)
     if s.ep_overlap:
         t_ep = _two_batch_exposed(t_ep, t_layer)
-    head = _op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
+    head = op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
     t_pp = np.where(pp > 1, comm.p2p_s(act / tp, *fabric(instance, hw, eff)), 0.0)
     stage = layers * (t_layer + t_tp + t_ep) + head + t_pp
     step = pp * stage                                      # pp micro-batches pass every stage
@@ -253,7 +243,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     bw = hw.memory_bw_gbps
     new = prompt - cached                                  # tokens computed per prompt
     T = batch / dp * new                                   # computed tokens per attention group
-    dense = _op_time(2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
+    dense = op_time(2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / tp,
                      peak, bw, eff, 7)
     # causal: a computed token at position i attends to i tokens; the mean is cached + new / 2
@@ -263,7 +253,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     split = expert_split(tp, ep)
     hot = _hottest_rank(s, ep)
     expert_tokens = batch * new * lw.experts_per_token / np.maximum(ep, 1) * hot
-    experts = lw.moe_fraction * _op_time(2 * expert_tokens * lw.expert_params / split,
+    experts = lw.moe_fraction * op_time(2 * expert_tokens * lw.expert_params / split,
                                          wb * local * lw.expert_params / split, peak, bw, eff, 3 * local)
     elem = _elementwise_s(lw, T, tp, bw, eff)
     t_layer = dense + attn + experts + elem + eff.layer_overhead_s
@@ -272,7 +262,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     t_ep = lw.moe_fraction * expert_all_to_all_s(T / tp, w, lw, ep, tp * pp * dp, hw, eff, 1.0, 2.0, hot)
     if s.ep_overlap:
         t_ep = _two_batch_exposed(t_ep, t_layer)
-    head = _op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
+    head = op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
                     hw.peak_tflops, bw, eff, 1)            # logits of the last prompt token only
     total = w.n_layers * (t_layer + t_tp + t_ep) + head
     weights = weights_bytes_per_chip(s, tp, pp, ep)

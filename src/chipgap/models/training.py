@@ -91,8 +91,11 @@ class Efficiency:
     Attributes
     ----------
     gemm_max : fraction of peak the largest matrix multiplies reach.
-    gemm_half_gflop : GEMM size (GFLOP per call) at which half of ``gemm_max`` is reached.
-    attention : flash-attention efficiency relative to ``gemm_max``.
+    gemm_overhead_s : fixed time each GEMM call adds to its work at ``gemm_max`` (launch,
+        prologue and epilogue, the last partial wave of tiles): small GEMMs lose a larger share.
+    attention : flash-attention efficiency relative to ``gemm_max`` (training and prefill).
+    decode_attention : the same for decode attention kernels reading the KV cache (FlashMLA,
+        FlashAttention's and FlashInfer's decode kernels), long in the KV dimension.
     attention_unfused : the same for attention as separate batched GEMMs over heads (head_dim
         is their short inner dimension) with a softmax kernel between, before fused attention.
     memory : fraction of memory bandwidth streaming kernels reach.
@@ -115,8 +118,9 @@ class Efficiency:
     """
 
     gemm_max: float = 0.75
-    gemm_half_gflop: float = 2.0
+    gemm_overhead_s: float = 1e-6
     attention: float = 0.7
+    decode_attention: float = 0.9
     attention_unfused: float = 0.5
     memory: float = 0.8
     net_scaleup: float = 0.8
@@ -212,11 +216,28 @@ def expert_all_to_all_s(tokens, w: Workload, lw, ep, span, hw: Hardware, eff: Ef
 
 
 def gemm_time(flops, calls, peak_tflops, eff: Efficiency, scale: float = 1.0):  # noqa: ANN001, ANN201
-    """Time of ``calls`` equal GEMMs of ``flops`` in total at a size-dependent efficiency:
-    ``gemm_max x g / (g + gemm_half_gflop)`` of peak for calls of ``g`` GFLOP, times ``scale``."""
-    per_call_gflop = flops / np.maximum(calls, 1) / 1e9
-    achieved = scale * eff.gemm_max * per_call_gflop / (per_call_gflop + eff.gemm_half_gflop)
-    return np.where(flops > 0, flops / (peak_tflops * 1e12 * np.maximum(achieved, 1e-9)), 0.0)
+    """Time of ``calls`` GEMMs of ``flops`` in total: the work at ``gemm_max x scale`` of peak,
+    plus ``gemm_overhead_s`` per call. The overhead is a time, not a number of FLOPs, so a GEMM
+    of a given size loses less of its efficiency on a chip of smaller peak (an H20 fills its
+    few, slow tensor cores with less work than an H100)."""
+    work = flops / (peak_tflops * 1e12 * np.maximum(scale * eff.gemm_max, 1e-9))
+    return np.where(flops > 0, work + calls * eff.gemm_overhead_s, 0.0)
+
+
+def op_time(flops, nbytes, peak_tflops, bw_gbps, eff: Efficiency, calls=1.0):  # noqa: ANN001, ANN201
+    """Roofline of one GEMM group: its compute time (`gemm_time`) and the time its operands
+    take to stream from memory, combined as ``(c^p + m^p)^(1/p)``, ``p = eff.roofline_sharpness``
+    (at least the longer of the two, at most their sum). DeepGEMM's published H800 kernel table
+    (github.com/deepseek-ai/DeepGEMM, first release: 28 dense and grouped shapes of 64 to 8,192
+    tokens; `tests/models/test_inference.py` holds it) has the plain ``max`` overstating GEMMs of
+    128-1,024 tokens by 20-45 % (median 24 %); with p from 1.2 to 2 the median error is about 8 %.
+    The training forward pass, prefill and decode all time their GEMMs with it. An unknown peak
+    (NaN, a CPU without public FLOPS) leaves the memory time standing.
+    """
+    c = gemm_time(flops, calls, peak_tflops, eff)
+    m = nbytes / (bw_gbps * 1e9 * eff.memory)
+    p = eff.roofline_sharpness
+    return np.where(np.isfinite(c), (c ** p + m ** p) ** (1 / p), m)
 
 
 def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp, mbs, zero,
@@ -304,22 +325,25 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     expert_calls = 3 * lw.moe_fraction * np.maximum(lw.routed_experts / f_ep, 1)  # one GEMM trio per local expert
     attn_flops = lw.attn_core_flops_per_ctx * T * (s / 2) / f_tp
     fp8_scale = eff.fp8_gemm if fp8 else 1.0
-    t_dense = gemm_time(dense_flops, 7.0, gemm_peak, eff, fp8_scale)
+    bw = hw.memory_bw_gbps * 1e9 * eff.memory
+    # each GEMM group streams its weights (the fp8 copy in fp8 training) while it computes
+    wbytes = 1.0 if fp8 else BYTES_WEIGHT
+    dense_weights = wbytes * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
+    expert_weights = wbytes * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * split)
+    t_dense = op_time(dense_flops, dense_weights, gemm_peak * fp8_scale, hw.memory_bw_gbps, eff, 7.0)
     t_expert = np.where(lw.moe_fraction > 0,
-                        gemm_time(expert_flops, expert_calls, gemm_peak, eff, fp8_scale), 0.0)
+                        op_time(expert_flops, expert_weights, gemm_peak * fp8_scale, hw.memory_bw_gbps, eff,
+                                expert_calls), 0.0)
     attn_eff = eff.attention if job.flash_attention else eff.attention_unfused
     t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * attn_eff)
     # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-
     # maxed and read back: ~12 bytes per score forward, twice that backward.
     scores = L.mbs * (w.n_heads / f_tp) * s * s / L.f_cp / 2
-    t_scores = 0.0 if job.flash_attention else 12 * scores / (hw.memory_bw_gbps * 1e9 * eff.memory)
-    weight_bytes = BYTES_WEIGHT * ((lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
-                                   + lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * split))
+    t_scores = 0.0 if job.flash_attention else 12 * scores / bw
     elem_bytes = BYTES_ACT * lw.elementwise_elems * T / f_tp
     # fp8 GEMMs first cast their activation inputs (read 2 bytes, write 1) and keep amax stats
     cast_bytes = 3.0 * lw.gemm_input_elems * T / f_tp if fp8 else 0.0
-    bw = hw.memory_bw_gbps * 1e9 * eff.memory
-    t_stream = (elem_bytes + cast_bytes + weight_bytes) / bw
+    t_stream = (elem_bytes + cast_bytes) / bw
     t_fwd = t_dense + t_expert + t_attn + t_scores + t_stream + eff.layer_overhead_s
     t_bwd = 2 * (t_dense + t_expert + t_attn + t_scores + t_stream) + eff.layer_overhead_s
     t_modules = gemm_time(2 * T * lw.recompute_params_modules / f_tp, 2.0, gemm_peak, eff, fp8_scale) \

@@ -1,6 +1,6 @@
 """Time to build the report with its defaults, as `chipgap report` does (the README's main job).
 
-Run: ``python benchmarks/report_speed.py``. Prints each section's time and the total; the
+Run: ``python benchmarks/report_speed.py``. Prints the time of each stage (the model, then rendering) and the total; the
 target is under 30 seconds on 2 cores.
 """
 

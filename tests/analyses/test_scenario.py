@@ -157,3 +157,18 @@ def test_chip_cost_question_renders_as_a_table(tmp_path):
     p50 = [x for x in rows if x["quantile"] == "P50"]
     from chipgap.text import num
     assert p50 and all(num(x["cost_per_chip_usd"]) in r.output for x in p50)
+
+
+def test_a_question_names_the_published_runs_of_its_instances(tmp_path):
+    from chipgap.analyses.scenario import scenario_catalog
+    from chipgap.catalog.scenario import read_scenario
+    from chipgap.errors import CatalogError
+
+    sc = read_scenario("report")
+    q = next(q for q in sc.questions if q.id == "decode-r1-910c")
+    assert q.published == ["cm384-r1-decode-tpot50"] and q.question(q.chips[0]).mtp_accept == 0.7
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ntitle: t\ndescription: d\nsources: [cm384-paper]\nquestions:\n"
+                   "  - {id: d, ask: serve, chips: [910c], n_chips: 16, model: deepseek-r1, published: [no-such-run]}\n")
+    with pytest.raises(CatalogError, match="published.0"):
+        scenario_catalog(read_scenario(bad))

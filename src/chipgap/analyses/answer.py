@@ -27,7 +27,7 @@ from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.question import ServeQuestion, TrainQuestion
 from chipgap.errors import InputError
 from chipgap.models import inference
-from chipgap.models.sampling import Sampler
+from chipgap.models.sampling import Draw, Sampler
 from chipgap.models.training import REASONS, train_step
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -172,6 +172,14 @@ def answer(catalog: Catalog, question: TrainQuestion | ServeQuestion) -> Answer:
     return result
 
 
+def resample(catalog: Catalog, result: Answer, draw: Draw) -> pd.DataFrame:
+    """``result``'s best configurations re-evaluated under ``draw`` (a `Sampler`, or any `Draw`
+    such as `chipgap.analyses.sensitivity.OneAtATime`'s cases): one row per draw with its best
+    valid configuration, as `Answer.samples` holds for Monte-Carlo draws."""
+    sample = _train_samples if isinstance(result.question, TrainQuestion) else _serve_samples
+    return sample(catalog, result, draw)
+
+
 def _candidates(result: Answer) -> pd.DataFrame:
     top = result.best(TOP_CONFIGS)
     if top.empty and len(result.table) == 1:       # one fixed layout that misses memory: a draw may fit
@@ -183,7 +191,7 @@ def _candidates(result: Answer) -> pd.DataFrame:
     return top
 
 
-def _train_samples(catalog: Catalog, result: Answer, draws: Sampler) -> pd.DataFrame:
+def _train_samples(catalog: Catalog, result: Answer, draws: Draw) -> pd.DataFrame:
     s = result.setup
     top = _candidates(result)
     hw = train.sampled(catalog, s, draws).hardware
@@ -193,7 +201,7 @@ def _train_samples(catalog: Catalog, result: Answer, draws: Sampler) -> pd.DataF
     return _best_per_sample(out, out["tokens_per_s"], out["reason"] == 0, lay)
 
 
-def _serve_samples(catalog: Catalog, result: Answer, draws: Sampler) -> pd.DataFrame:
+def _serve_samples(catalog: Catalog, result: Answer, draws: Draw) -> pd.DataFrame:
     q, s = result.question, result.setup
     top = _candidates(result)
     grid = {k: top[k].to_numpy()[:, None] for k in ("tp", "pp", "ep", "dp", "batch")}

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from chipgap.analyses.systems import it_power_kw, pue_key
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.quantity import Quantity
 from chipgap.errors import InputError
 from chipgap.models import tco as tco_model
 from chipgap.models import wafer
-from chipgap.models.sampling import Sampler
+from chipgap.models.sampling import Draw, Sampler
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -87,9 +88,8 @@ def _sample(q: Quantity | None, key: str, draw: Sampler, default: float = np.nan
     return np.full(draw.n, default) if q is None else draw(q, key)
 
 
-def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
-                 seed: int) -> tuple:
-    """Check a chip's cost inputs and draw ``n`` samples of each (shape (n,))."""
+def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, draw: Draw) -> tuple:
+    """Check a chip's cost inputs and draw each (shape (n,), ``n`` the draw's cases)."""
     c = catalog.chip(chip)
     inputs = catalog.chip_cost(c.id)
     if inputs is None:
@@ -100,7 +100,7 @@ def _cost_inputs(catalog: Catalog, chip: str, price_usd: float | None, n: int,
     wafer_q = inputs.wafer_price_usd or (node.wafer_price_usd if node else None)
     if wafer_q is None:
         raise InputError("chip", "a chip whose wafer price the catalog holds (node or chip_costs)", c.id)
-    draw = Sampler(n, seed)
+    n = draw.n
     area = draw(c.compute_die_area_mm2, f"{c.id}.compute_die_area_mm2")
     wafer_mm = node.wafer_diameter_mm.point if node and node.wafer_diameter_mm else 300.0
     capacity = c.memory_capacity_gib.point if c.memory_capacity_gib else 0.0
@@ -135,7 +135,7 @@ def cost_curve(catalog: Catalog, chip: str, yields: np.ndarray | None = None,
         ``die_yield, cost_p10_usd, cost_p50_usd, cost_p90_usd``.
     """
     ys = np.linspace(0.1, 0.95, 35) if yields is None else np.asarray(yields, dtype=float)
-    c, _, k = _cost_inputs(catalog, chip, None, samples, seed)
+    c, _, k = _cost_inputs(catalog, chip, None, Sampler(samples, seed))
     die_cost = wafer.cost_per_good_die(k["wafer_price"], k["gross"], ys[:, None])  # (yield, sample)
     cost = wafer.package_cost(die_cost, k["dies"], k["memory"], k["packaging"], k["test"],
                               k["assembly"], k["other"])
@@ -175,8 +175,8 @@ def chip_cost(catalog: Catalog, chip: str, die_yield: float | None = None,
     """
     if die_yield is not None and not 0 < die_yield <= 1:
         raise InputError("die_yield", "a fraction in (0, 1]", die_yield)
-    c, inputs, k = _cost_inputs(catalog, chip, price_usd, samples, seed)
     n, draw = samples, Sampler(samples, seed)
+    c, inputs, k = _cost_inputs(catalog, chip, price_usd, draw)
     wafer_price, gross, dies, memory, packaging, test, other, assembly, price = (
         k[x] for x in ("wafer_price", "gross", "dies", "memory", "packaging", "test", "other",
                        "assembly", "price"))
@@ -225,6 +225,8 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
         Which electricity price and PUE defaults to use.
     electricity_usd_per_kwh, pue, life_years : float, optional
         Override the catalog's sourced defaults (``assumptions``).
+        Power is the system's IT power on one basis (`chipgap.analyses.systems.it_power_kw`),
+        shared over its chips; the PUE applies on top.
     utilization : float, default=1.0
         Fraction of hours doing useful work; 1.0 gives the cost of a busy hour.
     tokens_per_s_per_chip : float, optional
@@ -252,8 +254,24 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
     if pue is not None and pue < 1:
         raise InputError("pue", "a ratio of at least 1", pue)
     s = catalog.system(system)
+    parts = tco_draws(catalog, s.id, Sampler(samples, seed), region, electricity_usd_per_kwh, pue, utilization,
+                      life_years, tokens_per_s_per_chip)
     chip = catalog.chip(s.chip)
-    draw, n = Sampler(samples, seed), samples
+    rows = [{"system": s.id, "chip": chip.id, "quantile": f"P{int(q * 100)}",
+             **{k: float(np.quantile(v, q)) for k, v in parts.items()}} for q in QUANTILES]
+    return pd.DataFrame(rows)
+
+
+def tco_draws(catalog: Catalog, system: str, draw: Draw, region: str = "us",
+              electricity_usd_per_kwh: float | None = None, pue: float | None = None, utilization: float = 1.0,
+              life_years: float | None = None,
+              tokens_per_s_per_chip: float | np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """`tco`'s quantities for each of ``draw``'s cases (a `Sampler` or any `Draw` with ``n``):
+    arrays of shape (n,), keyed as `tco`'s columns. Arguments are `tco`'s, checked there;
+    ``tokens_per_s_per_chip`` may hold one rate per case."""
+    s = catalog.system(system)
+    chip = catalog.chip(s.chip)
+    n = draw.n
     count = draw(s.chip_count, f"{s.id}.chip_count")
     if s.price_usd is not None:
         capex = draw(s.price_usd, f"{s.id}.price_usd") / count
@@ -261,19 +279,13 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
         capex = draw(chip.price_usd, f"{chip.id}.price_usd")
     else:
         raise InputError("system", "a system or chip whose price the catalog holds", s.id)
-    if s.power_kw is not None:
-        power = draw(s.power_kw, f"{s.id}.power_kw") / count
-    elif chip.tdp_w is not None:
-        power = draw(chip.tdp_w, f"{chip.id}.tdp_w") / 1e3 * draw(
-            catalog.assumption("server-power-per-chip-tdp"), "assumption.server-power-per-chip-tdp")
-    else:
-        raise InputError("system", "a system or chip whose power the catalog holds", s.id)
 
     def given(value: float | None, default: str) -> np.ndarray:
         return np.full(n, value) if value is not None else draw(catalog.assumption(default), f"assumption.{default}")
 
     price = given(electricity_usd_per_kwh, f"electricity-usd-per-kwh-{region}")
-    facility = given(pue, "pue-ai-datacenter" if region == "us" else "pue-china-new-large-dc")
+    facility = given(pue, pue_key(region))
+    power = it_power_kw(catalog, s.id, draw, facility)[0] / count   # IT power per chip, one basis
     life = given(life_years, "server-life-years")
     avg = draw(catalog.assumption("average-power-fraction"), "assumption.average-power-fraction")
     cost = tco_model.cost_per_chip_hour(capex, life, power, avg, facility, price, utilization)
@@ -283,6 +295,30 @@ def tco(catalog: Catalog, system: str, region: str = "us", electricity_usd_per_k
     if tokens_per_s_per_chip is not None:
         parts["usd_per_million_tokens"] = tco_model.usd_per_million_tokens(cost["total_usd"], tokens_per_s_per_chip)
         parts["tokens_per_joule"] = tco_model.tokens_per_joule(tokens_per_s_per_chip, power, avg, facility)
-    rows = [{"system": s.id, "chip": chip.id, "quantile": f"P{int(q * 100)}",
-             **{k: float(np.quantile(v, q)) for k, v in parts.items()}} for q in QUANTILES]
-    return pd.DataFrame(rows)
+    return parts
+
+
+def price_at_cost(row: pd.Series, tokens_per_s_per_chip: float, usd_per_million_tokens: float,
+                  price_usd: float) -> float:
+    """The system price at which its cost per million tokens equals ``usd_per_million_tokens``:
+    capital per chip-hour scales with the price, energy does not (``row`` is a `tco` row with
+    ``capex_usd_per_chip_hour`` and ``energy_usd_per_chip_hour``, at ``price_usd``). NaN when
+    even a free system costs more.
+
+    >>> row = pd.Series({"capex_usd_per_chip_hour": 2.0, "energy_usd_per_chip_hour": 0.5})
+    >>> price_at_cost(row, 1000.0, 1e6 * 1.5 / 3.6e6, 100.0)
+    50.0
+    """
+    target_hour = usd_per_million_tokens * tokens_per_s_per_chip * 3600.0 / 1e6
+    rest = target_hour - float(row["energy_usd_per_chip_hour"])
+    if rest <= 0:
+        return float("nan")
+    return float(price_usd * rest / float(row["capex_usd_per_chip_hour"]))
+
+
+def break_even_draws(catalog: Catalog, chip: str, draw: Draw, price_usd: float | None = None) -> np.ndarray:
+    """The die yield at which ``chip``'s price covers its known unit costs (`chip_cost`'s
+    ``break_even_yield``), for each of ``draw``'s cases: for a sensitivity of its inputs."""
+    _, _, k = _cost_inputs(catalog, chip, price_usd, draw)
+    return np.asarray(wafer.break_even_yield(k["price"], k["wafer_price"], k["gross"], k["dies"], k["memory"],
+                                             k["packaging"], k["test"], k["assembly"], k["other"]), dtype=float)

@@ -457,6 +457,39 @@ def case_by_case_ceiling(rule: ExportRule) -> tuple[float, str]:
     return (float(ceiling), ", ".join(dict.fromkeys(others))) if np.isfinite(ceiling) else (np.nan, "")
 
 
+def classification_grid(catalog: Catalog, rule: str, density: np.ndarray, tpp: np.ndarray,
+                        market: str = "datacenter") -> np.ndarray:
+    """Which of ``rule``'s classifications a chip at each (performance density, TPP) point falls
+    in (-1: none), links and memory assumed fast enough for every link test: the regions a TPP
+    chart shades.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    rule : str
+        A rule version.
+    density, tpp : ndarray
+        Axes of the grid (TPP per mm2, TPP).
+    market : {'datacenter', 'consumer', 'workstation'}, default='datacenter'
+
+    Returns
+    -------
+    ndarray of shape (len(tpp), len(density))
+
+    Examples
+    --------
+    >>> import chipgap
+    >>> classification_grid(chipgap.load_catalog(), "2023-10", np.array([1.0]), np.array([1000.0, 5000.0])).ravel().tolist()
+    [-1, 0]
+    """
+    r = catalog.rule(rule)
+    grid_pd, grid_tpp = np.meshgrid(np.asarray(density, dtype=float), np.asarray(tpp, dtype=float))
+    fast = np.full_like(grid_tpp, 1e9)
+    idx, _ = ex.classify(r, {"tpp": grid_tpp, "performance_density": grid_pd, "io_bw_gbps_bidir": fast,
+                             "memory_bw_gbps": fast, "scaleup_bw_gbps_bidir": fast}, np.array(market))
+    return np.asarray(idx)
+
+
 def headroom_curves(catalog: Catalog, die_area_mm2: np.ndarray | None = None,
                     rules: Sequence[str] | None = None, market: str = "datacenter") -> pd.DataFrame:
     """Headroom over die area under each rule version: the most TPP a die may have and stay

@@ -60,11 +60,11 @@ def scenario_catalog(scenario: Scenario, catalog_dir: str | Path | None = None,
             raise CatalogError(scenario.file, f"names source '{sid}', which the catalog does not hold",
                                field=f"sources.{i}")
     for q in scenario.questions:
-        _check_ids(cat, scenario.file, q)
+        check_question(cat, scenario.file, q)
     return cat
 
 
-def _check_ids(cat: Catalog, file: str, q: Question) -> None:
+def check_question(cat: Catalog, file: str, q: Question) -> None:
     """Resolve every id a question names, so a typo fails before any computation."""
     def check(kind: str, value: str, where: str) -> None:
         try:
@@ -78,6 +78,8 @@ def _check_ids(cat: Catalog, file: str, q: Question) -> None:
         check("workload", q.model, "model")
     for i, s in enumerate(getattr(q, "scenarios", ())):
         check("scenario", s, f"scenarios.{i}")
+    for i, r in enumerate(getattr(q, "published", ())):
+        check("run" if isinstance(q, TrainAsk) else "serving_run", r, f"published.{i}")
     for i, f in enumerate(getattr(q, "fields", ())):
         if f not in quantity_fields(Chip):
             raise CatalogError(file, "is not a chip quantity field (e.g. bf16_dense_tflops, memory_bw_gbps; "

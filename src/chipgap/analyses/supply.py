@@ -449,3 +449,53 @@ def supply_overview(catalog: Catalog, scenarios: list[str] | None = None, sample
     return SupplyOverview({s: supply(catalog, s, samples, seed) for s in ids},
                           {s: supply_inputs(catalog, s, samples, seed) for s in ids},
                           compare_estimates(catalog, samples, seed))
+
+
+def scenario_for(catalog: Catalog, year: int | None = None, scenario: str | None = None) -> str:
+    """The supply scenario to answer: ``scenario`` when given, else the base scenario of ``year``.
+
+    Raises
+    ------
+    InputError
+        When neither names one.
+    """
+    if scenario is not None:
+        return catalog.resolve("scenario", scenario)
+    matches = [s for s in catalog.supply_scenarios.values() if s.year == year and s.id.endswith("-base")]
+    if not matches:
+        years = ", ".join(sorted(str(s.year) for s in catalog.supply_scenarios.values()))
+        raise InputError("--year / --scenario", f"a year with a base scenario ({years}) or a scenario id", year)
+    return matches[0].id
+
+
+@dataclass(frozen=True)
+class SupplyAnswer:
+    """One supply scenario answered: its lines and, when asked, its inputs and the published
+    estimates of its year (None when not asked)."""
+
+    scenario: str
+    name: str
+    year: int
+    lines: pd.DataFrame
+    inputs: pd.DataFrame | None
+    estimates: pd.DataFrame | None
+
+    @property
+    def binding(self) -> str:
+        """The input that binds the domestic lines (text with its share of samples)."""
+        return self.lines[self.lines.line == "total domestic"].binding_constraint.iloc[0]
+
+    def total(self) -> pd.Series:
+        """The P50 row of all accelerators."""
+        return self.lines[(self.lines.line == "total all") & (self.lines["quantile"] == "P50")].iloc[0]
+
+
+def supply_answer(catalog: Catalog, year: int | None = None, scenario: str | None = None, samples: int = 4000,
+                  seed: int = 0, views: tuple[str, ...] = ("lines",)) -> SupplyAnswer:
+    """`chipgap supply`'s question: a scenario (or a year's base one) with the ``views`` asked
+    ('lines' always; 'inputs': `supply_inputs`; 'estimates': `compare_estimates` for its year)."""
+    sid = scenario_for(catalog, year, scenario)
+    sc = catalog.supply(sid)
+    return SupplyAnswer(sid, sc.name, sc.year, supply(catalog, sid, samples, seed),
+                        supply_inputs(catalog, sid, samples, seed) if "inputs" in views else None,
+                        compare_estimates(catalog, samples, seed, {sc.year: sid}) if "estimates" in views else None)

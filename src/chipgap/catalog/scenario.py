@@ -19,6 +19,7 @@ A scenario is one YAML file::
         seq_len: 8192
         global_batch: 1024
         claim: {metric: tokens_per_s, a: huawei-ascend-910d, b: nvidia-h100-sxm}
+        published: [some-run-id]  # published runs of these instances, shown beside the answer
 
 The ``catalog`` section holds the same sections as catalog files (chips, systems, supply, ...):
 an entry with a new id is added, an entry with a known id changes the fields it names.
@@ -73,6 +74,9 @@ class _Ask(_Question):
     chips: list[str] = Field(min_length=1, max_length=12)
     n_chips: PositiveInt
     claim: Claim | None = None
+    published: list[Id] = Field(default_factory=list, max_length=12)
+    """Ids of the catalog's published runs of these instances (``runs`` or ``serving_runs``),
+    whose measurements a report sets beside the answer (each at its own settings)."""
 
     @model_validator(mode="after")
     def _is_a_question(self) -> _Ask:

@@ -249,6 +249,10 @@ class System(Record):
 
     ``scaleup_domain_chips`` is how many chips share the scale-up fabric (8 in an HGX, 72 in an
     NVL72, 384 in a CloudMatrix 384). Per-chip bandwidths default to the chip's own.
+    ``power_kw`` is what its source counts, said by ``power_basis`` (``accelerators``: the chips
+    alone; ``it``: the whole system's IT power, CPUs, switches and optics included; ``all-in``:
+    with cooling and facility); `chipgap.analyses.systems.it_power_kw` turns each into IT power.
+    ``price_basis`` says in words what ``price_usd`` buys (a server, a rack, a whole supernode).
     """
 
     name: Text
@@ -262,6 +266,7 @@ class System(Record):
     power_kw: Positive = None
     power_basis: Literal["accelerators", "it", "all-in"] | None = None
     price_usd: NonNegative = None
+    price_basis: Text | None = None
     host_cpu: Text | None = None
     year: Year | None = None
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from chipgap.analyses.econ import chip_cost, die_economics, tco
+from chipgap.analyses.econ import chip_cost, cost_curve, die_economics, tco
 from chipgap.analyses.answer import answer
 from chipgap.catalog.costs import ChipCost
 from chipgap.catalog.quantity import Quantity
@@ -80,19 +80,27 @@ def chip_cost_cmd(
     cat = get_catalog(ctx)
     df = chip_cost(cat, chip, die_yield, price, samples, seed)
     if chart is not None:
-        from chipgap.report.econ_charts import cost_vs_yield_chart
+        from chipgap.plots.econ import cost_vs_yield_chart
 
-        save_figure(chart, lambda: cost_vs_yield_chart(cat, chip))
-    c = cat.chip(df.chip.iloc[0])
-    price_q = c.price_usd if price is None else None     # a --price given on the command line has no source
+        c = cat.chip(chip)
+        save_figure(chart, lambda: cost_vs_yield_chart(cost_curve(cat, c.id), cat.chip_cost(c.id), c.name))
     if fmt is Format.json:
-        inputs = cat.chip_cost(df.chip.iloc[0])
-        return print_json({"chip": df.chip.iloc[0], "cost_inputs": inputs.id,
-                           "sources": sorted({s for q in _quantities(inputs) for s in q.source}),
-                           "price_sources": list(price_q.source) if price_q else [],
-                           "rows": df.to_dict("records")})
+        return print_json(_cost_json(cat, df, price))
     if fmt is Format.csv:
         return print_csv(df)
+    _cost_table(cat, df, price)
+
+
+def _cost_json(cat, df, price: float | None) -> dict:  # noqa: ANN001
+    price_q = cat.chip(df.chip.iloc[0]).price_usd if price is None else None   # a --price has no source
+    inputs = cat.chip_cost(df.chip.iloc[0])
+    return {"chip": df.chip.iloc[0], "cost_inputs": inputs.id,
+            "sources": sorted({s for q in _quantities(inputs) for s in q.source}),
+            "price_sources": list(price_q.source) if price_q else [], "rows": df.to_dict("records")}
+
+
+def _cost_table(cat, df, price: float | None) -> None:  # noqa: ANN001
+    price_q = cat.chip(df.chip.iloc[0]).price_usd if price is None else None   # a --price has no source
     cols = ["die_yield", "dies_cost_usd", "memory_usd", "packaging_usd", "cost_per_chip_usd",
             "gross_margin", "break_even_yield"]
     rows = [[r["case"], r["quantile"], *(_fmt(c, r[c]) for c in cols)] for r in df.to_dict("records")]

@@ -190,6 +190,6 @@ def chart(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
 ) -> None:
     """Draw TPP against performance density for every chip, with the rule's threshold lines."""
-    from chipgap.report.export_chart import tpp_density_chart
+    from chipgap.plots.export import tpp_density_chart
 
     save_figure(out, lambda: tpp_density_chart(get_catalog(ctx), rule), force)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.markup import escape
 
 from chipgap.analyses.answer import SERVE_METRICS, Answer, answer
 from chipgap.analyses.infer import DECODE_BREAKDOWN
@@ -138,6 +137,6 @@ def _render(a: Answer, top: int, fmt: Format) -> None:
 
 
 def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:
-    from chipgap.report.pareto_chart import pareto_chart
+    from chipgap.plots.pareto import pareto_chart
 
     save_figure(path, lambda: pareto_chart(fronts, tpot_ms))

@@ -8,10 +8,10 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from chipgap.analyses.workloads import workload_summary
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, num, print_csv, print_json, print_table
-from chipgap.models.params import param_count
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,15 +19,6 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 SHAPE = ["model_type", "n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "d_ff",
          "vocab_size", "attention", "n_routed_experts", "n_shared_experts", "experts_per_token",
          "d_ff_expert", "first_dense_layers", "kv_lora_rank", "mtp_layers", "max_seq_len"]
-
-
-def workload_to_dict(w: Workload) -> dict:
-    """A workload's shape plus its computed parameter counts (``params_*_billion``)."""
-    p = param_count(w)
-    data = w.model_dump(mode="json")
-    data.update(params_total_billion=p.total / 1e9, params_active_billion=p.active / 1e9,
-                params_embedding_billion=p.embedding / 1e9, params_mtp_billion=p.mtp / 1e9)
-    return data
 
 
 def attention_label(d: dict) -> str:
@@ -40,7 +31,7 @@ def attention_label(d: dict) -> str:
 def list_models(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     """List the catalog's LLM architectures with parameter counts computed from their configs."""
     cat = get_catalog(ctx)
-    data = [workload_to_dict(cat.workload(i)) for i in cat.workloads]
+    data = [workload_summary(cat.workload(i)) for i in cat.workloads]
     if fmt is Format.json:
         return print_json(data)
     if fmt is Format.csv:
@@ -63,7 +54,7 @@ def show_model(
         w = load_workload(model)
     else:
         w = get_catalog(ctx).workload(model)
-    data = workload_to_dict(w)
+    data = workload_summary(w)
     if fmt is Format.json:
         return print_json(data)
     keys = ["id", "name", "family", *SHAPE, "params_total_billion", "params_active_billion",

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from chipgap.catalog.quantity import Quantity
 from chipgap.jsondata import jsonable
-from chipgap.text import num, printable  # noqa: F401  (num re-exported for the commands)
+from chipgap.text import FORMULA_START, csv_text, num, printable  # noqa: F401  (re-exported for the commands)
 
 
 class SafeConsole(Console):
@@ -40,8 +40,6 @@ class SafeConsole(Console):
 
 console = SafeConsole()
 err_console = SafeConsole(stderr=True)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""A CSV cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection")."""
 
 CONFIDENCE_MARK = {"official": "", "measured": " m", "estimate": " e", "rumor": " r"}
 CONFIDENCE_STYLE = {"official": "", "measured": "cyan", "estimate": "yellow", "rumor": "red"}
@@ -88,19 +86,6 @@ def print_csv(df: pd.DataFrame) -> None:
         if guarded[col].dtype == object or pd.api.types.is_string_dtype(guarded[col].dtype):
             guarded[col] = guarded[col].map(csv_text)
     guarded.to_csv(sys.stdout, index=False, lineterminator="\n")
-
-
-def csv_text(v: Any) -> Any:
-    """A CSV cell's value: text loses terminal escape sequences and control characters (tabs and
-    newlines stay), and text that starts like a formula is prefixed with ``'``; numbers stay.
-
-    >>> csv_text("=HYPERLINK(0)"), csv_text("-x"), csv_text(-1.5), csv_text("h1\x1b[2J00")
-    ("'=HYPERLINK(0)", "'-x", -1.5, 'h100')
-    """
-    if not isinstance(v, str):
-        return v
-    v = printable(v)
-    return "'" + v if v.startswith(FORMULA_START) else v
 
 
 def print_table(rows: list[list[str | Text]], columns: list[str], title: str | None = None,

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chipgap.cli.output import err_console
 from chipgap.limits import MAX_SEED
-from chipgap.report.build import SECTION_BUILDERS, build_report
+from chipgap.report.build import STAGES, build_report
 from chipgap.report.render import check_report_path, write_report
 
 
@@ -46,13 +46,13 @@ def report(
     with Progress(TextColumn("[bold]report[/]"), BarColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), console=err_console, transient=True,
                   disable=not err_console.is_terminal) as bar:
-        task = bar.add_task("loading", total=len(SECTION_BUILDERS))
+        task = bar.add_task("loading", total=len(STAGES))
 
         def step(key: str) -> None:
-            bar.update(task, description=key, advance=0 if key == SECTION_BUILDERS[0][0] else 1)
+            bar.update(task, description=key, advance=0 if key == STAGES[0] else 1)
 
         rep = build_report(catalog_dir, scenario, samples, seed, progress=step)
-        bar.update(task, completed=len(SECTION_BUILDERS), description="writing")
+        bar.update(task, completed=len(STAGES), description="writing")
         path = write_report(rep, output, fmt, force)
     err_console.print(f"wrote {escape(str(path))} ({len(rep.sections)} sections, {len(rep.claims)} claims, "
                       f"{len(rep.charts())} charts, {len(rep.cited())} sources) in "

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from chipgap.analyses.supply import compare_estimates, supply, supply_inputs
+from chipgap.analyses.supply import SupplyAnswer, supply_answer, supply_overview
 from chipgap.cli import get_catalog
 from chipgap.cli.output import Format, num, print_csv, print_json, print_table, save_figure
-from chipgap.errors import InputError
 from chipgap.limits import MAX_SEED
 
 
@@ -42,48 +41,38 @@ def supply_cmd(
     'workload' (training throughput on Llama 3.1 70B over the H100's, from the training model).
     """
     cat = get_catalog(ctx)
-    if scenario is None:
-        matches = [s for s in cat.supply_scenarios.values() if s.year == year and s.id.endswith("-base")]
-        if not matches:
-            raise InputError("--year / --scenario", f"a year with a base scenario ("
-                             f"{', '.join(sorted(str(s.year) for s in cat.supply_scenarios.values()))})"
-                             " or a scenario id", year)
-        scenario = matches[0].id
-    sc = cat.supply(scenario)
+    views = ("lines", "inputs", "estimates") if fmt is Format.json else ("lines", view.value)
+    a = supply_answer(cat, year, scenario, samples, seed, views)
     if chart is not None:
-        from chipgap.report.econ_charts import supply_chart
+        from chipgap.plots.econ import supply_chart
 
-        ids = sorted(cat.supply_scenarios, key=lambda i: (cat.supply(i).year, i))
-        save_figure(chart, lambda: supply_chart(cat, ids, samples))
+        save_figure(chart, lambda: supply_chart(supply_overview(cat, samples=samples, seed=seed).lines))
     if fmt is Format.json:
-        df = supply(cat, scenario, samples, seed)
-        total = df[(df.line == "total all") & (df["quantile"] == "P50")].iloc[0]
-        est = compare_estimates(cat, samples, seed, {sc.year: sc.id})
-        return print_json({"scenario": scenario, "year": sc.year, "chips": total.chips,
+        total = a.total()
+        return print_json({"scenario": a.scenario, "year": a.year, "chips": total.chips,
                            "h100_equivalents": total.h100_equivalents_spec,
                            "h100_equivalents_workload": total.h100_equivalents_workload,
-                           "binding_constraint": df[df.line == "total domestic"].binding_constraint.iloc[0],
-                           "rows": df.to_dict("records"),
-                           "inputs": supply_inputs(cat, scenario, samples, seed).to_dict("records"),
-                           "estimates": est.to_dict("records")})
+                           "binding_constraint": a.binding, "rows": a.lines.to_dict("records"),
+                           "inputs": a.inputs.to_dict("records"), "estimates": a.estimates.to_dict("records")})
     if view is View.inputs:
-        return _inputs(supply_inputs(cat, scenario, samples, seed), sc.name, fmt)
+        return _inputs(a.inputs, a.name, fmt)
     if view is View.estimates:
-        return _estimates(compare_estimates(cat, samples, seed, {sc.year: sc.id}), sc.name, fmt)
-    df = supply(cat, scenario, samples, seed)
+        return _estimates(a.estimates, a.name, fmt)
+    _lines(a, fmt)
+
+
+def _lines(a: SupplyAnswer, fmt: Format) -> None:
     if fmt is Format.csv:
-        return print_csv(df)
+        return print_csv(a.lines)
     rows = []
-    for line, part in df.groupby("line", sort=False):
+    for line, part in a.lines.groupby("line", sort=False):
         q = {r["quantile"]: r for r in part.to_dict("records")}
         rows.append([line, *(_cell(q, k) for k in ("planned_chips", "chips", "bf16_pflops", "h100_equivalents_spec",
                                                     "h100_equivalents_workload"))])
     print_table(rows, ["line", "reported chips", "chips", "BF16 PFLOPS", "H100-eq (spec)", "H100-eq (workload)"],
-                title=f"{sc.name}: P50 (P10-P90)",
-                caption=f"binding input for domestic lines: "
-                        f"{df[df.line == 'total domestic'].binding_constraint.iloc[0]} ('volumes': no modelled "
-                        "capacity falls short of the reported volumes); --view inputs for each capacity",
-                numeric_from=1)
+                title=f"{a.name}: P50 (P10-P90)",
+                caption=f"binding input for domestic lines: {a.binding} ('volumes': no modelled capacity falls short "
+                        "of the reported volumes); --view inputs for each capacity", numeric_from=1)
 
 
 def _inputs(df, name: str, fmt: Format) -> None:  # noqa: ANN001

@@ -1,7 +1,7 @@
-"""The report and its charts: a surface over the analyses.
+"""The report: a surface over the analyses.
 
-`chipgap.report.build.build_report` computes every section through the Python API;
-`chipgap.report.render` writes it as one self-contained HTML file or as Markdown with PNG
-charts; `chipgap.report.claims` turns the sections' numbers into the claims ledger. The chart
-modules (export, Pareto, economics, Monte-Carlo ranges) are used by the CLI as well.
+`chipgap.analyses.report_model.build_model` computes everything the report shows, once, with
+the claims ledger (`chipgap.analyses.claims`); `chipgap.report.build.build_report` renders each
+section from it; `chipgap.report.render` writes one self-contained HTML file or Markdown with
+PNG charts and CSV tables. Charts are drawn by `chipgap.plots`, which the CLI shares.
 """

@@ -1,7 +1,8 @@
-"""Building the report: every section computed through the Python API, then the claims ledger.
+"""Building the report: `chipgap.analyses.report_model.build_model` computes everything once,
+then each section renders its part and the claims ledger comes with the model.
 
->>> from chipgap.report.build import SECTION_BUILDERS
->>> [key for key, _ in SECTION_BUILDERS][:3]
+>>> from chipgap.report.build import SECTIONS
+>>> [key for key, _ in SECTIONS][:3]
 ['spec-gap', 'export-controls', 'workloads']
 """
 
@@ -11,38 +12,36 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chipgap import __version__
-from chipgap.analyses.export import export_overview
-from chipgap.analyses.market import cloud_access, market_claims
-from chipgap.analyses.scenario import scenario_catalog
-from chipgap.analyses.supply import supply_overview
-from chipgap.catalog.load import load_catalog
-from chipgap.catalog.scenario import read_scenario
+from chipgap.analyses.report_model import STEPS, ReportModel, build_model
 from chipgap.report import sections_chips as chips
 from chipgap.report import sections_claims, sections_export, sections_supply
 from chipgap.report import sections_market as market
-from chipgap.report.claims import ledger
-from chipgap.report.context import Context
 from chipgap.report.document import Report, Section
 
-SECTION_BUILDERS: list[tuple[str, Callable[[Context], Section | None]]] = [
+SECTIONS: list[tuple[str, Callable[[ReportModel], Section | None]]] = [
     ("spec-gap", chips.spec_gap),
-    ("export-controls", lambda ctx: sections_export.export_controls(
-        ctx.catalog, export_overview(ctx.catalog, ctx.samples, ctx.seed))),
+    ("export-controls", lambda m: sections_export.export_controls(m.catalog, m.export)),
     ("workloads", chips.workloads),
     ("clustering", chips.clustering),
     ("ascend-910d", market.ascend_910d),
     ("unit-cost", market.unit_cost),
     ("tco", market.tco),
-    ("supply", lambda ctx: sections_supply.supply_section(
-        ctx.catalog, supply_overview(ctx.catalog, samples=ctx.samples, seed=ctx.seed))),
+    ("supply", lambda m: sections_supply.supply_section(m.catalog, m.supply)),
     ("cpus", chips.cpus),
     ("exposure", market.exposure),
-    ("market-claims", lambda ctx: sections_claims.market_claims_section(market_claims(ctx.catalog),
-                                                                        cloud_access(ctx.catalog))),
+    ("market-claims", lambda m: sections_claims.market_claims_section(m.market, m.cloud)),
+    ("sensitivity", market.sensitivity),
     ("accuracy", chips.model_accuracy),
     ("scenario", market.user_scenario),
 ]
-"""Sections in report order; workloads come before clustering and TCO, which reuse its results."""
+"""Sections in report order, each rendering its part of the `ReportModel`."""
+STAGES = (*STEPS, "sections")
+"""What `build_report` reports progress on: the model's steps, then rendering."""
+
+
+def render_sections(m: ReportModel) -> list[Section]:
+    """Every section of the report, rendered from ``m`` (sections with nothing to show left out)."""
+    return [s for s in (render(m) for _, render in SECTIONS) if s is not None]
 
 
 def build_report(catalog_dir: str | Path | None = None, scenario: str | Path | None = None,
@@ -60,26 +59,20 @@ def build_report(catalog_dir: str | Path | None = None, scenario: str | Path | N
     samples, seed : int
         Monte-Carlo draws of every ranged input, and their seed (same seed, same report).
     progress : callable, optional
-        Called with each section's key before it is computed.
+        Called with each of `STAGES` before it is computed.
 
     Returns
     -------
     Report
     """
-    sc = read_scenario(scenario) if scenario is not None else None
-    catalog = scenario_catalog(sc, catalog_dir) if sc else load_catalog(catalog_dir)
-    ctx = Context(catalog, samples, seed, sc, catalog_dir)
-    sections = []
-    for key, builder in SECTION_BUILDERS:
-        if progress:
-            progress(key)
-        section = builder(ctx)
-        if section is not None:
-            sections.append(section)
+    m = build_model(catalog_dir, scenario, samples, seed, progress)
+    if progress:
+        progress("sections")
+    sections = render_sections(m)
     settings = {"samples": samples, "seed": seed, "chipgap": __version__,
                 "catalog": str(catalog_dir) if catalog_dir else "bundled",
-                "scenario": sc.file if sc else None}
+                "scenario": m.scenario.file if m.scenario else None}
     subtitle = (f"chipgap {__version__}; {samples:,} Monte-Carlo samples, seed {seed}; catalog: "
-                f"{settings['catalog']}" + (f"; scenario: {sc.name}" if sc else ""))
-    return Report("The AI-chip gap, computed", subtitle, sections, ledger(sections),
-                  catalog.all("source"), settings)
+                f"{settings['catalog']}" + (f"; scenario: {m.scenario.name}" if m.scenario else ""))
+    return Report("The AI-chip gap, computed", subtitle, sections, m.claims, m.catalog.all("source"), settings,
+                  m.data_date, m.newest)

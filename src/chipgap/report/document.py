@@ -8,37 +8,57 @@ so tests can check the report against the Python API.
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from chipgap.text import num, spread
+from chipgap.analyses.claims import VERDICTS, ClaimVerdict  # noqa: F401  (re-exported)
+from chipgap.text import csv_text, num, spread
 
 
 @dataclass(frozen=True)
 class Cell:
-    """A table cell: its text and the source ids behind it (linked in the appendix)."""
+    """A table cell: its text, the source ids behind it (linked in the appendix), and the
+    unrounded number it shows (what the table's CSV holds), if any."""
 
     text: str
     sources: tuple[str, ...] = ()
     numeric: bool = False
+    value: float | None = None
 
 
 def cell(value: Any, sources: tuple[str, ...] | list[str] = (), p10: float | None = None,
-         p90: float | None = None) -> Cell:
-    """A cell from a number (formatted with `chipgap.text.num`, with its P10-P90 when given) or text."""
+         p90: float | None = None, rel: float | None = None) -> Cell:
+    """A cell from a number or text. A number is rounded to what its P10-P90 (when given) or its
+    relative uncertainty ``rel`` supports (`chipgap.text.spread`); the CSV keeps it whole."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = spread(value, p10, p90) if p10 is not None else num(value)
-        return Cell(text if text else "n/a", tuple(sources), True)
+        text = spread(value, p10, p90, rel) if p10 is not None else num(value, rel)
+        return Cell(text if text else "n/a", tuple(sources), True, float(value))
     return Cell("" if value is None else str(value), tuple(sources))
 
 
 @dataclass
 class Table:
+    """A titled table; ``command`` is the command line (or Python call) that recomputes it."""
+
     title: str
     columns: list[str]
     rows: list[list[Cell]]
     note: str = ""
+    command: str = ""
+
+    def csv(self) -> str:
+        """The table as CSV: numbers unrounded, text guarded against spreadsheet formulas
+        (`chipgap.text.csv_text`), then the command that recomputes it as a comment line."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow([csv_text(c) for c in self.columns])
+        for row in self.rows:
+            w.writerow([c.value if c.value is not None else csv_text(c.text) for c in row])
+        if self.command:
+            w.writerow([f"# recompute: {self.command}"])
+        return buf.getvalue()
 
 
 @dataclass
@@ -100,28 +120,19 @@ class Section:
 
 
 @dataclass
-class ClaimVerdict:
-    """A line of the claims ledger."""
-
-    number: int
-    claim: str
-    evidence: str
-    verdict: str  # supported | partly supported | not supported | cannot be computed from sourced data
-    assumptions: str
-    section: str
-
-
-VERDICTS = ("supported", "partly supported", "not supported", "cannot be computed from sourced data")
-
-
-@dataclass
 class Report:
+    """The report: sections, the claims ledger (`chipgap.analyses.claims.ClaimVerdict`), the
+    sources, the settings, and what the first screen shows: the data date (the newest source
+    in the catalog) and the newest sources with what they feed."""
+
     title: str
     subtitle: str
     sections: list[Section]
     claims: list[ClaimVerdict]
     sources: dict[str, Any]  # id -> catalog Source
     settings: dict[str, Any]
+    data_date: str = ""
+    newest: list[dict] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)

@@ -46,6 +46,9 @@ figure img{max-width:100%;border:1px solid #e3e7ee}figcaption{color:#5b6475;font
 .v-supported{color:#17753a;font-weight:600}.v-partly{color:#9a6a00;font-weight:600}
 .v-not{color:#b3261e;font-weight:600}.v-cannot{color:#5b6475;font-weight:600}
 nav ol{columns:2;font-size:14px}.src{font-size:12.5px}.src li{margin:2px 0}
+.v-within{color:#9a6a00;font-weight:600}.v-contradicted{color:#b3261e;font-weight:600}
+.asof{background:#f3f5f9;padding:6px 10px;font-size:13px}.dl{font-size:12px;color:#5b6475;margin:0 0 14px}
+.dl code{font-size:11.5px;word-break:break-all}
 """
 
 
@@ -81,11 +84,15 @@ def _verdict_class(v: str) -> str:
     return "v-" + v.split()[0]
 
 
-def _table_html(t: Table, refs: _Refs) -> str:
+def _table_html(t: Table, refs: _Refs, name: str) -> str:
     head = "".join(f"<th>{_esc(c)}</th>" for c in t.columns)
     body = "".join("<tr>" + "".join(_cell_html(c, refs) for c in row) + "</tr>" for row in t.rows)
     note = f'<p class="note">{_esc(t.note)}</p>' if t.note else ""
-    return f"<h3>{_esc(t.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+    data = base64.b64encode(t.csv().encode("utf-8")).decode("ascii")
+    cmd = f' Recompute: <code>{_esc(t.command)}</code>' if t.command else ""
+    dl = (f'<p class="dl"><a download="{_esc(name)}.csv" href="data:text/csv;charset=utf-8;base64,{data}">'
+          f"Download as CSV</a>{cmd}</p>")
+    return f"<h3>{_esc(t.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}{dl}"
 
 
 def _cell_html(c: Cell, refs: _Refs) -> str:
@@ -98,7 +105,7 @@ def _section_html(s: Section, refs: _Refs) -> str:
     parts = [f'<section id="{_esc(s.key)}"><h2>{_esc(s.title)}</h2>',
              f'<p class="q">{_esc(s.question)}{_esc(claim)}</p>']
     parts += [f"<p>{_esc(p)}</p>" for p in s.paragraphs]
-    parts += [_table_html(t, refs) for t in s.tables]
+    parts += [_table_html(t, refs, f"{s.key}-{i + 1}") for i, t in enumerate(s.tables)]
     for ch in s.charts:
         data = base64.b64encode(ch.png).decode("ascii")
         cap = _esc(ch.caption or ch.title)
@@ -113,8 +120,33 @@ def _section_html(s: Section, refs: _Refs) -> str:
     return "\n".join(parts)
 
 
+def _short(text: str, most: int = 70) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip() + "\u2026"
+
+
+def _first_screen_html(report: Report) -> str:
+    """One line per question: the article's claim, the answer with its range, the verdict; the
+    data date and the newest sources above them."""
+    rows = "".join(
+        f'<tr><td class="n">{c.number}</td><td>{_esc(c.claim)}</td><td>{_esc(c.headline or c.evidence)}</td>'
+        f'<td class="{_verdict_class(c.verdict)}">{_esc(c.verdict)}</td>'
+        f'<td><a href="#{_esc(c.section)}">details</a></td></tr>' for c in report.claims)
+    newest = "; ".join(f"{_short(n['title'])} ({n['date']}" + (f", feeds {', '.join(n['feeds'][:2])}" if n["feeds"]
+                                                                   else "") + ")" for n in report.newest[:5])
+    asof = (f'<p class="asof"><b>Data as of {_esc(report.data_date)}</b> (the newest source in the catalog). '
+            f"What the newest data changed: {_esc(newest)}.</p>" if report.data_date else "")
+    return (f'<section id="answers"><h2>The ten questions, answered</h2>{asof}'
+            "<table><thead><tr><th>#</th><th>the article's claim</th><th>answer (range)</th><th>verdict</th>"
+            f"<th></th></tr></thead><tbody>{rows}</tbody></table>"
+            '<p class="note">Verdicts: supported or contradicted when the whole range, widened by the model\'s '
+            "cross-validated error, lies on one side of the claim's line; within the model's error when it straddles "
+            "it; cannot be computed when an input has no source. Numbers are rounded to what their ranges support."
+            "</p></section>")
+
+
 def to_html(report: Report) -> str:
-    """The whole report as one HTML document (no external references)."""
+    """The whole report as one HTML document (no external references): the first screen (one
+    line per question, the data date), the claims ledger, the sections, the sources."""
     refs = _Refs(report)
     nav = "".join(f'<li><a href="#{_esc(s.key)}">{_esc(s.title)}</a></li>' for s in report.sections)
     ledger_rows = "".join(
@@ -130,9 +162,10 @@ def to_html(report: Report) -> str:
 <meta name="generator" content="{GENERATOR}">
 <title>{_esc(report.title)}</title><style>{CSS}</style></head>
 <body><h1>{_esc(report.title)}</h1><p class="sub">{_esc(report.subtitle)}</p>
-<nav><ol><li><a href="#claims">Claims ledger</a></li>{nav}<li><a href="#sources">Sources</a></li></ol></nav>
+{_first_screen_html(report)}
+<nav><ol><li><a href="#answers">The ten questions, answered</a></li><li><a href="#claims">Claims ledger</a></li>{nav}<li><a href="#sources">Sources</a></li></ol></nav>
 <section id="claims"><h2>Claims ledger</h2>
-<p class="q">Each claim of the article, what chipgap computes, and a verdict by stated rules.</p>
+<p class="q">Each claim of the article, what chipgap computes, and a verdict by the rules of chipgap.analyses.claims.</p>
 <table><thead><tr><th>#</th><th>claim</th><th>evidence</th><th>verdict</th><th>assumptions</th><th></th></tr>
 </thead><tbody>{ledger_rows}</tbody></table></section>
 {body}
@@ -148,24 +181,34 @@ def _source_html(sid: str, src) -> str:  # noqa: ANN001
 
 
 def to_markdown(report: Report, charts: str = "report_files") -> tuple[str, dict[str, bytes]]:
-    """The report as Markdown, and the PNG files (name -> bytes) it refers to, as files of the
-    folder ``charts`` beside it. Every text is escaped (`md_text`): no markup or HTML from the
+    """The report as Markdown, and the PNG charts and CSV tables (name -> bytes) it refers to, as
+    files of the folder ``charts`` beside it. Every text is escaped (`md_text`): no markup or HTML from the
     catalog (a chip name, a source title) reaches the rendered page."""
     refs = _Refs(report)
-    out = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", "", "## Claims ledger", "",
-           "| # | claim | evidence | verdict | assumptions |", "|---|---|---|---|---|"]
+    out = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", "", "## The ten questions, answered", ""]
+    if report.data_date:
+        out += [f"**Data as of {md_text(report.data_date)}** (the newest source in the catalog). Newest data: "
+                + md_text("; ".join(f"{n['title']} ({n['date']})" for n in report.newest)) + ".", ""]
+    out += ["| # | the article's claim | answer (range) | verdict |", "|---|---|---|---|"]
+    out += [f"| {c.number} | {md_text(c.claim)} | {md_text(c.headline or c.evidence)} | **{md_text(c.verdict)}** |"
+            for c in report.claims]
+    out += ["", "## Claims ledger", "", "| # | claim | evidence | verdict | assumptions |", "|---|---|---|---|---|"]
     out += [f"| {c.number} | {md_text(c.claim)} | {md_text(c.evidence)} | **{md_text(c.verdict)}** | "
             f"{md_text(c.assumptions)} |" for c in report.claims]
     files: dict[str, bytes] = {}
     for s in report.sections:
         out += ["", f'<a id="{_esc(s.key)}"></a>', f"## {md_text(s.title)}", "", f"_{md_text(s.question)}_", ""]
         out += [md_text(p) + "\n" for p in s.paragraphs]
-        for t in s.tables:
+        for i, t in enumerate(s.tables):
+            name = f"{s.key}-{i + 1}.csv"
+            files[name] = t.csv().encode("utf-8")
             out += [f"### {md_text(t.title)}", "", "| " + " | ".join(md_text(c) for c in t.columns) + " |",
                     "|" + "---|" * len(t.columns)]
             out += ["| " + " | ".join(md_text(c.text) + refs.sup(c.sources, md=True) for c in row) + " |"
                     for row in t.rows]
-            out += ["", f"_{md_text(t.note)}_" if t.note else "", ""]
+            out += ["", f"_{md_text(t.note)}_" if t.note else "",
+                    f"[CSV]({quote(charts)}/{quote(name)})" + (f" · recompute: {md_text(t.command)}" if t.command else ""),
+                    ""]
         for ch in s.charts:
             files[ch.name] = ch.png
             out += [f"![{md_text(ch.title)}]({quote(charts)}/{quote(ch.name)})", ""]

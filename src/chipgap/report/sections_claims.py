@@ -32,14 +32,16 @@ def market_claims_section(claims: pd.DataFrame, cloud: pd.DataFrame) -> Section:
                            "tests (outcome, figures)"], rows,
                           "Verdict by one rule (chipgap.analyses.market): supported when every test holds, "
                           "contradicted when one fails, not checkable when a figure a test needs has no source or "
-                          "its range straddles the line. 'as of' is the newest source date among the figures."))
+                          "its range straddles the line. 'as of' is the newest source date among the figures.",
+                          command="chipgap claims market --format csv"))
     fig_rows = [[cell(r.claim_id), cell(f["company"] or f["chip"] or ""), cell(f["metric"]),
                  cell(f["period"] + (" (forecast)" if f["forecast"] else "")),
                  cell(num(f["point"]) if f["low"] == f["high"] else f"{num(f['low'])}-{num(f['high'])}",
                       tuple(f["source"])), cell(f["confidence"]), cell(f["note"] or "")]
                 for r in claims.itertuples() for f in r.figures]
     s.tables.append(Table("Figures behind the market claims", ["claim", "about", "metric (unit in name)",
-                                                              "period", "value", "confidence", "note"], fig_rows))
+                                                              "period", "value", "confidence", "note"], fig_rows,
+                                                              command="chipgap claims market --format json"))
     if len(cloud):
         total = float(cloud.h100_equivalents_spec.sum())
         s.numbers["cloud.documented_h100eq"] = total
@@ -49,7 +51,9 @@ def market_claims_section(claims: pd.DataFrame, cloud: pd.DataFrame) -> Section:
                                 cell(float(r.h100_equivalents_spec)), cell(r.confidence)] for r in cloud.itertuples()],
                               "Cloud access as rented H100-equivalents is not computable in total: no source gives "
                               "the capacity Chinese firms rent abroad or through cloud services. The documented "
-                              "cases sum to at least this much."))
+                              "cases sum to at least this much.",
+                              command=("python -c \"from chipgap.analyses.market import cloud_access; import chipgap; "
+                                        "print(cloud_access(chipgap.load_catalog()).to_csv())\"")))
         s.paragraphs.append(
             f"Of {len(claims)} market claims, {counts['supported']} are supported by the sources, "
             f"{counts['contradicted']} contradicted and {counts['not checkable']} not checkable. Rented access to "

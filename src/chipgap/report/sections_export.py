@@ -46,7 +46,8 @@ def export_controls(catalog: Catalog, result: ExportOverview) -> Section:
             s.numbers[f"treatment.{cid}.{r}"] = part.loc[r, "treatment"]
     s.tables.append(Table(f"Every accelerator in the catalog under every rule version, {rules[0]} to {latest}",
                           ["chip", "made in", "TPP", "TPP per mm2", *(f"rule {r}" for r in rules)], rows,
-                          "Rule versions by effective month; each chip's status for an export to China. " + LEGEND))
+                          "Rule versions by effective month; each chip's status for an export to China. " + LEGEND,
+                          command="chipgap export status --format csv"))
     now = st[(st.rule == latest) & (st.treatment != "domestic")]
     s.tables.append(Table(f"Foreign accelerators under the rule in force ({latest}: {catalog.rule(latest).name})",
                           ["chip", "classification", "export to China", "fees", "measures that name or cover it"],
@@ -56,7 +57,7 @@ def export_controls(catalog: Catalog, result: ExportOverview) -> Section:
                           "A measure written parametrically (91 FR 1684's TPP < 21,000 and DRAM bandwidth < "
                           "6,500 GB/s) covers every chip inside its envelope, not only the parts it names; its "
                           "non-parametric conditions (US availability, certifications, third-party testing) are "
-                          "not checked."))
+                          "not checked.", command="chipgap export status --format csv"))
     h = result.at_h100_die.set_index("rule")
     s.numbers["headroom.814mm2.max_tpp"] = float(h.loc[latest, "max_tpp"])
     s.numbers["headroom.814mm2.max_bf16"] = float(h.loc[latest, "max_dense_bf16"])
@@ -74,7 +75,7 @@ def export_controls(catalog: Catalog, result: ExportOverview) -> Section:
     ceiling = h.loc[latest, "case_by_case_max_tpp"]
     if not math.isnan(ceiling):
         s.numbers["headroom.case_by_case_max_tpp"] = float(ceiling)
-    from chipgap.report.export_chart import headroom_chart, tpp_density_chart
+    from chipgap.plots.export import headroom_chart, tpp_density_chart
     s.charts.append(Chart.from_figure("headroom-vs-die-area.png", "Headroom over die area, by rule version",
                                       headroom_chart(result.curves, st[st.rule == latest])))
     s.charts.append(Chart.from_figure("tpp-vs-density.png", f"TPP against performance density, rule {latest}",

@@ -52,7 +52,8 @@ def supply_section(catalog: Catalog, result: SupplyOverview) -> Section:
                           "wafers, HBM) falls short of the volumes the sources report. H100-equivalents by spec: dense "
                           "BF16 over the H100's; by workload: Llama 3.1 70B training throughput per chip over the "
                           "H100's, from the training model; both count only lines whose chip has a public BF16 peak "
-                          "(T-Head's PPU has none)."))
+                          "(T-Head's PPU has none).",
+                          command="chipgap supply --scenario SCENARIO --format csv  # SCENARIO: " + ", ".join(result.lines)))
     bases = [sid for sid in result.lines if sid.endswith("-base")]
     for sid in bases[-2:]:
         df = result.lines[sid]
@@ -62,7 +63,7 @@ def supply_section(catalog: Catalog, result: SupplyOverview) -> Section:
                               [[cell(ln), cell(part.designer.iloc[0]), _cell3(df, ln, "planned_chips"),
                                 _cell3(df, ln, "chips"), _cell3(df, ln, "h100_equivalents_spec")]
                                for ln, part in lines.groupby("line", sort=False)],
-                              _line_sources(catalog, sid)))
+                              _line_sources(catalog, sid), command=f"chipgap supply --scenario {sid} --format csv"))
     rows = []
     for sid, inp in result.inputs.items():
         if sid not in bases and not sid.endswith("cutoff"):
@@ -83,7 +84,8 @@ def supply_section(catalog: Catalog, result: SupplyOverview) -> Section:
         "Die bank: TSMC-made Ascend dies (CSIS: >2 M; SemiAnalysis: >2.9 M), drawn first, carried year to year. Wafers: "
         "SMIC's 7/5 nm-class starts, all of them (phone SoCs share them), needed only for dies the bank does not cover. "
         "HBM: the stockpile imported before the December 2024 rule, carried year to year, plus CXMT's output; only "
-        "lines whose stack count is public count (910B, 910C). Packaging: no Chinese CoWoS-class capacity is sourced."))
+        "lines whose stack count is public count (910B, 910C). Packaging: no Chinese CoWoS-class capacity is sourced.",
+        command="chipgap supply --scenario SCENARIO --view inputs --format csv"))
     est = result.estimates
     share = est.basis == "share"
     pct = lambda x: f"{x:.0%}"  # noqa: E731
@@ -98,7 +100,8 @@ def supply_section(catalog: Catalog, result: SupplyOverview) -> Section:
          for r, sh in zip(est.itertuples(), share)],
         "Each year against its base scenario. 'also a model input': a source of the estimate feeds the scenario's "
         "lines, so agreement there is partly by construction. Imports are NVIDIA's H20/H200 from its reported revenue "
-        "and licences, far below IDC's ~2.2 M NVIDIA cards for 2025, so the model's domestic share runs high."))
+        "and licences, far below IDC's ~2.2 M NVIDIA cards for 2025, so the model's domestic share runs high.",
+        command="chipgap supply --year YEAR --view estimates --format csv"))
     for r in est.itertuples():
         s.numbers[f"estimate.{r.estimate}.agreement"] = r.agreement
     s.missing.append("Hygon's DCUs and the smaller vendors IDC counts (~340k cards in 2025): no sourced volume per vendor.")
@@ -114,9 +117,9 @@ def supply_section(catalog: Catalog, result: SupplyOverview) -> Section:
             f"runs short and SMIC wafers make the rest without strain; HBM binds in {hbm26:.0%} of samples, and in "
             f"{cut26:.0%} without CXMT's output." if hbm26 is not None and cut26 is not None else
             f"Domestic output goes from about {num(d25)} accelerators in 2025 to {num(d26)} in 2026 (P50).")
-    from chipgap.report.econ_charts import supply_chart
+    from chipgap.plots.econ import supply_chart
     s.charts.append(Chart.from_figure("supply.png", "Supply by scenario",
-                                      supply_chart(catalog, list(result.lines), tables=result.lines)))
+                                      supply_chart(result.lines)))
     return s
 
 

@@ -12,9 +12,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from chipgap.analyses.export import classify_chips  # noqa: E402
+from chipgap.analyses.export import classification_grid, classify_chips  # noqa: E402
 from chipgap.catalog.catalog import Catalog  # noqa: E402
-from chipgap.models import export as ex  # noqa: E402
+from chipgap.plots.labels import legend_below, place_labels  # noqa: E402
 
 COUNTRY_COLOURS = {"CN": "#c0392b", "US": "#2c3e50"}
 REGION_COLOURS = ["#ffffff", "#f6c9b5", "#fbe3b0", "#e8e8e8"]  # none, first ECCN, second, ...
@@ -29,19 +29,14 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
     """
     r = catalog.rule(rule)
     df = classify_chips(catalog, rules=[rule], samples=1)
-    fig, ax = plt.subplots(figsize=(10, 7))
+    fig, ax = plt.subplots(figsize=(10, 7.5))
     pd_axis, tpp_axis = np.geomspace(0.5, 60, 400), np.geomspace(800, 80000, 400)
-    grid_pd, grid_tpp = np.meshgrid(pd_axis, tpp_axis)
-    idx, _ = ex.classify(r, {"tpp": grid_tpp, "performance_density": grid_pd,
-                             "io_bw_gbps_bidir": np.full_like(grid_tpp, 1e9),
-                             "memory_bw_gbps": np.full_like(grid_tpp, 1e9),
-                             "scaleup_bw_gbps_bidir": np.full_like(grid_tpp, 1e9)},
-                         np.array("datacenter"))
+    idx = classification_grid(catalog, rule, pd_axis, tpp_axis)
     n = len(r.classifications)
     ax.pcolormesh(pd_axis, tpp_axis, np.where(idx >= 0, idx + 1, 0), shading="auto",
                   cmap=ListedColormap(REGION_COLOURS[: n + 1]), vmin=0, vmax=n, alpha=0.9)
     placed = df[df.performance_density.notna() & df.tpp.notna()]
-    labels: dict[tuple[float, float], tuple[str, list[str]]] = {}  # chips at one point share a label
+    labels: dict[tuple[float, float], tuple[str, list[str], float, float]] = {}  # chips at one point share a label
     for row in placed.itertuples():
         chip = catalog.chip(row.chip)
         colour = COUNTRY_COLOURS.get(chip.country, "#7f8c8d")
@@ -51,25 +46,23 @@ def tpp_density_chart(catalog: Catalog, rule: str = "2023-10") -> Figure:
         ax.errorbar(row.performance_density, row.tpp, xerr=xerr, yerr=yerr, fmt="o",
                     color=colour, ms=5, capsize=2, lw=0.8)
         key = (round(row.performance_density, 2), round(row.tpp, -1))
-        labels.setdefault(key, (colour, []))[1].append(min((chip.id, *chip.aliases), key=len))
-    for (x, y), (colour, names) in labels.items():
-        ax.annotate(" / ".join(names), (x, y), fontsize=7, xytext=(4, 3),
-                    textcoords="offset points", color=colour)
+        labels.setdefault(key, (colour, [], row.performance_density, row.tpp))[1].append(
+            min((chip.id, *chip.aliases), key=len))
     ax.set(xscale="log", yscale="log", xlim=(pd_axis[0], pd_axis[-1]),
            ylim=(tpp_axis[0], tpp_axis[-1]),
            xlabel="performance density (TPP per mm² of logic die)",
            ylabel="TPP (2 × dense MacTOPS × bit length)",
            title=f"Chips against US export rule {r.id} ({r.citation.split(';')[0]})")
-    ax.text(0.01, 0.99, "shading: where a data-centre part would fall;\nconsumer parts are caught "
-            "only at TPP >= 4800", transform=ax.transAxes, va="top", fontsize=7)
     handles = [plt.Rectangle((0, 0), 1, 1, color=REGION_COLOURS[i + 1]) for i in range(n)]
     handles += [plt.Line2D([], [], marker="o", ls="", color=c) for c in COUNTRY_COLOURS.values()]
-    ax.legend(handles, [c.eccn for c in r.classifications] + ["China", "United States"],
-              loc="lower right", fontsize=8)
+    legend_below(ax, handles, [f"data-centre part would be {c.eccn}" for c in r.classifications]
+                 + ["China", "United States"], ncol=4, under_in=0.55)
     missing = sorted(set(df.chip) - set(placed.chip))
+    note = "Shading: where a data-centre part would fall; consumer parts are caught only at TPP >= 4800."
     if missing:
-        fig.text(0.01, 0.005, "No public die area or throughput, not placed: " + ", ".join(missing),
-                 fontsize=6, wrap=True)
+        note += " No public die area or throughput, not placed: " + ", ".join(missing)
+    fig.text(0.01, 0.005, note, fontsize=6, wrap=True)
+    place_labels(ax, [(x, y, " / ".join(names), colour) for colour, names, x, y in labels.values()])
     return fig
 
 
@@ -99,23 +92,13 @@ def headroom_chart(curves: pd.DataFrame, status: pd.DataFrame) -> Figure:
         ax.plot(part.die_area_mm2, part.case_by_case_max_tpp, color=TREATMENT_COLOURS["case-by-case"], lw=1.2,
                 label=f"case-by-case licence below ({rule}; {part.case_by_case_condition.iloc[0]})")
     placed = status[(status.treatment != "domestic") & status.area_mm2.notna() & status.tpp.notna()]
-    labels_at: dict[tuple[float, float], tuple[str, list[str]]] = {}  # chips at one point share a label
+    labels_at: dict[tuple[float, float], tuple[str, list[str], float, float]] = {}  # chips at one point share a label
     for r in placed.sort_values("tpp").itertuples():
         colour = TREATMENT_COLOURS.get(r.treatment, "#7f8c8d")
         ax.plot(r.area_mm2, r.tpp, "o", color=colour, ms=6)
         key = (round(float(np.log10(r.area_mm2)), 2), round(float(np.log10(r.tpp)), 2))
         name = r.chip.split("-", 1)[-1] if r.chip.startswith(("nvidia-", "amd-", "intel-", "google-")) else r.chip
-        labels_at.setdefault(key, (colour, []))[1].append(name)
-    clusters: list[list[tuple[float, float]]] = []  # labels within ~20% in TPP at a similar area
-    for key in labels_at:
-        home = next((c for c in clusters if abs(c[-1][0] - key[0]) < 0.05 and key[1] - c[-1][1] < 0.08), None)
-        (home.append(key) if home is not None else clusters.append([key]))
-    for cluster in clusters:
-        for rank, (lx, ly) in enumerate(cluster):  # lowest label below its point, the others above
-            colour, names = labels_at[(lx, ly)]
-            dy = 3 if len(cluster) == 1 else -9 if rank == 0 else 3 + 10 * (rank - 1)
-            ax.annotate(" / ".join(names), (10 ** lx, 10 ** ly), xytext=(5, dy), textcoords="offset points",
-                        fontsize=7, color=colour)
+        labels_at.setdefault(key, (colour, [], r.area_mm2, r.tpp))[1].append(name)
     handles, labels = ax.get_legend_handles_labels()
     for t in dict.fromkeys(placed.treatment):
         handles.append(plt.Line2D([], [], marker="o", ls="", color=TREATMENT_COLOURS.get(t, "#7f8c8d")))
@@ -127,5 +110,6 @@ def headroom_chart(curves: pd.DataFrame, status: pd.DataFrame) -> Figure:
            ylabel="TPP (2 × dense MacTOPS × bit length)",
            title=f"Headroom: the most TPP a data-centre die may have, over die area (chips: rule {latest})")
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
-    fig.subplots_adjust(bottom=0.22)
+    fig.subplots_adjust(bottom=0.24)
+    place_labels(ax, [(x, y, " / ".join(names), colour) for colour, names, x, y in labels_at.values()])
     return fig

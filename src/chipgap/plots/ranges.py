@@ -27,8 +27,8 @@ def relative_ranges_chart(samples: dict[str, np.ndarray], baseline: str, title: 
     ax.errorbar(q[:, 1], y, xerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]], fmt="none", ecolor="black",
                 capsize=3, lw=1)
     ax.axvline(1.0, color="grey", ls="--", lw=1)
-    for yi, v in zip(y, q[:, 1]):
-        ax.annotate(f"{v:.2f}x", (v, yi), xytext=(4, -3), textcoords="offset points", fontsize=8)
+    for yi, v, end in zip(y, q[:, 1], np.fmax(q[:, 2], q[:, 1])):   # right of the whisker, never on it
+        ax.annotate(f"{v:.2f}x", (end, yi), xytext=(6, -3), textcoords="offset points", fontsize=8)
     ax.set_yticks(y, labels, fontsize=9)
     ax.invert_yaxis()
     ax.set(xlabel=xlabel, title=title, xlim=(0, max(1.15, float(np.nanmax(q[:, 2])) * 1.15)))

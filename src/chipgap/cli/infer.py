@@ -71,6 +71,10 @@ def infer(
                                                       "(W4A8 with int4 weights), nvfp4 or mxfp4 (default: the "
                                                       "weights' own format, bf16 for int4). A chip without "
                                                       "such units runs bf16, and the answer says so.")] = None,
+    attention_weight_precision: Annotated[str | None, Opt("--attention-weight-precision", rich_help_panel=Fmt,
+                                                          help="The attention projections' weights where a "
+                                                               "checkpoint keeps them apart (default: as "
+                                                               "--precision).")] = None,
     dispatch_precision: Annotated[str | None, Opt("--dispatch-precision", rich_help_panel=Fmt,
                                                   help="What expert-parallel dispatch sends: bf16, fp8, int8 or "
                                                        "nvfp4.", show_default=_d("dispatch_precision"))] = None,
@@ -135,6 +139,7 @@ def infer(
                       overlap_scheduler=overlap_scheduler, batch=batch, weight_precision=precision,
                       kv_precision=kv_precision, attention_precision=attention_precision,
                       compute_precision=compute_precision, dispatch_precision=dispatch_precision,
+                      attention_weight_precision=attention_weight_precision,
                       mtp_accept=mtp_accept, draft_tokens=draft_tokens, accept_rates=accept_rates,
                       accept_length=accept_length, draft_model=draft_model,
                       weight_offload=_offload(weight_offload), ttft_ms=ttft_ms, tpot_ms=tpot_ms,

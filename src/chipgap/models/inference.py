@@ -14,6 +14,12 @@ functions and the MoE token permutation stream their activations through memory 
 serving engines run tensor parallelism without sequence parallelism, so every rank repeats the
 parts that work on whole hidden states.
 
+Weights, GEMM activations, attention, the KV cache and expert dispatch each have a number format
+(`chipgap.models.precision`: block-scaled formats carry their scales, GEMMs run on the units of
+their compute format); a decode step may verify ``k`` draft tokens and run the draft module ``k``
+times (`chipgap.models.speculation`); weights may live partly in host memory, streamed over the
+host link layer by layer while the layer before computes.
+
 A serving instance has ``tp x pp x dp`` chips: ``dp`` attention groups of ``tp`` chips
 (DeepSeek-style data-parallel attention), ``pp`` pipeline stages, and routed experts spread
 over ``ep`` chips, where ``ep`` need not divide the expert count (redundant replicas fill the
@@ -41,9 +47,6 @@ from chipgap.models.training import (Efficiency, Hardware, expert_all_to_all_s, 
                                      fabric, op_time)
 from chipgap.models.transformer import head_params, layer_work
 
-WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
-"""Element bytes of the plain weight formats (block-scaled ones add their scales:
-`chipgap.models.precision.bytes_per_element`)."""
 KV_BYTES = {"bf16": 2.0, "fp8": 1.0, "int8": 1.0}
 REASONS = {
     1: "tp x pp x dp must equal the instance's chips",

@@ -134,3 +134,63 @@ def test_fp8_weights_on_a_chip_without_fp8_units_are_marked_as_falling_back():
     assert any(n.startswith("no fp8 units: fp8 weights are computed at the bf16 rate") for n in notes)
     table = run("infer", "-m", "llama-3.1-8b", "-c", "a100", "--precision", "fp8")
     assert "no fp8 units" in table.output.replace("\n", " ").replace("  ", " ")
+
+
+# -- issue 18: number formats, draft tokens, weight offload ------------------------------------
+
+def test_nvfp4_deepseek_on_b200_and_its_fallback_on_hopper():
+    r = run("infer", "-m", "deepseek-r1", "-c", "b200", "-n", 8, "--input-len", 1024, "--output-len", 2048,
+            "--precision", "nvfp4", "--kv-precision", "fp8", "--tp", 1, "--dp", 8, "--ep", 8, "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert not any("units" in a for a in data["inputs"]["assumptions"])
+    h = run("infer", "-m", "deepseek-r1", "-c", "h200", "-n", 8, "--precision", "nvfp4", "--tp", 8, "--ep", 8)
+    assert h.exit_code == 0, h.output
+    assert "no nvfp4 units" in h.output.replace("\n", " ")
+
+
+def test_w4a8_deepseek_on_the_910c_with_three_mtp_drafts():
+    r = run("infer", "-m", "deepseek-r1", "-c", "910c", "-n", 8, "--input-len", 2048, "--output-len", 2048,
+            "--precision", "int4", "--compute-precision", "int8", "--draft-tokens", 3, "--accept-length", 2.82,
+            "--tp", 1, "--dp", 16, "--ep", 16, "--batch", 256, "--format", "json")
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)["results"][0]
+    assert res["draft_tokens"] == 3 and res["accept_length"] == pytest.approx(2.82)
+    assert res["breakdown_ms"]["draft"] > 0
+
+
+def test_the_draft_count_is_searched_and_shown():
+    r = run("infer", "-m", "deepseek-r1", "-c", "h200", "-n", 8, "--phase", "decode", "--precision", "fp8",
+            "--tp", 8, "--ep", 8, "--batch", 1, "--accept-rates", "0.85,0.7,0.6")
+    assert r.exit_code == 0, r.output
+    assert "drafts" in r.output and "draft tokens" in r.output.replace("\n", " ")
+
+
+@pytest.mark.parametrize("args, field", [
+    (("--precision", "fp5"), "weight_precision"),
+    (("--precision", "int4", "--compute-precision", "nvfp4"), "compute_precision"),
+    (("--draft-tokens", 2), "accept_length"),
+    (("--accept-rates", "0.9,x"), "accept_rates"),
+    (("--weight-offload", "2"), "weight_offload"),
+    (("--weight-offload", "lots"), "weight_offload"),
+    (("--mtp-accept", 0.7, "--draft-model", "no-such-draft"), "no-such-draft"),
+])
+def test_bad_format_or_speculation_input_exits_2(args, field):
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", *args)
+    assert r.exit_code == 2, r.output
+    assert field in r.output and "Traceback" not in r.output
+
+
+def test_offload_and_mtp_refused_where_the_catalog_cannot_run_them():
+    r = run("infer", "-m", "deepseek-r1", "-c", "b200", "-n", 8, "--weight-offload", 0.5)
+    assert r.exit_code == 2 and "weight_offload" in r.output
+    r = run("infer", "-m", "llama-3.1-8b", "-c", "h100", "--mtp-accept", 0.7)
+    assert r.exit_code == 2 and "draft_model" in r.output
+
+
+def test_gb200_prefill_streams_weights_from_grace():
+    r = run("infer", "-m", "deepseek-r1", "-c", "gb200", "-n", 2, "--phase", "prefill", "--input-len", 2000,
+            "--precision", "nvfp4", "--tp", 1, "--dp", 2, "--ep", 2, "--weight-offload", "auto", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert any("host link" in a for a in data["inputs"]["assumptions"])

@@ -76,6 +76,18 @@ def test_fp8_training_needs_fp8_units():
     assert run("train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--precision", "fp8").exit_code == 0
 
 
+def test_block_scaled_training_needs_its_units():
+    # MXFP8 and NVFP4 recipes need Blackwell's block-scaled MMA; a Hopper has fp8 units only
+    r = run("train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--precision", "nvfp4")
+    assert r.exit_code == 2 and "precision" in r.output and "nvidia-h100-sxm has no nvfp4 units" in r.output
+    assert run("train", "-m", "llama-3.1-8b", "-c", "h100", "-n", 8, "--precision", "fp4").exit_code == 2
+    ok = run("train", "-m", "llama-3.1-8b", "-c", "b200", "-n", 8, "--precision", "mxfp8", "--format", "json")
+    assert ok.exit_code == 0, ok.output
+    fp8 = run("train", "-m", "llama-3.1-8b", "-c", "b200", "-n", 8, "--precision", "fp8", "--format", "json")
+    best = [json.loads(x.stdout)["results"][0]["tokens_per_s"] for x in (ok, fp8)]
+    assert best[0] <= best[1]       # MXFP8 quantizes twice and carries scales: never faster than fp8
+
+
 def test_unknown_model_exit_2():
     r = run("train", "-m", "gpt-9", "-c", "h100", "-n", 8)
     assert r.exit_code == 2 and "unknown workload 'gpt-9'" in r.output

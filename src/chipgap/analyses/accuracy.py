@@ -41,7 +41,11 @@ RULES: dict[str, Any] = {"tp": 1, "pp": 1, "cp": 1, "ep": 1, "vpp": 1, "vpp_inte
 source does not mention, the shallowest interleaving (2) where it says it interleaved, one
 sequence per micro-batch, plain data parallelism (ZeRO 0) and no recomputation; when serving,
 no two-batch overlap unless the source says so (engines ship it as an option), and the
-`ServeQuestion` defaults for the rest."""
+`ServeQuestion` defaults for the rest. Those include the number formats, speculation and offload a
+source leaves unstated (issue 18): GEMMs in the weights' own format (an engine multiplies FP8, NVFP4
+or int8 checkpoints in their format on units that run it), dispatch in FP8 (DeepEP's low-latency
+dispatch quantizes tokens to FP8 by default), no speculative decoding, no weight offload. A run
+with draft tokens and no accept length is not scored: acceptance is measured, never a default."""
 SEARCH_OPTIONS = {"vpp": (1, 2, 3, 4, 6, 8), "mbs": (1, 2, 4, 8), "zero": (0, 1, 2, 3),
                   "recompute": tuple(RECOMPUTE)}
 """The settings the spread tries for each unstated field (the search's own)."""

@@ -204,7 +204,7 @@ def _train_samples(catalog: Catalog, result: Answer, draws: Draw) -> pd.DataFram
 def _serve_samples(catalog: Catalog, result: Answer, draws: Draw) -> pd.DataFrame:
     q, s = result.question, result.setup
     top = _candidates(result)
-    grid = {k: top[k].to_numpy()[:, None] for k in ("tp", "pp", "ep", "dp", "batch")}
+    grid = {k: top[k].to_numpy()[:, None] for k in ("tp", "pp", "ep", "dp", "batch", "draft_tokens") if k in top}
     out = infer.serve_arrays(infer.sampled(catalog, s, draws), grid, q.job)   # (config, sample)
     ok = infer.meets_slo(out, q.ttft_ms, q.tpot_ms)
     return _best_per_sample({k: out[k] for k in SERVE_METRICS}, out["tokens_per_s_per_chip"], ok, grid)

@@ -71,6 +71,8 @@ def _train_row(r: dict, tokens: float | None) -> dict:
 
 def _serve_row(r: dict) -> dict:
     return {"layout": {k: r[k] for k in ("tp", "pp", "ep", "dp")}, "batch": r["batch"],
+            **({"draft_tokens": r["draft_tokens"]} if "draft_tokens" in r else {}),
+            "accept_length": r["accept_length"], "weight_offload": r["weight_offload"],
             "ttft_ms": r["ttft_ms"], "tpot_ms": r["tpot_ms"], "tokens_per_s": r["tokens_per_s"],
             "tokens_per_s_per_chip": r["tokens_per_s_per_chip"],
             "memory_gb_per_chip": r["memory_gb_per_chip"], "fits": r["fits"],

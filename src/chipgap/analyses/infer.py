@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chipgap.analyses.train import devices_per_chip, hardware, resolve_workload
+from chipgap.analyses.train import _format_peaks, devices_per_chip, hardware, resolve_workload
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.question import ServeLayout, ServeQuestion
 from chipgap.catalog.serving_job import ServingJob
@@ -21,7 +21,10 @@ from chipgap.limits import MAX_INSTANCE_CHIPS
 from chipgap.models import inference as inf
 from chipgap.analyses.efficiency import efficiency_for
 from chipgap.models.sampling import Draw
+from chipgap.models.precision import PEAK_FIELD, default_compute
+from chipgap.models.speculation import Speculation
 from chipgap.models.training import Efficiency, Hardware
+from chipgap.models.transformer import layer_work
 from chipgap.text import reason_text
 
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 57)).astype(int))
@@ -57,12 +60,12 @@ def serving_setup(catalog: Catalog, q: ServeQuestion) -> ServingSetup:
     if c.kind == "cpu" and c.memory_capacity_gib is None:
         memory_gb = memory_gb or CPU_MEMORY_GB
         notes.append(f"{memory_gb:g} GB of DRAM assumed per socket")
-    eight_bit = "int8" if q.weight_precision == "int8" else "fp8"
+    compute, note = compute_format(c, q.weight_precision, q.compute_precision)
+    attn_compute, attn_note = (compute_format(c, q.attention_weight_precision, None)
+                               if q.attention_weight_precision else (None, None))
+    notes += [n for n in (note, attn_note and f"attention projections: {attn_note}") if n]
     hw, sys_id = hardware(catalog, c.id, q.system, memory_gb=memory_gb, require_compute=c.kind != "cpu",
-                          eight_bit=eight_bit)
-    if q.weight_precision in ("fp8", "int8") and c.peak_tflops(eight_bit) is None:
-        notes.append(f"no {q.weight_precision} units: {q.weight_precision} weights are computed at the bf16 rate "
-                     "(weight-only quantization), not at an 8-bit rate")
+                          **_format_peaks(compute))
     if c.bf16_dense_tflops is None:
         notes.append("no public bf16 peak: fp32 peak used" if c.fp32_dense_tflops else
                      "no public compute peak: times are memory-bound only (a lower bound)")
@@ -78,9 +81,71 @@ def serving_setup(catalog: Catalog, q: ServeQuestion) -> ServingSetup:
     if attention == "fp8" and c.fp8_dense_tflops is None:
         attention = "bf16"
         notes.append("no FP8 units: attention multiplies at the bf16 peak")
-    serving = inf.Serving(w, q.chips * d, q.weight_precision, q.kv_precision, q.mtp_accept, q.ep_overlap,
-                          float(q.ep_imbalance), attention)
+    spec = speculation(catalog, q, w)
+    if spec is not None:
+        notes.append(_speculation_note(spec, q))
+    offload = q.weight_offload
+    if offload != 0.0:
+        if np.all(np.isnan(hw.host_gbps)):
+            raise InputError("weight_offload", f"0: {c.id} has no host link bandwidth in the catalog (chip or "
+                                               f"system host_io_bw_gbps_bidir) to stream offloaded weights over",
+                             offload)
+        notes.append(f"weights {'offloaded as memory needs' if offload == 'auto' else f'{offload:.0%} in host memory'}"
+                     f", streamed over the host link at {float(np.max(hw.host_gbps)):g} GB/s each way")
+    serving = inf.Serving(w, q.chips * d, q.weight_precision, q.kv_precision, None, q.ep_overlap,
+                          float(q.ep_imbalance), attention, compute, q.dispatch_precision, spec, offload,
+                          q.attention_weight_precision, attn_compute)
     return ServingSetup(serving, hw.per_device(d), eff, c.id, sys_id, tuple(notes), d, q)
+
+
+def compute_format(chip, weights: str, asked: str | None) -> tuple[str, str | None]:  # noqa: ANN001
+    """The format ``chip``'s GEMMs run ``weights`` in when ``asked`` (None: the weights' default,
+    `chipgap.models.precision.default_compute`), and the note that says so when the chip has no
+    units for it: it falls back to bf16, the format the weights dequantize to."""
+    fmt = asked or default_compute(weights)
+    if fmt == "bf16" or getattr(chip, PEAK_FIELD[fmt]) is not None:
+        return fmt, None
+    return "bf16", (f"no {fmt} units: {weights} weights are computed at the bf16 rate (weight-only "
+                    f"quantization: dequantized to bf16), not in {fmt}")
+
+
+def speculation(catalog: Catalog, q: ServeQuestion, w) -> Speculation | None:  # noqa: ANN001
+    """The question's speculative decoding (None without): its draft tokens and acceptance, and
+    the draft model (None: the served model's multi-token-prediction module).
+
+    Raises
+    ------
+    InputError
+        Naming ``draft_model`` when it is 'mtp' and the model has no MTP module.
+    """
+    if q.mtp_accept is not None:
+        rates: tuple[float, ...] = (q.mtp_accept,)
+    elif q.accept_rates is not None:
+        rates = tuple(q.accept_rates)
+    elif q.accept_length is not None:
+        rates = ()
+    else:
+        return None
+    k = 1 if q.mtp_accept is not None else q.draft_tokens
+    if not (k or (k is None and rates)):
+        return None
+    draft = None
+    if q.draft_model != "mtp":
+        draft = resolve_workload(catalog, q.draft_model)
+        layer_work(draft)    # a draft whose layers the model cannot time is refused here
+    elif not w.mtp_layers:
+        raise InputError("draft_model", f"a catalog workload that drafts (an EAGLE-3 head or a small model): "
+                                        f"{w.id} has no multi-token-prediction module", q.draft_model)
+    return Speculation(rates, q.accept_length, k, draft)
+
+
+def _speculation_note(spec: Speculation, q: ServeQuestion) -> str:
+    what = "MTP module" if spec.draft is None else f"draft model {spec.draft.id}"
+    k = "0 to " + str(len(spec.rates)) if spec.draft_tokens is None else str(spec.draft_tokens)
+    k = f"{k} draft token{'' if k == '1' else 's'}"
+    accepted = (f"accept length {spec.accept_length:g}" if spec.accept_length is not None else
+                "acceptance " + ", ".join(f"{r:g}" for r in spec.rates))
+    return f"speculative decoding: {k} per step from the {what}, {accepted}"
 
 
 def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
@@ -90,7 +155,7 @@ def sampled(catalog: Catalog, s: ServingSetup, draw: Draw) -> ServingSetup:
     c = catalog.chip(s.chip)
     memory = s.hardware.memory_gb * s.devices if c.memory_capacity_gib is None else None
     hw, _ = hardware(catalog, s.chip, s.system, memory_gb=memory, require_compute=c.kind != "cpu", draw=draw,
-                     eight_bit="int8" if s.serving.weight_precision == "int8" else "fp8")
+                     **_format_peaks(s.serving.compute))
     return dataclasses.replace(s, hardware=hw.per_device(s.devices))
 
 
@@ -153,59 +218,66 @@ def instance_layouts(s: ServingSetup, layout: ServeLayout | None = None) -> dict
     return _layouts(s, lay.tp, lay.pp, lay.ep, lay.dp)
 
 
-SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "memory_gb_per_chip", "fits")
+SERVE_KEYS = ("ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_chip", "memory_gb_per_chip", "fits",
+              "accept_length", "weight_offload")
 DECODE_BREAKDOWN = ("attention_s", "dense_s", "experts_s", "head_s", "tp_comm_s", "ep_comm_s", "pp_comm_s",
-                    "scheduler_s")
+                    "draft_s", "offload_s", "scheduler_s")
+
+
 def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) -> dict[str, np.ndarray]:
-    """The kernel of `serve`: metrics of ``job`` for ``grid`` (tp, pp, ep, dp, batch; arrays that
-    broadcast with each other and with the hardware's sample axis), as arrays; ``reason`` is a
-    bit mask."""
+    """The kernel of `serve`: metrics of ``job`` for ``grid`` (tp, pp, ep, dp, batch, and
+    optionally draft_tokens; arrays that broadcast with each other and with the hardware's sample
+    axis), as arrays; ``reason`` is a bit mask. Without ``draft_tokens`` in the grid, the
+    question's (the most its acceptance rates allow, when it leaves them to the search)."""
     args = (grid["tp"], grid["pp"], grid["ep"], grid["dp"])
+    drafts = grid.get("draft_tokens")
     batch = grid["batch"]
     for cap in (job.requests, job.max_batch):
         batch = batch if cap is None else np.minimum(batch, cap)
     input_len, output_len, cached_len = job.input_len, job.output_len, job.cached_len
     ctx = input_len if job.phase == "decode" else input_len + output_len / 2
-    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx)
+    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx, drafts)
     # memory holds every sequence's context: in steady-state serving sequences are spread over
     # their generation (paged KV cache), so the mean context; a decode pool at input_len; an
     # engine that reserves each request's whole sequence on admission, prompt plus output
     last = input_len if job.phase in ("decode", "prefill") else ctx
     if job.kv_reserve == "full" and job.phase != "prefill":
         last = input_len + output_len
-    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last)
+    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last, drafts)
     chunk = np.maximum(np.ceil(s.efficiency.prefill_chunk_tokens / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
     one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
     per_request_prefill = pre["busy_s"] / (chunk * grid["dp"])   # stages pipeline prefill chunks
     if job.phase == "serve" and job.requests is not None:
         tokens = job.requests * output_len / _makespan(s, args, batch, job, ctx, per_request_prefill,
-                                                       dec["tpot_s"])
+                                                       dec["tpot_s"], drafts)
     elif job.phase == "serve":
         tokens = 1.0 / (dec["tpot_s"] / batch + per_request_prefill / output_len)
     elif job.phase == "decode":
         tokens = dec["tokens_per_s"]
     else:
-        tokens = inf.prefill(s.serving, s.hardware, s.efficiency, *args, batch, input_len,
-                             cached_len)["tokens_per_s"]
+        pool = inf.prefill(s.serving, s.hardware, s.efficiency, *args, batch, input_len, cached_len)
+        tokens, end = pool["tokens_per_s"], {**end, "weight_offload": pool["weight_offload"]}
     slow = 1.0 if job.overlap_scheduler else s.efficiency.serial_scheduler_slowdown   # every step, both phases
     tokens = tokens / slow
     out = {"ttft_ms": one["prefill_s"] * slow * 1e3, "tpot_ms": dec["tpot_s"] * slow * 1e3,
            "tokens_per_s": tokens, "tokens_per_s_per_chip": tokens / (s.serving.chips / s.devices),
            "memory_gb_per_chip": end["memory_gb"] * s.devices, "fits": end["fits"], "reason": end["reason"],
+           "accept_length": dec["accept_length"],
+           "weight_offload": end["weight_offload"],
            "scheduler_s": (slow - 1.0) * dec["step_s"], **{k: dec[k] for k in DECODE_BREAKDOWN if k in dec}}
     shape = np.broadcast_shapes(*(np.shape(v) for v in out.values()))
     return {k: np.broadcast_to(v, shape) for k, v in out.items()}
 
 
 def _makespan(s: ServingSetup, args: tuple, batch, job: ServingJob, ctx: float,  # noqa: ANN001
-              per_request_prefill, tpot_s):  # noqa: ANN001, ANN202
+              per_request_prefill, tpot_s, drafts=None):  # noqa: ANN001, ANN202
     """Seconds to serve ``job.requests`` equal requests at most ``batch`` at a time, all queued
     at once: full waves at ``batch``, then the rest, a smaller batch whose steps use the chips
     less (an offline benchmark of a fixed request count ends on that tail)."""
     waves = np.floor(job.requests / batch)
     rest = job.requests - waves * batch
-    tail = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, np.maximum(rest, 1), ctx)["tpot_s"]
+    tail = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, np.maximum(rest, 1), ctx, drafts)["tpot_s"]
     wave_s = batch * per_request_prefill + job.output_len * tpot_s
     rest_s = np.where(rest > 0, rest * per_request_prefill + job.output_len * tail, 0.0)
     return waves * wave_s + rest_s
@@ -239,6 +311,9 @@ def serve(s: ServingSetup) -> pd.DataFrame:
       every sequence at a KV context of ``input_len``;
     - 'prefill' (a prefill pool): computed prompt tokens per second with B prompts per pass.
 
+    With speculative decoding, every draft-token count the question leaves is tried too (0 to
+    the number of acceptance rates it gives when it does not fix ``draft_tokens``), so that the
+    SLOs pick the count: more drafts emit more tokens per step but make each step longer.
     TTFT is the prefill of one prompt on the instance (no queueing). Neither ``requests``
     nor ``max_batch`` is ever exceeded by the sequences in flight. Batches tried when the
     question leaves ``batch`` unset: `BATCHES`.
@@ -246,11 +321,12 @@ def serve(s: ServingSetup) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per (layout, batch): ``tp, pp, ep, dp, batch, ttft_ms, tpot_ms,
-        tokens_per_s, tokens_per_s_per_chip, memory_gb_per_chip, fits, meets_slo`` (valid and
-        within the question's SLOs, `meets_slo`), the decode breakdown (``attention_s`` ...
-        ``pp_comm_s`` per step, and ``scheduler_s``, the accelerators' idle time without an
-        overlap scheduler) and ``reason``.
+        One row per (layout, batch, draft tokens): ``tp, pp, ep, dp, batch`` (and
+        ``draft_tokens`` with speculation), ``ttft_ms, tpot_ms, tokens_per_s,
+        tokens_per_s_per_chip, memory_gb_per_chip, fits, accept_length, weight_offload,
+        meets_slo`` (valid and within the question's SLOs, `meets_slo`), the decode breakdown
+        (``attention_s`` ... ``pp_comm_s``, ``draft_s`` and ``offload_s`` per step, and
+        ``scheduler_s``, the accelerators' idle time without an overlap scheduler) and ``reason``.
     """
     q = s.question
     if q is None:
@@ -263,6 +339,11 @@ def serve(s: ServingSetup) -> pd.DataFrame:
     n_lay = layouts["tp"].size
     grid = {k: np.repeat(v, batches.size) for k, v in layouts.items()}
     grid["batch"] = np.tile(batches, n_lay)
+    spec = s.serving.spec
+    if spec is not None:                                  # every draft-token count the question leaves
+        drafts = spec.options
+        grid = {k: np.repeat(v, drafts.size) for k, v in grid.items()}
+        grid["draft_tokens"] = np.tile(drafts, n_lay * batches.size)
     out = serve_arrays(s, grid, job)
     df = pd.DataFrame({**{k: v.astype(int) for k, v in grid.items()},
                        **{k: out[k] for k in (*SERVE_KEYS, *DECODE_BREAKDOWN)}})

@@ -16,11 +16,11 @@ import pandas as pd
 
 from chipgap.catalog.catalog import Catalog
 from chipgap.analyses.efficiency import efficiency_for
-from chipgap.catalog.question import Layout, TrainQuestion
-from chipgap.catalog.schema import PRECISIONS
+from chipgap.catalog.question import TRAIN_FORMATS, Layout, TrainQuestion
 from chipgap.catalog.workload import Workload, load_workload
 from chipgap.errors import InputError
 from chipgap.limits import MAX_RATE
+from chipgap.models.precision import FOUR_BIT, PEAK_FIELD
 from chipgap.models.sampling import Draw, point
 from chipgap.models.training import REASONS, RECOMPUTE, Efficiency, Hardware, Job, train_step_blocked
 from chipgap.text import reason_text
@@ -80,7 +80,8 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
              scaleout_gbps: float | None = None,
              memory_gb: float | None = None,
              require_compute: bool = True,
-             draw: Draw = point, eight_bit: str = "fp8") -> tuple[Hardware, str | None]:
+             draw: Draw = point, eight_bit: str = "fp8",
+             four_bit: str = "nvfp4") -> tuple[Hardware, str | None]:
     """`Hardware` for ``chip`` in ``system`` (default: the chip's usual one).
 
     ``scaleout_gbps`` and ``memory_gb`` override the catalog (a cluster's NICs; a CPU's DRAM, in
@@ -90,8 +91,10 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
     quantity into a number: the point estimate by default, or a `chipgap.models.sampling.Sampler`
     for Monte-Carlo samples (every field then has shape ``(n,)``; the scale-up domain, a
     count, stays its point value). The 8-bit peak (`Hardware.peak_fp8_tflops`) is the chip's
-    ``eight_bit`` peak ('fp8' or 'int8'), or its bf16 peak when it has no such units: never
-    another format's (an A100's int8 rate is no fp8 rate).
+    ``eight_bit`` peak ('fp8', 'mxfp8' or 'int8'), or its bf16 peak when it has no such units:
+    never another format's (an A100's int8 rate is no fp8 rate). The 4-bit peak
+    (`Hardware.peak_fp4_tflops`) is its ``four_bit`` peak ('nvfp4' or 'mxfp4'), NaN without. The
+    host link (`Hardware.host_gbps`, one way) is the system's, else the chip's, else NaN.
 
     Raises
     ------
@@ -125,12 +128,14 @@ def hardware(catalog: Catalog, chip: str, system: str | None = None,
     if np.all(np.isnan(up)):
         up = out
     bf16 = pick((c, "bf16_dense_tflops"), (c, "fp32_dense_tflops"))
-    fp8 = pick((c, PRECISIONS["int8" if eight_bit == "int8" else "fp8"]), (c, "bf16_dense_tflops"),
-               (c, "fp32_dense_tflops"))
+    fp8 = pick((c, PEAK_FIELD[eight_bit]), (c, "bf16_dense_tflops"), (c, "fp32_dense_tflops"))
+    fp4 = pick((c, PEAK_FIELD[four_bit]))
+    host = pick((sys_rec, "host_io_bw_gbps_bidir"), (c, "host_io_bw_gbps_bidir")) / 2
     return Hardware(peak_tflops=bf16, peak_fp8_tflops=fp8,
                     memory_bw_gbps=pick((c, "memory_bw_gbps")),
                     memory_gb=memory_gb or pick((c, "memory_capacity_gib")) * GB_PER_GIB,
-                    scaleup_gbps=up, scaleout_gbps=out, domain=domain), (sys_rec.id if sys_rec else None)
+                    scaleup_gbps=up, scaleout_gbps=out, domain=domain, peak_fp4_tflops=fp4,
+                    host_gbps=host), (sys_rec.id if sys_rec else None)
 
 
 def setup(catalog: Catalog, q: TrainQuestion) -> Setup:
@@ -138,11 +143,13 @@ def setup(catalog: Catalog, q: TrainQuestion) -> Setup:
     were checked when it was built; here its ids are resolved against the catalog)."""
     if not isinstance(q, TrainQuestion):
         raise InputError("question", "a chipgap.catalog.TrainQuestion", q)
-    if q.precision == "fp8" and catalog.chip(q.chip).fp8_dense_tflops is None:
-        raise InputError("precision", f"bf16: {catalog.chip(q.chip).id} has no fp8 units in the catalog, "
-                                      "and fp8 training needs them", q.precision)
+    c = catalog.chip(q.chip)
+    if q.precision != "bf16" and getattr(c, PEAK_FIELD[q.precision]) is None:
+        runs = [f for f, field in PEAK_FIELD.items() if f in TRAIN_FORMATS and getattr(c, field) is not None]
+        raise InputError("precision", f"{' or '.join(['bf16', *runs])}: {c.id} has no {q.precision} units in "
+                                      f"the catalog, and {q.precision} training needs them", q.precision)
     w = resolve_workload(catalog, q.model)
-    hw, sys_id = hardware(catalog, q.chip, q.system, q.scaleout_gbps())
+    hw, sys_id = hardware(catalog, q.chip, q.system, q.scaleout_gbps(), **_format_peaks(q.precision))
     chip_id = catalog.resolve("chip", q.chip)
     d = devices_per_chip(catalog, chip_id)
     eff, basis = efficiency_for(catalog, chip_id)
@@ -151,10 +158,16 @@ def setup(catalog: Catalog, q: TrainQuestion) -> Setup:
     return Setup(job, hw.per_device(d), eff, chip_id, sys_id, basis, d, q.scaleout_gbps(), q)
 
 
+def _format_peaks(precision: str) -> dict[str, str]:
+    """The `hardware` arguments that pick the peaks a training or compute format runs at."""
+    return {"four_bit": precision} if precision in FOUR_BIT else \
+        {"eight_bit": precision} if precision in ("fp8", "mxfp8", "int8") else {}
+
+
 def sampled(catalog: Catalog, s: Setup, draw: Draw) -> Setup:
     """``s`` with its chip's and system's specs drawn by ``draw`` (a
     `chipgap.models.sampling.Sampler`: fields of shape (n,)), per device; all else unchanged."""
-    hw, _ = hardware(catalog, s.chip, s.system, s.scaleout_gbps, draw=draw)
+    hw, _ = hardware(catalog, s.chip, s.system, s.scaleout_gbps, draw=draw, **_format_peaks(s.job.precision))
     return dataclasses.replace(s, hardware=hw.per_device(s.devices))
 
 

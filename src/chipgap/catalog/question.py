@@ -26,10 +26,12 @@ import numbers
 from typing import Annotated, Any, Literal
 
 from pydantic import (AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      model_validator)
+                      ValidationInfo, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
 
 from chipgap.catalog.serving_job import ServingJob, Switch
 from chipgap.errors import FieldError
+from chipgap.models.precision import COMPUTES_IN
 
 MAX_CHIPS = 1 << 20
 """More chips than any cluster built or announced (xAI's and Meta's plans are ~10^6 GPUs)."""
@@ -47,14 +49,36 @@ def _number(v: Any) -> Any:
     return v
 
 
+def _list_of_numbers(v: Any) -> Any:
+    """A list of numbers as given, or written as text ('0.8, 0.6, 0.4', as a form or a command
+    line gives it; brackets allowed); booleans and other text refused."""
+    if isinstance(v, str):
+        parts = [p.strip() for p in v.strip().strip("[]()").split(",") if p.strip()]
+        try:
+            return tuple(float(p) for p in parts)
+        except ValueError:
+            raise ValueError("must be numbers separated by commas") from None
+    if isinstance(v, (list, tuple)):
+        return tuple(_number(x) for x in v)
+    return v
+
+
 # constraints before the validator, so that the JSON schema states them (minimum, not 'ge')
 Count = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_plain_int)]
 Chips = Annotated[int, Field(strict=True, ge=1, le=MAX_CHIPS), BeforeValidator(_plain_int)]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 Recompute = Literal["none", "selective", "full", "modules"]
-TrainPrecision = Literal["bf16", "fp8"]
-WeightPrecision = Literal["bf16", "fp8", "int8", "int4"]
+TrainPrecision = Literal["bf16", "fp8", "mxfp8", "nvfp4"]
+TRAIN_FORMATS = ("bf16", "fp8", "mxfp8", "nvfp4")
+"""Formats a training recipe's GEMMs run in (`chipgap.models.training._low_precision`)."""
+WeightPrecision = Literal["bf16", "fp8", "mxfp8", "int8", "int4", "nvfp4", "mxfp4"]
+ComputePrecision = Literal["bf16", "fp8", "mxfp8", "int8", "nvfp4", "mxfp4"]
 KvPrecision = Literal["bf16", "fp8", "int8"]
+DispatchPrecision = Literal["bf16", "fp8", "int8", "nvfp4"]
+MAX_DRAFT_TOKENS = 16
+"""More draft tokens per step than any engine runs (EAGLE trees verify up to ~64 nodes, but chains
+of more than 8 accept almost nothing more)."""
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_number)]
 
 
 class _Frozen(BaseModel):
@@ -143,8 +167,10 @@ class TrainQuestion(_Refusing):
     seq_len : int, default=4096
     global_batch : int, default=1024
         Sequences per optimizer step.
-    precision : {'bf16', 'fp8'}, default='bf16'
-        Matrix-multiply precision.
+    precision : {'bf16', 'fp8', 'mxfp8', 'nvfp4'}, default='bf16'
+        What the recipe's matrix multiplies run in: per-tensor FP8, block-scaled MXFP8 (32-element
+        E8M0 scales) or NVFP4 (16-element E4M3 scales), each on units the chip has (refused
+        otherwise: a training recipe does not fall back).
     layout : Layout, default: everything searched
     flash_attention : bool, default=True
         Fused attention that never writes the scores (FlashAttention, 2022 on).
@@ -197,14 +223,41 @@ class ServeQuestion(ServingJob):
     batch : int or None, default=None
         Concurrent sequences of the whole instance (None: searched).
     layout : ServeLayout, default: everything searched
-    weight_precision : {'bf16', 'fp8', 'int8', 'int4'}, default='bf16'
-        Weights (fp8 and int8 also compute on 8-bit units where the chip has them).
+    weight_precision : {'bf16', 'fp8', 'mxfp8', 'int8', 'int4', 'nvfp4', 'mxfp4'}, default='bf16'
+        What the weights are stored in (block-scaled formats with their scales).
     kv_precision : {'bf16', 'fp8', 'int8'}, default='bf16'
     attention_precision : {'bf16', 'fp8'}, default='bf16'
         What the attention kernels multiply in: 'fp8' where the engine runs FP8 attention
         (FlashAttention-3's FP8 path, FlashMLA's FP8 kernels), at the chip's 8-bit peak.
     mtp_accept : float or None, default=None
-        Acceptance rate of one multi-token-prediction draft token (None: no speculation).
+        Acceptance rate of one multi-token-prediction draft token (None: no speculation); the
+        same as ``draft_tokens`` 1 with ``accept_rates`` ``[mtp_accept]``.
+    compute_precision : {'bf16', 'fp8', 'mxfp8', 'int8', 'nvfp4', 'mxfp4'} or None, default=None
+        What the MLP and expert GEMMs multiply in, their activations quantized to it (None: the
+        weights' own format, bf16 for int4). 'int8' with int4 weights is W4A8; a wider format than
+        the weights' dequantizes them in the GEMM. A chip without units for it runs bf16, and the
+        answer's assumptions say so.
+    attention_weight_precision : str or None, default=None
+        The attention projections' weights where a checkpoint keeps them in another format than the
+        MLP and experts (None: ``weight_precision``); they multiply in their own default format.
+    dispatch_precision : {'bf16', 'fp8', 'int8', 'nvfp4'}, default='fp8'
+        What expert-parallel dispatch sends tokens in (DeepEP's FP8 dispatch; combine is bf16).
+    draft_tokens : int or None, default=None
+        Draft tokens proposed per decode step, verified together in one pass over draft_tokens + 1
+        tokens per sequence (MTP / NEXTN steps, EAGLE chain length). None: no speculation, or,
+        given ``accept_rates``, every count from 0 to their length searched.
+    accept_rates : list of float or None, default=None
+        Acceptance rate of each draft position given the ones before it were accepted.
+    accept_length : float or None, default=None
+        Mean tokens a verify step emits (accepted drafts plus the verified token), as engines
+        print it, 1 to draft_tokens + 1.
+    draft_model : str, default='mtp'
+        What drafts: 'mtp', the model's own multi-token-prediction module (one decoder layer and
+        the shared LM head, run once per draft token), or a catalog workload (an EAGLE-3 head or a
+        small model).
+    weight_offload : float or 'auto', default=0
+        Fraction of the weights kept in host memory and streamed over the host link (NVLink-C2C,
+        PCIe) each pass, prefetched layer by layer; 'auto': the least that fits.
     ep_overlap : bool, default=True
         Expert all-to-all overlapped with compute (two-batch overlap), as DeepSeek, SGLang and
         CloudMatrix-Infer run their large expert-parallel deployments; False turns it off.
@@ -231,6 +284,19 @@ class ServeQuestion(ServingJob):
     kv_precision: KvPrecision = "bf16"
     attention_precision: Literal["bf16", "fp8"] = "bf16"
     mtp_accept: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_number)] | None = None
+    # -- number formats, speculative decoding and weight offload (issue 18) ------------------------
+    compute_precision: ComputePrecision | None = None
+    attention_weight_precision: WeightPrecision | None = None
+    dispatch_precision: DispatchPrecision = "fp8"
+    draft_tokens: Annotated[int, Field(strict=True, ge=0, le=MAX_DRAFT_TOKENS),
+                            BeforeValidator(_plain_int)] | None = None
+    accept_rates: Annotated[tuple[Fraction, ...], Field(min_length=1, max_length=MAX_DRAFT_TOKENS),
+                            BeforeValidator(_list_of_numbers)] | None = None
+    accept_length: Annotated[float, Field(ge=1, le=MAX_DRAFT_TOKENS + 1, allow_inf_nan=False),
+                             BeforeValidator(_number)] | None = Field(default=None, validate_default=True)
+    draft_model: Name = "mtp"
+    weight_offload: float | Literal["auto"] = 0.0
+    # ------------------------------------------------------------------------------------------------
     ep_overlap: Switch = True
     ep_imbalance: Annotated[float, Field(ge=1, allow_inf_nan=False), BeforeValidator(_number)] = 1.0
     memory_gb: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] | None = None
@@ -241,6 +307,65 @@ class ServeQuestion(ServingJob):
     seed: Annotated[int, Field(strict=True, ge=0), BeforeValidator(_plain_int)] = 0
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    # rules across fields read the fields declared before them (info.data), as ServingJob's do
+    @field_validator("compute_precision")
+    @classmethod
+    def _weights_feed_compute(cls, v: str | None, info: ValidationInfo) -> str | None:
+        weights = info.data.get("weight_precision")
+        if v is not None and weights is not None and v not in COMPUTES_IN[weights]:
+            raise PydanticCustomError("compute_format", "must be one {weights} weights can feed: {allowed}",
+                                      {"weights": weights, "allowed": ", ".join(COMPUTES_IN[weights])})
+        return v
+
+    @field_validator("draft_tokens")
+    @classmethod
+    def _one_mtp_input(cls, v: int | None, info: ValidationInfo) -> int | None:
+        if v is not None and v != 1 and info.data.get("mtp_accept") is not None:
+            raise PydanticCustomError("mtp_accept_is_one", "must be 1 or left out with mtp_accept (one draft "
+                                                           "token's acceptance)")
+        return v
+
+    @field_validator("accept_rates")
+    @classmethod
+    def _rates_cover_drafts(cls, v: tuple | None, info: ValidationInfo) -> tuple | None:
+        k = info.data.get("draft_tokens")
+        if v is not None and info.data.get("mtp_accept") is not None:
+            raise PydanticCustomError("one_acceptance", "must be left out with mtp_accept (give one of them)")
+        if v is not None and k is not None and k > len(v):
+            raise PydanticCustomError("rates_cover_drafts", "must give a rate for each of the {k} draft tokens",
+                                      {"k": k})
+        return v
+
+    @field_validator("accept_length")
+    @classmethod
+    def _length_within_drafts(cls, v: float | None, info: ValidationInfo) -> float | None:
+        k = info.data.get("draft_tokens")
+        if v is None:
+            if k and info.data.get("accept_rates") is None and info.data.get("mtp_accept") is None:
+                raise ValueError(f"is needed with draft_tokens {k} (or accept_rates, or mtp_accept): how many "
+                                 "drafts are accepted")
+            return v
+        if info.data.get("mtp_accept") is not None or info.data.get("accept_rates") is not None:
+            raise PydanticCustomError("one_acceptance", "must be left out with mtp_accept or accept_rates "
+                                                        "(give one of them)")
+        if not k:
+            raise PydanticCustomError("length_needs_drafts", "needs draft_tokens (at least 1): the mean "
+                                                             "tokens a step emits is of a given draft count")
+        if v > k + 1:
+            raise PydanticCustomError("length_within_drafts", "must be at most draft_tokens + 1 ({n})",
+                                      {"n": k + 1})
+        return v
+
+    @field_validator("weight_offload", mode="before")
+    @classmethod
+    def _offload_fraction(cls, v: Any) -> Any:
+        if v == "auto":
+            return v
+        v = _number(v)
+        if not (isinstance(v, (int, float)) and 0 <= v < 1):
+            raise ValueError("must be a fraction from 0 up to (not including) 1, or 'auto'")
+        return float(v)
 
     @property
     def job(self) -> ServingJob:

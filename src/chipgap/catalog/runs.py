@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from chipgap.catalog.quantity import Positive, PositiveQuantity
-from chipgap.catalog.question import Count, ServeQuestion, TrainQuestion
+from chipgap.catalog.question import Count, ServeQuestion, TrainPrecision, TrainQuestion, WeightPrecision
 from chipgap.catalog.schema import Record, Slug, Text
 from chipgap.catalog.serving_job import KvReserve, Phase, Switch
 
@@ -45,7 +45,7 @@ class TrainingRun(TrainQuestion, Record):
     system: Slug | None = None
     seq_len: Count
     global_batch: Count
-    precision: Literal["bf16", "fp8"]
+    precision: TrainPrecision
     metric: Literal["tokens_per_s_per_chip", "mfu", "step_time_s", "model_tflops_per_chip"]
     measured: PositiveQuantity
     scaleout_bw_gbps_unidir: Positive = None
@@ -94,7 +94,7 @@ class ServingRun(ServeQuestion, Record):
     ep_overlap: Switch | None = None
     chip: Slug
     system: Slug | None = None
-    weight_precision: Literal["bf16", "fp8", "int8", "int4"]
+    weight_precision: WeightPrecision
     metric: Literal["output_tokens_per_s_per_chip", "prefill_tokens_per_s_per_chip",
                     "ttft_ms", "tpot_ms"]
     measured: PositiveQuantity

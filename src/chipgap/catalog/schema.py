@@ -34,6 +34,11 @@ PRECISIONS: dict[str, str] = {
 BIT_LENGTH: dict[str, int] = {"fp64": 64, "fp32": 32, "tf32": 32, "bf16": 16, "fp16": 16,
                               "fp8": 8, "int8": 8, "fp4": 4}
 """Bit length of each precision's multiply inputs (TF32 is stored in 32-bit registers)."""
+BLOCK_SCALED_PEAKS: dict[str, str] = {"mxfp8": "mxfp8_dense_tflops", "nvfp4": "nvfp4_dense_tflops",
+                                      "mxfp4": "mxfp4_dense_tflops"}
+"""Block-scaled format -> the chip field holding its dense peak where the matrix units apply the
+block scales themselves (a chip without the field does not run the format). Not in `PRECISIONS`:
+they are the fp8 and fp4 units' rates again, which export metrics count once."""
 
 
 @functools.cache
@@ -152,7 +157,7 @@ CHIP_RANGES: dict[str, tuple[float, float]] = {
     "compute_die_count": (1, 64), "devices_per_package": (1, 64),
     "compute_die_area_mm2": (1, 50_000), "io_die_area_mm2": (1, 50_000),
     "transistors_billion": (1e-3, 10_000),
-    **{f: (1e-3, 1e6) for f in PRECISIONS.values()},
+    **{f: (1e-3, 1e6) for f in (*PRECISIONS.values(), *BLOCK_SCALED_PEAKS.values())},
     "memory_capacity_gib": (1e-3, 100_000), "memory_bw_gbps": (1e-3, 1e8), "hbm_stacks": (1, 64),
     "scaleup_bw_gbps_unidir": (1e-3, 1e7), "scaleup_bw_gbps_bidir": (2e-3, 2e7),
     "scaleout_bw_gbps_unidir": (1e-3, 1e5), "host_io_bw_gbps_bidir": (1e-3, 1e5),
@@ -165,7 +170,7 @@ of the exponent (the data README lists them)."""
 SYSTEM_RANGES: dict[str, tuple[float, float]] = {
     "chip_count": (1, 1e6), "scaleup_domain_chips": (1, 1e6),
     "scaleup_bw_gbps_unidir": (1e-3, 1e7), "scaleout_bw_gbps_unidir": (1e-3, 1e5),
-    "power_kw": (1e-3, 1e7), "price_usd": (0, 1e11),
+    "host_io_bw_gbps_bidir": (1e-3, 1e5), "power_kw": (1e-3, 1e7), "price_usd": (0, 1e11),
 }
 """The range each system quantity can physically take (a million chips, 10 GW, $100 billion)."""
 
@@ -204,6 +209,9 @@ class Chip(Record):
     fp8_dense_tflops: Positive = None
     int8_dense_tops: Positive = None
     fp4_dense_tflops: Positive = None
+    mxfp8_dense_tflops: Positive = None
+    nvfp4_dense_tflops: Positive = None
+    mxfp4_dense_tflops: Positive = None
 
     memory_type: Text | None = None
     memory_capacity_gib: Positive = None
@@ -248,7 +256,9 @@ class System(Record):
     """A server, rack or superpod built from one kind of chip.
 
     ``scaleup_domain_chips`` is how many chips share the scale-up fabric (8 in an HGX, 72 in an
-    NVL72, 384 in a CloudMatrix 384). Per-chip bandwidths default to the chip's own.
+    NVL72, 384 in a CloudMatrix 384). Per-chip bandwidths default to the chip's own;
+    ``host_io_bw_gbps_bidir`` is each chip's link to host memory as the system wires it (a GPU
+    whose own PCIe generation its host CPUs do not reach, NVLink-C2C to a Grace CPU).
     ``power_kw`` is what its source counts, said by ``power_basis`` (``accelerators``: the chips
     alone; ``it``: the whole system's IT power, CPUs, switches and optics included; ``all-in``:
     with cooling and facility); `chipgap.analyses.systems.it_power_kw` turns each into IT power.
@@ -263,6 +273,7 @@ class System(Record):
     scaleup_domain_chips: RequiredCount
     scaleup_bw_gbps_unidir: Positive = None
     scaleout_bw_gbps_unidir: Positive = None
+    host_io_bw_gbps_bidir: Positive = None
     power_kw: Positive = None
     power_basis: Literal["accelerators", "it", "all-in"] | None = None
     price_usd: NonNegative = None

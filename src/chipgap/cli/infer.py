@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from chipgap.analyses.answer import SERVE_METRICS, Answer, answer
 from chipgap.analyses.infer import DECODE_BREAKDOWN
-from chipgap.catalog.question import ServeQuestion
+from chipgap.catalog.question import MAX_DRAFT_TOKENS, ServeQuestion
 from chipgap.cli import get_catalog
 from chipgap.limits import MAX_BATCH, MAX_INSTANCE_CHIPS, MAX_REQUESTS, MAX_SEED, MAX_SEQ_LEN
 from chipgap.cli.output import (Format, console, num, print_csv, print_json, print_spread, print_table,
@@ -19,6 +19,8 @@ from chipgap.cli.output import (Format, console, num, print_csv, print_json, pri
 
 Opt = typer.Option
 Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
+Fmt = "Number formats and weight offload"
+Spec = "Speculative decoding"
 
 
 def _d(field: str) -> str:
@@ -62,8 +64,20 @@ def infer(
                                                 "chips idle (SGLang before v0.4: steps 1.1x as long).",
                                            show_default="--overlap-scheduler")] = None,
     batch: Annotated[int | None, Opt(min=1, max=MAX_BATCH, help="Concurrent sequences of the instance (default: searched).")] = None,
-    precision: Annotated[str | None, Opt(help="Weights: bf16, fp8, int8 or int4.",
+    precision: Annotated[str | None, Opt(help="Weights: bf16, fp8, mxfp8, int8, int4, nvfp4 or mxfp4.",
                                          show_default=_d("weight_precision"))] = None,
+    compute_precision: Annotated[str | None, Opt("--compute-precision", rich_help_panel=Fmt,
+                                                 help="What the GEMMs multiply in: bf16, fp8, mxfp8, int8 "
+                                                      "(W4A8 with int4 weights), nvfp4 or mxfp4 (default: the "
+                                                      "weights' own format, bf16 for int4). A chip without "
+                                                      "such units runs bf16, and the answer says so.")] = None,
+    attention_weight_precision: Annotated[str | None, Opt("--attention-weight-precision", rich_help_panel=Fmt,
+                                                          help="The attention projections' weights where a "
+                                                               "checkpoint keeps them apart (default: as "
+                                                               "--precision).")] = None,
+    dispatch_precision: Annotated[str | None, Opt("--dispatch-precision", rich_help_panel=Fmt,
+                                                  help="What expert-parallel dispatch sends: bf16, fp8, int8 or "
+                                                       "nvfp4.", show_default=_d("dispatch_precision"))] = None,
     kv_precision: Annotated[str | None, Opt("--kv-precision", help="KV cache: bf16, fp8 or int8.",
                                             show_default=_d("kv_precision"))] = None,
     attention_precision: Annotated[str | None, Opt("--attention-precision",
@@ -74,7 +88,25 @@ def infer(
     pp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Pipeline stages.", rich_help_panel=Lay)] = None,
     ep: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Expert parallel (default: all chips).", rich_help_panel=Lay)] = None,
     dp: Annotated[int | None, Opt(min=1, max=MAX_INSTANCE_CHIPS, help="Data-parallel attention groups.", rich_help_panel=Lay)] = None,
-    mtp_accept: Annotated[float | None, Opt("--mtp-accept", min=0, max=1, help="MTP draft acceptance rate.")] = None,
+    mtp_accept: Annotated[float | None, Opt("--mtp-accept", min=0, max=1, rich_help_panel=Spec,
+                                            help="Acceptance rate of one MTP draft token (--draft-tokens 1).")] = None,
+    draft_tokens: Annotated[int | None, Opt("--draft-tokens", min=0, max=MAX_DRAFT_TOKENS, rich_help_panel=Spec,
+                                            help="Draft tokens per step, verified together (default with "
+                                                 "--accept-rates: 0 to their count, searched).")] = None,
+    accept_rates: Annotated[str | None, Opt("--accept-rates", rich_help_panel=Spec,
+                                            help="Acceptance of each draft position given the ones before, "
+                                                 "e.g. '0.85,0.7,0.6'.")] = None,
+    accept_length: Annotated[float | None, Opt("--accept-length", min=1, max=MAX_DRAFT_TOKENS + 1,
+                                               rich_help_panel=Spec,
+                                               help="Mean tokens a step emits (accepted drafts + 1), as engines "
+                                                    "print it; needs --draft-tokens.")] = None,
+    draft_model: Annotated[str | None, Opt("--draft-model", rich_help_panel=Spec, show_default=_d("draft_model"),
+                                           help="mtp (the model's own module) or a catalog workload (an "
+                                                "EAGLE-3 head).")] = None,
+    weight_offload: Annotated[str | None, Opt("--weight-offload", rich_help_panel=Fmt,
+                                              help="Fraction of the weights in host memory, streamed over the "
+                                                   "host link each pass (NVLink-C2C, PCIe), or 'auto': the "
+                                                   "least that fits.", show_default=_d("weight_offload"))] = None,
     ttft_ms: Annotated[float | None, Opt("--ttft-ms", min=0, help="Time-to-first-token SLO.")] = None,
     tpot_ms: Annotated[float | None, Opt("--tpot-ms", min=0, help="Time-per-output-token SLO.")] = None,
     memory_gb: Annotated[float | None, Opt("--memory-gb", min=1, max=1e7, help="DRAM per CPU socket (CPUs only).")] = None,
@@ -105,13 +137,29 @@ def infer(
                       phase=phase.value if phase else None, input_len=input_len, output_len=output_len,
                       cached_len=cached_len, requests=requests, kv_reserve=kv_reserve, max_batch=max_batch,
                       overlap_scheduler=overlap_scheduler, batch=batch, weight_precision=precision,
-                      kv_precision=kv_precision, attention_precision=attention_precision, mtp_accept=mtp_accept, ttft_ms=ttft_ms, tpot_ms=tpot_ms,
+                      kv_precision=kv_precision, attention_precision=attention_precision,
+                      compute_precision=compute_precision, dispatch_precision=dispatch_precision,
+                      attention_weight_precision=attention_weight_precision,
+                      mtp_accept=mtp_accept, draft_tokens=draft_tokens, accept_rates=accept_rates,
+                      accept_length=accept_length, draft_model=draft_model,
+                      weight_offload=_offload(weight_offload), ttft_ms=ttft_ms, tpot_ms=tpot_ms,
                       memory_gb=memory_gb, ep_overlap=ep_overlap, ep_imbalance=ep_imbalance, samples=samples,
                       seed=seed, layout=dict(tp=tp, pp=pp, ep=ep, dp=dp))
     a = answer(get_catalog(ctx), q)
     if chart is not None:
         _chart(chart, {f"{a.setup.chip} x {q.chips}": a.table}, tpot_ms)
     _render(a, top, fmt)
+
+
+def _offload(text: str | None) -> float | str | None:
+    """--weight-offload as the question takes it: 'auto', a number, or the text (refused by the
+    question, naming the field)."""
+    if text is None or text.strip() == "auto":
+        return None if text is None else "auto"
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _render(a: Answer, top: int, fmt: Format) -> None:
@@ -124,10 +172,13 @@ def _render(a: Answer, top: int, fmt: Format) -> None:
     if rows.empty:
         console.print("no layout and batch meets the SLOs within memory")
         return
-    print_table([[f"TP{r.tp} PP{r.pp} EP{r.ep} DP{r.dp}", str(r.batch), num(r.ttft_ms), num(r.tpot_ms),
+    drafts = "draft_tokens" in rows
+    print_table([[f"TP{r.tp} PP{r.pp} EP{r.ep} DP{r.dp}", str(r.batch),
+                  *([str(r.draft_tokens), num(r.accept_length)] if drafts else []), num(r.ttft_ms), num(r.tpot_ms),
                   num(r.tokens_per_s), num(r.tokens_per_s_per_chip), num(r.memory_gb_per_chip)]
                  for r in rows.itertuples()],
-                ["layout", "batch", "TTFT ms", "TPOT ms", "tokens/s", "tokens/s/chip", "GB/chip"],
+                ["layout", "batch", *(["drafts", "accepted"] if drafts else []), "TTFT ms", "TPOT ms", "tokens/s",
+                 "tokens/s/chip", "GB/chip"],
                 numeric_from=1)
     first = rows.iloc[0]
     print_table([[k.removesuffix("_s"), num(first[k] * 1e3)] for k in DECODE_BREAKDOWN],

@@ -35,7 +35,9 @@ def train(
     global_batch: Annotated[int | None, Opt("--global-batch", min=1, max=MAX_GLOBAL_BATCH, help="Sequences per step.",
                                             show_default=_d("global_batch"))] = None,
     system: Annotated[str | None, Opt(help="System (default: the chip's usual server).")] = None,
-    precision: Annotated[str | None, Opt(help="Matrix precision: bf16 or fp8.", show_default=_d("precision"))] = None,
+    precision: Annotated[str | None, Opt(help="What the GEMMs run in: bf16, fp8 (per-tensor), mxfp8 or nvfp4 "
+                                              "(block-scaled), on units the chip has.",
+                                         show_default=_d("precision"))] = None,
     tp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Tensor parallel (with sequence parallelism).", rich_help_panel=Par)] = None,
     pp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Pipeline stages.", rich_help_panel=Par)] = None,
     dp: Annotated[int | None, Opt(min=1, max=MAX_PARALLEL, help="Data parallel (what the chips leave).", rich_help_panel=Par)] = None,

@@ -29,6 +29,7 @@ import numpy as np
 
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
+from chipgap.models.precision import FOUR_BIT, bytes_per_element
 from chipgap.models.transformer import head_params, layer_work, model_flops_per_token, mtp_flops_per_token
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "modules": 3}
@@ -60,10 +61,13 @@ class Hardware:
     Attributes
     ----------
     peak_tflops : dense peak for bf16 matrix work.
-    peak_fp8_tflops : dense fp8 peak (NaN or equal to ``peak_tflops`` without fp8 units).
+    peak_fp8_tflops : dense peak of the 8-bit compute format asked (fp8, MXFP8 or int8; NaN or
+        equal to ``peak_tflops`` without such units).
     memory_bw_gbps, memory_gb : device memory bandwidth and capacity.
     scaleup_gbps, scaleout_gbps : usable-before-efficiency one-way link bandwidth per chip.
     domain : chips in one scale-up domain.
+    peak_fp4_tflops : dense peak of the 4-bit compute format asked (NVFP4 or MXFP4; NaN without).
+    host_gbps : one-way bandwidth of the link to host memory (PCIe, NVLink-C2C; NaN unknown).
     """
 
     peak_tflops: float | np.ndarray
@@ -73,6 +77,8 @@ class Hardware:
     scaleup_gbps: float | np.ndarray
     scaleout_gbps: float | np.ndarray
     domain: float | np.ndarray
+    peak_fp4_tflops: float | np.ndarray = np.nan
+    host_gbps: float | np.ndarray = np.nan
 
     def per_device(self, devices: int) -> Hardware:
         """One of the ``devices`` a package shows software (an Ascend 910C's two dies): each has
@@ -81,7 +87,8 @@ class Hardware:
             return self
         d = float(devices)
         return Hardware(self.peak_tflops / d, self.peak_fp8_tflops / d, self.memory_bw_gbps / d,
-                        self.memory_gb / d, self.scaleup_gbps / d, self.scaleout_gbps / d, self.domain * d)
+                        self.memory_gb / d, self.scaleup_gbps / d, self.scaleout_gbps / d, self.domain * d,
+                        self.peak_fp4_tflops / d, self.host_gbps / d)
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,12 @@ class Efficiency:
     memory_usable : fraction of device memory a job can allocate (allocator, workspace, runtime).
 
     fp8_gemm : fraction of the bf16 GEMM efficiency that fp8 GEMMs reach against the fp8 peak
-        (per-tile scaling and the shorter K-loop leave the doubled peak partly unused).
+        (per-tile scaling and the shorter K-loop leave the doubled peak partly unused); int8 and
+        MXFP8 GEMMs too.
+    fp4_gemm : the same for NVFP4 and MXFP4 GEMMs against the 4-bit peak.
+    nvfp4_block_elems, mx_block_elems, block_scale_bytes : elements sharing one scale in NVFP4
+        and in the MX formats, and the bytes of that scale (`chipgap.models.precision`).
+    host_link : fraction of the host link's bandwidth weight transfers from host memory reach.
     roofline_sharpness : how an operator's compute and memory times combine in serving,
         ``(c^p + m^p)^(1/p)`` (see `chipgap.models.inference`).
     serial_scheduler_slowdown : how much longer a serving step takes when the engine schedules
@@ -133,6 +145,11 @@ class Efficiency:
     layer_overhead_s: float = 50e-6
     memory_usable: float = 0.9
     fp8_gemm: float = 0.75
+    fp4_gemm: float = 0.55
+    nvfp4_block_elems: float = 16.0
+    mx_block_elems: float = 32.0
+    block_scale_bytes: float = 1.0
+    host_link: float = 0.8
     roofline_sharpness: float = 2.0
     serial_scheduler_slowdown: float = 1.1
     prefill_chunk_tokens: float = 8192.0
@@ -149,7 +166,8 @@ class Job:
     ----------
     workload, chips, seq_len, global_batch, precision
         A workload on ``chips`` chips, ``global_batch`` sequences of ``seq_len`` tokens per
-        step, matrix multiplies in ``precision`` ('bf16' or 'fp8').
+        step, matrix multiplies in ``precision`` ('bf16', 'fp8', 'mxfp8' or 'nvfp4'; see
+        `_low_precision`).
     flash_attention : bool
         Fused attention that never writes the scores to memory (FlashAttention, 2022 on);
         without it the s x s scores stream through memory and are kept for backward.
@@ -326,20 +344,44 @@ class _Layout:
         self.T = self.mbs * float(job.seq_len) / self.f_cp
 
 
+def _low_precision(job: Job, hw: Hardware, eff: Efficiency) -> dict:
+    """How a training recipe's GEMMs run: their peak and the share of it they keep, the bytes of
+    one quantized element, the quantized copies each GEMM input and weight is cast to, and the
+    bytes a cast reads and writes per element.
+
+    'fp8' (per-tensor scaling) keeps one fp8 copy of each GEMM input (the cast reads 2 bytes and
+    writes 1). 'mxfp8' and 'nvfp4' quantize every operand twice, rowwise and columnwise, because
+    their block scales run along one dimension and the backward GEMMs contract the other
+    (Transformer Engine, MXFP8 and NVFP4 pages: 'Both must be quantized independently'); NVFP4's
+    per-tensor scale needs the tensor's amax first, one more read. NVFP4's random Hadamard
+    transforms of the wgrad inputs are left out (16 x 16 blocks: little work beside the GEMMs).
+    """
+    fmt = job.precision
+    peak = hw.peak_fp4_tflops if fmt in FOUR_BIT else hw.peak_fp8_tflops
+    if fmt == "bf16" or not np.all(np.isfinite(peak)):
+        return {"on": False, "peak": hw.peak_tflops, "scale": 1.0, "bytes": BYTES_WEIGHT, "copies": 0.0,
+                "cast": 0.0}
+    q = bytes_per_element(fmt, eff)
+    copies = 1.0 if fmt == "fp8" else 2.0
+    amax = BYTES_ACT if fmt == "nvfp4" else 0.0
+    return {"on": True, "peak": peak, "scale": eff.fp4_gemm if fmt in FOUR_BIT else eff.fp8_gemm,
+            "bytes": q, "copies": copies, "cast": amax + BYTES_ACT + copies * q}
+
+
 def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> dict:  # noqa: ANN001
     """Forward, backward and recompute time of one layer for one micro-batch."""
     w, s, T, f_tp, f_ep = job.workload, float(job.seq_len), L.T, L.f_tp, L.f_ep
-    fp8 = job.precision == "fp8" and np.all(np.isfinite(hw.peak_fp8_tflops))
-    gemm_peak = hw.peak_fp8_tflops if fp8 else hw.peak_tflops
+    low = _low_precision(job, hw, eff)
+    fp8, gemm_peak = low["on"], low["peak"]
     split = expert_split(f_tp, f_ep)
     dense_flops = 2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
     expert_flops = 2 * T * lw.moe_fraction * lw.experts_per_token * lw.expert_params / f_tp
     expert_calls, expert_groups = expert_kernels(np.maximum(lw.routed_experts / f_ep, 1))
     attn_flops = lw.attn_core_flops_per_ctx * T * (s / 2) / f_tp
-    fp8_scale = eff.fp8_gemm if fp8 else 1.0
+    fp8_scale = low["scale"]
     bw = hw.memory_bw_gbps * 1e9 * eff.memory
-    # each GEMM group streams its weights (the fp8 copy in fp8 training) while it computes
-    wbytes = 1.0 if fp8 else BYTES_WEIGHT
+    # each GEMM group streams its weights (the quantized copy in low-precision training) while it computes
+    wbytes = low["bytes"]
     dense_weights = wbytes * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
     expert_weights = wbytes * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * split)
     t_dense = op_time(dense_flops, dense_weights, gemm_peak * fp8_scale, hw.memory_bw_gbps, eff, 7.0)
@@ -353,8 +395,8 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     scores = L.mbs * (w.n_heads / f_tp) * s * s / L.f_cp / 2
     t_scores = 0.0 if job.flash_attention else 12 * scores / bw
     elem_bytes = BYTES_ACT * lw.elementwise_elems * T / f_tp
-    # fp8 GEMMs first cast their activation inputs (read 2 bytes, write 1) and keep amax stats
-    cast_bytes = 3.0 * lw.gemm_input_elems * T / f_tp if fp8 else 0.0
+    # low-precision GEMMs first cast their activation inputs (fp8: read 2 bytes, write 1)
+    cast_bytes = low["cast"] * lw.gemm_input_elems * T / f_tp
     t_stream = (elem_bytes + cast_bytes) / bw
     t_fwd = t_dense + t_expert + t_attn + t_scores + t_stream + eff.layer_overhead_s
     t_bwd = 2 * (t_dense + t_expert + t_attn + t_scores + t_stream) + eff.layer_overhead_s
@@ -362,8 +404,8 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
         + BYTES_ACT * lw.recompute_elems_modules * T / f_tp / bw
     t_recomp = np.select([L.recompute == 2, L.recompute == 1, L.recompute == 3],
                          [t_fwd, t_attn + t_scores, t_modules], 0.0)
-    return {"fp8": fp8, "dense": t_dense, "attn": t_attn, "scores": scores, "bw": bw, "fwd": t_fwd,
-            "bwd": t_bwd, "recomp": t_recomp, "expert_split": split}
+    return {"fp8": fp8, "qbytes": low["bytes"], "copies": low["copies"], "dense": t_dense, "attn": t_attn,
+            "scores": scores, "bw": bw, "fwd": t_fwd, "bwd": t_bwd, "recomp": t_recomp, "expert_split": split}
 
 
 def _layer_comm(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict) -> dict:  # noqa: ANN001
@@ -475,10 +517,11 @@ def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN0
     """Bytes per chip: weights, gradients, optimizer states, activations in flight, logits."""
     T, d, V = L.T, float(job.workload.d_model), float(job.workload.vocab_size)
     f_tp, f_pp, f_dp, f_cp, zero, recompute = L.f_tp, L.f_pp, L.f_dp, L.f_cp, L.zero, L.recompute
-    # fp8 training keeps the fp8 copies of GEMM inputs for the weight gradients, not bf16 ones
-    # (Transformer Engine; DeepSeek-V3 report section 3.3.3): one byte for those elements
-    kept = BYTES_ACT * lw.act_elems - ((BYTES_ACT - 1.0) * lw.gemm_input_elems if c["fp8"] else 0.0)
-    kept_modules = BYTES_ACT * lw.act_elems_modules - ((BYTES_ACT - 1.0) * lw.gemm_kept_modules if c["fp8"] else 0.0)
+    # low-precision training keeps the quantized copies of GEMM inputs for the weight gradients,
+    # not bf16 ones (Transformer Engine; DeepSeek-V3 report section 3.3.3): fp8, one byte
+    saved = (BYTES_ACT - c["qbytes"]) if c["fp8"] else 0.0
+    kept = BYTES_ACT * lw.act_elems - saved * lw.gemm_input_elems
+    kept_modules = BYTES_ACT * lw.act_elems_modules - saved * lw.gemm_kept_modules
     act_layer = T * np.select([recompute == 2, recompute == 3], [BYTES_ACT * d, kept_modules], kept) / f_tp
     in_flight = np.minimum(L.micro, f_pp) * np.where(L.vpp > 1, 1 + (f_pp - 1) / (f_pp * L.vpp), 1.0)
     one_layer_working = T * BYTES_ACT * lw.act_elems / f_tp     # the layer being recomputed
@@ -489,7 +532,7 @@ def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN0
     logits = T * V * 4.0 / f_tp                              # fp32 logits for the loss
     params = dpo["params"]
     # ZeRO 3 under pipeline parallelism keeps a step's weights gathered (see `_data_parallel`)
-    weights = params * (BYTES_WEIGHT + (1.0 if c["fp8"] else 0.0)) / np.where((zero >= 3) & (f_pp == 1),
+    weights = params * (BYTES_WEIGHT + c["copies"] * c["qbytes"] * c["fp8"]) / np.where((zero >= 3) & (f_pp == 1),
                                                                                f_dp * f_cp, 1.0)
     grads = params * BYTES_GRAD / np.where(zero >= 2, f_dp * f_cp, 1.0)
     optimizer = params * BYTES_OPTIM / dpo["shard"]

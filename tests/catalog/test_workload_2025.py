@@ -60,7 +60,7 @@ def test_gpt_oss_reads_alternating_sliding_layers_sinks_and_biases():
     w = read(GPT_OSS_120B)
     assert w.layer_types == ("sliding", "full") * 18 and w.attention_window == 128
     assert (w.attention_sinks, w.qkv_bias, w.attn_out_bias, w.expert_bias) == (True,) * 4
-    assert w.unmodelled_layers == {"sliding": 18}
+    assert w.special_layers == {"sliding": 18}
     # per layer: q 2880x4096 + k, v 2880x512 + o 4096x2880 = 26,542,080; biases 4096+512+512+2880;
     # 64 sinks; router 2880x128 + 128; 128 experts x (3 x 2880^2 + 3 x 2880 biases); 2 norms.
     layer = 26_542_080 + 8_000 + 64 + 368_768 + 128 * 24_891_840 + 2 * 2880
@@ -153,17 +153,24 @@ def test_kimi_k2_glm_and_minimax_are_read_as_full_attention_moe():
     assert round(param_count(m).total / 1e9, 1) == 228.7  # card: 230B
 
 
-@pytest.mark.parametrize("cfg, expected", [
-    (GPT_OSS_120B, "sliding-window attention layers are not modelled yet (18 of 36 layers, window 128)"),
-    (QWEN3_NEXT, "linear (Gated DeltaNet) attention layers are not modelled yet (36 of 48 layers)"),
-    (DEEPSEEK_V32, "sparse (DSA) attention layers are not modelled yet (61 of 61 layers)"),
-    (LLAMA4_SCOUT, "chunked attention layers are not modelled yet (36 of 48 layers, window 8192)"),
+@pytest.mark.parametrize("cfg, kinds", [
+    (GPT_OSS_120B, [("full", 18), ("sliding", 18)]),
+    (QWEN3_NEXT, [("full", 12), ("linear", 36)]),
+    (DEEPSEEK_V32, [("sparse", 61)]),
+    (LLAMA4_SCOUT, [("full", 12), ("chunked", 36)]),
+    (GLM_45, [("full", 92)]),
 ])
-def test_performance_models_refuse_unmodelled_attention(cfg, expected):
-    w = read(cfg)
+def test_performance_models_time_every_attention_kind(cfg, kinds):
+    lw = layer_work(read(cfg))
+    assert [(a.kind, a.layers) for a in lw.attention] == kinds
+    assert sum(a.fraction for a in lw.attention) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_an_attention_kind_the_models_do_not_know_is_refused_in_one_line():
+    w = read(GPT_OSS_120B).model_copy(update={"layer_types": ("global",) * 36})
     with pytest.raises(UnsupportedWorkloadError) as e:
-        layer_work(w)
-    assert str(e.value) == f"m: {expected}"
+        check_modelled(w)
+    assert str(e.value) == "m: global attention layers are not modelled yet (36 of 36 layers)"
     assert isinstance(e.value, ValueError) and "\n" not in str(e.value)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from chipgap.analyses import infer, train
+from chipgap.analyses import disaggregation, infer, train
 from chipgap.analyses.efficiency import efficiency_for, family_of, fit_values, stack_of
 from chipgap.catalog.catalog import Catalog, normalize_id
 from chipgap.catalog.model_data import STACK_FIELDS, FitValues
@@ -36,7 +36,7 @@ from chipgap.catalog.runs import ServingRun, TrainingRun
 from chipgap.models.training import RECOMPUTE, train_step
 
 RULES: dict[str, Any] = {"tp": 1, "pp": 1, "cp": 1, "ep": 1, "vpp": 1, "vpp_interleaved": 2, "mbs": 1,
-                         "zero": 0, "recompute": "none", "ep_overlap": False}
+                         "zero": 0, "recompute": "none", "ep_overlap": False, "afd_microbatches": 2}
 """The stated rule for a setting no framework documents: no parallelism along an axis the
 source does not mention, the shallowest interleaving (2) where it says it interleaved, one
 sequence per micro-batch, plain data parallelism (ZeRO 0) and no recomputation; when serving,
@@ -45,7 +45,12 @@ no two-batch overlap unless the source says so (engines ship it as an option), a
 source leaves unstated (issue 18): GEMMs in the weights' own format (an engine multiplies FP8, NVFP4
 or int8 checkpoints in their format on units that run it), dispatch in FP8 (DeepEP's low-latency
 dispatch quantizes tokens to FP8 by default), no speculative decoding, no weight offload. A run
-with draft tokens and no accept length is not scored: acceptance is measured, never a default."""
+with draft tokens and no accept length is not scored: acceptance is measured, never a default. A
+disaggregated run's pools take the same layout rule (every unstated degree 1); an attention-FFN
+run that does not say how many micro-batches its ping-pong pipeline used is scored at 2, the
+fewest that overlap the two pools at all (the two-batch overlap of DeepSeek's and SGLang's
+expert-parallel deployments); the fabric between pools is not a free option but the one the
+system record joins them by."""
 SEARCH_OPTIONS = {"vpp": (1, 2, 3, 4, 6, 8), "mbs": (1, 2, 4, 8), "zero": (0, 1, 2, 3),
                   "recompute": tuple(RECOMPUTE)}
 """The settings the spread tries for each unstated field (the search's own)."""
@@ -151,6 +156,19 @@ def serving_defaults(catalog: Catalog, run: ServingRun) -> tuple[Any, tuple[str,
         fields["max_batch"] = doc["max_batch"]
         filled.append("max_batch")
     lay = run.layout.model_dump()
+    if run.disaggregated:                   # each pool's layout, not the question's
+        lay = {}
+        degrees = {"prefill_pool": ("tp", "pp", "ep", "dp"), "decode_pool": ("tp", "pp", "ep", "dp"),
+                   "attention_pool": ("tp", "pp", "dp"), "expert_pool": ()}    # experts: over every device
+        for name, keys in degrees.items():
+            pool = fields.get(name)
+            if pool is not None:
+                unset = [k for k in keys if getattr(pool, k) is None]
+                filled += [f"{name}.{k}" for k in unset]
+                fields[name] = pool.model_copy(update=dict.fromkeys(unset, 1))
+        if run.disaggregated == "afd" and fields.get("afd_microbatches") is None:
+            fields["afd_microbatches"] = RULES["afd_microbatches"]
+            filled.append("afd_microbatches")
     filled += [k for k, v in lay.items() if v is None]
     fields["layout"] = {k: v or 1 for k, v in lay.items()}
     return ServeQuestion(**{k: v for k, v in fields.items() if v is not None}), tuple(filled)
@@ -193,6 +211,10 @@ def prepare(catalog: Catalog, runs: Iterable[TrainingRun | ServingRun]) -> list[
             cases.append(Case(run, train.setup(catalog, run), filled, layout, stack=stack and stack.id, **common))
         else:
             q, filled = serving_defaults(catalog, run)
+            if q.disaggregated:
+                cases.append(Case(run, disaggregation.setup(catalog, q), filled, {}, stack=stack and stack.id,
+                                  **common))
+                continue
             s = infer.serving_setup(catalog, q)
             grid = infer.instance_layouts(s)
             cases.append(Case(run, s, filled, {k: int(v[0]) for k, v in grid.items()}, stack=stack and stack.id,
@@ -211,6 +233,13 @@ def _training_value(case: Case, eff: Any, layouts: dict[str, Any]) -> tuple[np.n
 
 
 def _serving_value(case: Case, eff: Any) -> tuple[float, bool, int]:
+    if case.setup.question.disaggregated:
+        t = disaggregation.evaluate(disaggregation.with_efficiency(case.setup, eff))
+        pool = t.meets_slo if t.meets_slo.any() else t.valid if t.valid.any() else t.fits | True
+        i = int(np.argmax(np.where(pool, t.tokens_per_s_per_chip, -np.inf)))
+        metric = {"prefill_tokens_per_s_per_chip": "tokens_per_s_per_chip",
+                  "output_tokens_per_s_per_chip": "tokens_per_s_per_chip"}.get(case.run.metric, case.run.metric)
+        return float(t[metric].iloc[i]), bool(t.valid.iloc[i]), 0
     s = dataclasses.replace(case.setup, efficiency=eff)
     q = s.question
     batches = np.atleast_1d(q.batch) if q.batch else infer.BATCHES

@@ -108,7 +108,10 @@ class Answer:
         return summarize(self.samples, metrics or default)
 
     def pareto(self) -> pd.DataFrame:
-        """Serving: the throughput-vs-TPOT front of the valid configurations."""
+        """Serving: the throughput-vs-TPOT front of the valid configurations (a disaggregated
+        deployment's table has one row per ratio or pipeline setting, and no front)."""
+        if isinstance(self.question, ServeQuestion) and self.question.disaggregated:
+            return self.table.iloc[:0]
         return infer.pareto(self.table)
 
     def to_dict(self, top: int = 5, tokens: float | None = None) -> dict[str, Any]:
@@ -152,6 +155,11 @@ def answer(catalog: Catalog, question: TrainQuestion | ServeQuestion) -> Answer:
         s = train.setup(catalog, question)
         table = train.evaluate(s, train.layout_grid(s))
         codes_ok = table.valid | (table.reason == REASONS[64])
+    elif isinstance(question, ServeQuestion) and question.disaggregated:
+        from chipgap.analyses import disaggregation
+
+        s = disaggregation.setup(catalog, question)
+        return Answer(question, disaggregation.evaluate(s), None, s)
     elif isinstance(question, ServeQuestion):
         s = infer.serving_setup(catalog, question)
         table = infer.serve(s)

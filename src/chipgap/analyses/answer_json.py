@@ -46,9 +46,13 @@ def train_json(a: Any, top: int = 5, tokens: float | None = None) -> dict:
 
 def serve_json(a: Any, top: int = 5) -> dict:
     """A serving answer: the ``top`` best layouts and batches under the SLOs, the
-    throughput-vs-TPOT Pareto front, and the spread when samples were asked."""
+    throughput-vs-TPOT Pareto front, and the spread when samples were asked; of a disaggregated
+    deployment, the ``top`` best rows of its table (`chipgap.analyses.disaggregation`)."""
     from chipgap.analyses.answer import SERVE_METRICS
 
+    if a.question.disaggregated:   # one row per ratio (P/D) or pipeline setting (AFD), as computed
+        return jsonable({"inputs": a.inputs(), "deployment": a.question.disaggregated,
+                         "results": a.best(top).drop(columns=["valid", "meets_slo"]).to_dict("records")})
     out = {"inputs": a.inputs(), "results": [_serve_row(r) for r in a.best(top).to_dict("records")],
            "pareto": a.pareto()[list(PARETO_KEYS)].to_dict("records")}
     spread = a.spread(SERVE_METRICS)

@@ -236,20 +236,24 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) 
         batch = batch if cap is None else np.minimum(batch, cap)
     input_len, output_len, cached_len = job.input_len, job.output_len, job.cached_len
     ctx = input_len if job.phase == "decode" else input_len + output_len / 2
-    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx, drafts)
+    # steady-state sequences are spread over their generation: contexts from input_len to
+    # input_len + output_len (what windowed and chunked layers see depends on the spread)
+    span = 0.0 if job.phase == "decode" else float(output_len)
+    dec = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, ctx, drafts=drafts, span=span)
     # memory holds every sequence's context: in steady-state serving sequences are spread over
     # their generation (paged KV cache), so the mean context; a decode pool at input_len; an
     # engine that reserves each request's whole sequence on admission, prompt plus output
-    last = input_len if job.phase in ("decode", "prefill") else ctx
+    last, last_span = (input_len, 0.0) if job.phase in ("decode", "prefill") else (ctx, span)
     if job.kv_reserve == "full" and job.phase != "prefill":
-        last = input_len + output_len
-    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last, drafts)
+        last, last_span = input_len + output_len, 0.0
+    end = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, batch, last, drafts=drafts,
+                         span=last_span)
     chunk = np.maximum(np.ceil(s.efficiency.prefill_chunk_tokens / (input_len - cached_len)), 1)
     pre = inf.prefill(s.serving, s.hardware, s.efficiency, *args, chunk * grid["dp"], input_len, cached_len)
     one = inf.prefill(s.serving, s.hardware, s.efficiency, *args, grid["dp"], input_len, cached_len)
     per_request_prefill = pre["busy_s"] / (chunk * grid["dp"])   # stages pipeline prefill chunks
     if job.phase == "serve" and job.requests is not None:
-        tokens = job.requests * output_len / _makespan(s, args, batch, job, ctx, per_request_prefill,
+        tokens = job.requests * output_len / _makespan(s, args, batch, job, ctx, span, per_request_prefill,
                                                        dec["tpot_s"], drafts)
     elif job.phase == "serve":
         tokens = 1.0 / (dec["tpot_s"] / batch + per_request_prefill / output_len)
@@ -270,14 +274,15 @@ def serve_arrays(s: ServingSetup, grid: dict[str, np.ndarray], job: ServingJob) 
     return {k: np.broadcast_to(v, shape) for k, v in out.items()}
 
 
-def _makespan(s: ServingSetup, args: tuple, batch, job: ServingJob, ctx: float,  # noqa: ANN001
+def _makespan(s: ServingSetup, args: tuple, batch, job: ServingJob, ctx: float, span: float,  # noqa: ANN001
               per_request_prefill, tpot_s, drafts=None):  # noqa: ANN001, ANN202
     """Seconds to serve ``job.requests`` equal requests at most ``batch`` at a time, all queued
     at once: full waves at ``batch``, then the rest, a smaller batch whose steps use the chips
     less (an offline benchmark of a fixed request count ends on that tail)."""
     waves = np.floor(job.requests / batch)
     rest = job.requests - waves * batch
-    tail = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, np.maximum(rest, 1), ctx, drafts)["tpot_s"]
+    tail = inf.decode_step(s.serving, s.hardware, s.efficiency, *args, np.maximum(rest, 1), ctx,
+                           drafts=drafts, span=span)["tpot_s"]
     wave_s = batch * per_request_prefill + job.output_len * tpot_s
     rest_s = np.where(rest > 0, rest * per_request_prefill + job.output_len * tail, 0.0)
     return waves * wave_s + rest_s

@@ -151,6 +151,41 @@ class ServeLayout(_Frozen):
     dp: Count | None = None
 
 
+class ServePool(_Frozen):
+    """One pool of a disaggregated deployment: ``instances`` serving instances of ``chips``
+    packages of ``chip`` each (prefill or decode instances; attention or expert chips), laid out
+    as ``tp, pp, ep, dp`` (devices; unset: searched), ``batch`` concurrent sequences per
+    instance (unset: searched).
+
+    ``chip`` and ``system`` default to the question's; ``instances`` unset is searched: the
+    ratio of prefill to decode instances (`chipgap.analyses.disaggregation`).
+    """
+
+    chip: Name | None = None
+    system: Name | None = None
+    chips: Chips = 1
+    instances: Annotated[int, Field(strict=True, ge=1, le=4096), BeforeValidator(_plain_int)] | None = None
+    tp: Count | None = None
+    pp: Count | None = None
+    ep: Count | None = None
+    dp: Count | None = None
+    batch: Annotated[int, Field(strict=True, ge=1, le=1 << 24), BeforeValidator(_plain_int)] | None = None
+
+    def layout(self) -> ServeLayout:
+        """The instance layout it fixes (the rest searched)."""
+        return ServeLayout(tp=self.tp, pp=self.pp, ep=self.ep, dp=self.dp)
+
+
+DISAGGREGATION_FIELDS = ("prefill_pool", "decode_pool", "kv_transfer", "attention_pool", "expert_pool",
+                         "afd_microbatches")
+"""`ServeQuestion`'s fields of a disaggregated deployment (`chipgap.analyses.disaggregation`)."""
+
+
+def _pool_rule(code: str, message: str, **ctx: Any) -> ValueError:
+    """A rule across a disaggregated question's fields, broken (``code`` names the rule)."""
+    return ValueError(message.format(**ctx))
+
+
 class TrainQuestion(_Refusing):
     """Train ``model`` on ``chips`` packages of ``chip``.
 
@@ -269,6 +304,22 @@ class ServeQuestion(ServingJob):
         Latency SLOs (``tpot_slo_ms`` is accepted for ``tpot_ms``).
     samples, seed
         As in `TrainQuestion`.
+    prefill_pool, decode_pool : ServePool or None, default=None
+        A disaggregated deployment: prefill instances and decode instances (`ServePool`), both
+        or neither; the prefill-to-decode ratio is searched where their ``instances`` are
+        unset, for output tokens per second per chip under ``ttft_ms`` and ``tpot_ms``
+        (phase 'serve'). ``chips``, when above 1, caps the packages of both pools together.
+    kv_transfer : {'scaleup', 'scaleout'} or None, default=None
+        The fabric a prefill instance hands each request's KV cache to a decode instance over
+        (None: the scale-up fabric where one prefill and one decode instance fit in one
+        scale-up domain of the system, else the scale-out network).
+    attention_pool, expert_pool : ServePool or None, default=None
+        Attention-FFN disaggregation (phase 'decode'): attention (with the dense layers and
+        shared experts) on the attention pool's chips, routed experts spread over the expert
+        pool's, the activations of every MoE layer sent between them (one instance each).
+    afd_microbatches : int or None, default=None
+        Micro-batches the attention-FFN ping-pong pipeline splits a batch into (None: 1 to 4
+        searched).
     """
 
     ask: Literal["serve"] = "serve"
@@ -305,6 +356,15 @@ class ServeQuestion(ServingJob):
         default=None, validation_alias=AliasChoices("tpot_ms", "tpot_slo_ms"))
     samples: Annotated[int, Field(strict=True, ge=0, le=MAX_SAMPLES), BeforeValidator(_plain_int)] = 0
     seed: Annotated[int, Field(strict=True, ge=0), BeforeValidator(_plain_int)] = 0
+    # -- disaggregated deployments (chipgap.analyses.disaggregation); kept together, after the
+    # fields their rules read --
+    prefill_pool: ServePool | None = None
+    decode_pool: ServePool | None = Field(default=None, validate_default=True)
+    kv_transfer: Literal["scaleup", "scaleout"] | None = Field(default=None, validate_default=True)
+    attention_pool: ServePool | None = None
+    expert_pool: ServePool | None = Field(default=None, validate_default=True)
+    afd_microbatches: Annotated[int, Field(strict=True, ge=1, le=16), BeforeValidator(_plain_int)] | None = Field(
+        default=None, validate_default=True)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -366,6 +426,43 @@ class ServeQuestion(ServingJob):
         if not (isinstance(v, (int, float)) and 0 <= v < 1):
             raise ValueError("must be a fraction from 0 up to (not including) 1, or 'auto'")
         return float(v)
+
+    @field_validator("decode_pool", "expert_pool")
+    @classmethod
+    def _pools_come_in_pairs(cls, v: ServePool | None, info: ValidationInfo) -> ServePool | None:
+        first = {"decode_pool": "prefill_pool", "expert_pool": "attention_pool"}[info.field_name]
+        if (v is None) != (info.data.get(first) is None):
+            raise _pool_rule("pools_in_pairs", "must be given together with {other}", other=first)
+        if v is None:
+            return v
+        d = info.data
+        phase = "serve" if info.field_name == "decode_pool" else "decode"
+        if info.field_name == "expert_pool" and d.get("prefill_pool") is not None:
+            raise _pool_rule("one_disaggregation", "must be left out with prefill_pool and decode_pool: a "
+                                                   "deployment is prefill/decode or attention-FFN disaggregated")
+        if d.get("phase", "serve") != phase:
+            raise _pool_rule("pool_phase", "needs phase {phase} (got {got})", phase=phase, got=d.get("phase"))
+        for name, unset in (("requests", None), ("batch", None), ("samples", 0)):
+            if d.get(name, unset) != unset:
+                raise _pool_rule("pool_field", "is a disaggregated deployment: {name} must be left out (each "
+                                               "pool says its own batch; no samples yet)", name=name)
+        if d.get("layout") is not None and d["layout"].model_dump(exclude_none=True):
+            raise _pool_rule("pool_field", "is a disaggregated deployment: layout must be left out (each pool "
+                                           "says its own)")
+        return v
+
+    @field_validator("kv_transfer", "afd_microbatches")
+    @classmethod
+    def _only_with_its_pools(cls, v: Any, info: ValidationInfo) -> Any:
+        needs = {"kv_transfer": "decode_pool", "afd_microbatches": "expert_pool"}[info.field_name]
+        if v is not None and info.data.get(needs) is None:
+            raise _pool_rule("pool_option", "applies to a deployment with {needs} only", needs=needs)
+        return v
+
+    @property
+    def disaggregated(self) -> str | None:
+        """'pd' (prefill and decode pools), 'afd' (attention and expert pools) or None."""
+        return "pd" if self.decode_pool is not None else "afd" if self.expert_pool is not None else None
 
     @property
     def job(self) -> ServingJob:

@@ -12,8 +12,8 @@ shared expert) and GPT-2 (dense MHA, plain MLP, learned positions; also used for
 GPT models).
 
 Every layer's attention kind is read into `Workload.layer_types` (empty: all full causal
-attention). The performance models evaluate full attention only and refuse the other kinds
-(`chipgap.models.transformer.check_modelled`); parameter counts cover them all.
+attention). The performance models count each kind's attention apart
+(`chipgap.models.attention`); parameter counts cover them all.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class Workload(BaseModel):
         return sum(1 for t in self.layer_types if t == kind)
 
     @property
-    def unmodelled_layers(self) -> dict[str, int]:
+    def special_layers(self) -> dict[str, int]:
         """Attention kinds other than full attention, with their layer counts, in a fixed order."""
         return {k: n for k in ("linear", "sparse", "sliding", "chunked")
                 if (n := self.layer_count(k))}

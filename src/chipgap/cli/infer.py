@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,25 @@ Opt = typer.Option
 Lay = "Layout of one serving instance, in devices (an Ascend 910C package is 2; default: searched)"
 Fmt = "Number formats and weight offload"
 Spec = "Speculative decoding"
+Dis = "Disaggregated deployments (pools: N chips, key=value...)"
+POOL = "N[,key=value...]: N chips per instance; tp, pp, ep, dp, batch, instances, chip, system"
+
+
+def _pool(spec: str | None, option: str) -> dict | None:
+    """A pool spec, ``16,dp=16,ep=16`` or ``chips=8,chip=h200,instances=2``, as the fields of a
+    `chipgap.catalog.question.ServePool` (the record checks them)."""
+    if spec is None:
+        return None
+    out: dict = {}
+    for i, part in enumerate(p.strip() for p in spec.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep and i == 0:
+            key, value = "chips", part
+        elif not sep or not key.strip():
+            raise typer.BadParameter(f"'{part}' is not key=value ({POOL})", param_hint=option)
+        value = value.strip()
+        out[key.strip()] = int(value) if re.fullmatch(r"\d{1,9}", value) else value
+    return out
 
 
 def _d(field: str) -> str:
@@ -114,6 +134,26 @@ def infer(
                                           help="Overlap expert all-to-all with compute (two-batch overlap), as large "
                                                "expert-parallel deployments run.",
                                           show_default=_d("ep_overlap"))] = None,
+    prefill: Annotated[str | None, Opt("--prefill", help="Prefill pool (with --decode): " + POOL + ". The "
+                                                          "prefill-to-decode ratio is searched unless instances are "
+                                                          "given; --chips above 1 caps both pools' chips.",
+                                       rich_help_panel=Dis)] = None,
+    decode: Annotated[str | None, Opt("--decode", help="Decode pool (with --prefill): " + POOL + ".",
+                                      rich_help_panel=Dis)] = None,
+    kv_transfer: Annotated[str | None, Opt("--kv-transfer", rich_help_panel=Dis,
+                                           help="Fabric of the KV hand-off: scaleup or scaleout (default: scale-up "
+                                                "where a prefill and a decode instance fit one scale-up domain).")] = None,
+    attention: Annotated[str | None, Opt("--attention", help="Attention pool of an attention-FFN split (with "
+                                                             "--experts; --phase decode): N[,tp=..,dp=..,batch=..,"
+                                                             "chip=ID,system=ID]; batch counts the deployment's "
+                                                             "sequences.",
+                                         rich_help_panel=Dis)] = None,
+    experts: Annotated[str | None, Opt("--experts", help="Expert pool of an attention-FFN split: N[,chip=ID,"
+                                                         "system=ID] (the routed experts over all its devices).",
+                                       rich_help_panel=Dis)] = None,
+    microbatches: Annotated[int | None, Opt("--microbatches", min=1, max=16, rich_help_panel=Dis,
+                                            help="Micro-batches of the attention-FFN ping-pong (default: 1-4 "
+                                                 "searched).")] = None,
     ep_imbalance: Annotated[float | None, Opt("--ep-imbalance", min=1, max=1e4, show_default=_d("ep_imbalance"),
                                        help="Routed tokens on the busiest expert-parallel rank over the mean "
                                             "(1: balanced; ~2.6 without a load balancer, ~1.1 with one, in "
@@ -132,6 +172,9 @@ def infer(
     --batch counts the concurrent sequences of the whole instance; at --phase decode,
     --input-len is each sequence's KV context. Layout options and --batch left out are searched
     in one pass. With --samples the spread that the chip's uncertain specs give is shown too.
+    With --prefill and --decode pools, the prefill-to-decode ratio with the most output tokens per
+    second per chip under --ttft-ms and --tpot-ms; with --attention and --experts pools, an
+    attention-FFN split's decode.
     """
     q = question_from(ServeQuestion, model=model, chip=chip, chips=chips, system=system,
                       phase=phase.value if phase else None, input_len=input_len, output_len=output_len,
@@ -144,7 +187,13 @@ def infer(
                       accept_length=accept_length, draft_model=draft_model,
                       weight_offload=_offload(weight_offload), ttft_ms=ttft_ms, tpot_ms=tpot_ms,
                       memory_gb=memory_gb, ep_overlap=ep_overlap, ep_imbalance=ep_imbalance, samples=samples,
-                      seed=seed, layout=dict(tp=tp, pp=pp, ep=ep, dp=dp))
+                      seed=seed, layout=dict(tp=tp, pp=pp, ep=ep, dp=dp), prefill_pool=_pool(prefill, "--prefill"),
+                      decode_pool=_pool(decode, "--decode"), kv_transfer=kv_transfer,
+                      attention_pool=_pool(attention, "--attention"), expert_pool=_pool(experts, "--experts"),
+                      afd_microbatches=microbatches)
+    if chart is not None and q.disaggregated:
+        raise typer.BadParameter("a disaggregated deployment has one row per ratio or pipeline setting, "
+                                 "no throughput-vs-TPOT front", param_hint="--chart")
     a = answer(get_catalog(ctx), q)
     if chart is not None:
         _chart(chart, {f"{a.setup.chip} x {q.chips}": a.table}, tpot_ms)
@@ -165,6 +214,8 @@ def _offload(text: str | None) -> float | str | None:
 def _render(a: Answer, top: int, fmt: Format) -> None:
     if fmt is Format.json:
         return print_json(a.to_dict(top))
+    if a.question.disaggregated:
+        return print_csv(a.table) if fmt is Format.csv else _render_pools(a, top)
     rows, spread, inputs = a.best(top), a.spread(SERVE_METRICS), a.inputs()
     if fmt is Format.csv:
         return print_csv(a.table)
@@ -191,3 +242,31 @@ def _chart(path: Path, fronts: dict, tpot_ms: float | None) -> None:
     from chipgap.plots.pareto import pareto_chart
 
     save_figure(path, lambda: pareto_chart(fronts, tpot_ms))
+
+
+def _render_pools(a: Answer, top: int) -> None:
+    """A disaggregated deployment: its best ratios (P/D) or pipeline settings (AFD)."""
+    inputs, rows = a.inputs(), a.best(top)
+    console.print(escape(f"{inputs['model']} on {inputs['chip']}, {a.question.disaggregated.upper()} "
+                         f"({'; '.join(inputs['assumptions'])})"))
+    if rows.empty:
+        console.print(escape(f"no configuration meets the SLOs within memory ({a.table.reason.iloc[0]})"))
+        return
+    if a.question.disaggregated == "pd":
+        lay = lambda r, p: (f"TP{r[p + '_tp']} PP{r[p + '_pp']} EP{r[p + '_ep']} DP{r[p + '_dp']} "  # noqa: E731
+                            f"x{r[p + '_batch']}")
+        print_table([[f"{r.prefill_instances}:{r.decode_instances}", str(r.chips), lay(r._asdict(), "prefill"),
+                      lay(r._asdict(), "decode"), num(r.ttft_ms), num(r.tpot_ms), num(r.tokens_per_s),
+                      num(r.tokens_per_s_per_chip), r.bottleneck] for r in rows.itertuples()],
+                    ["P:D", "chips", "prefill instance", "decode instance", "TTFT ms", "TPOT ms", "tokens/s",
+                     "tokens/s/chip", "binds"], numeric_from=4)
+        return
+    print_table([[f"TP{r.tp} DP{r.dp}", str(r.batch), str(r.microbatches), num(r.tpot_ms), num(r.tokens_per_s),
+                  num(r.tokens_per_s_per_chip), num(r.memory_gb_per_chip), num(r.expert_memory_gb_per_chip)]
+                 for r in rows.itertuples()],
+                ["attention", "batch", "micro-batches", "TPOT ms", "tokens/s", "tokens/s/chip", "GB/chip attn",
+                 "GB/chip experts"], numeric_from=1)
+    first = rows.iloc[0]
+    print_table([[k.removesuffix("_ms"), num(first[k])] for k in ("attention_ms", "experts_ms", "dispatch_ms",
+                                                                     "combine_ms")],
+                ["per layer and micro-batch", "ms"], title="Where a layer goes (first row)")

@@ -43,6 +43,7 @@ from chipgap.catalog.workload import Workload
 from chipgap.models import comm
 from chipgap.models.precision import FOUR_BIT, bytes_per_element, default_compute, quantize_bytes
 from chipgap.models.speculation import Speculation, accept_length
+from chipgap.models.attention import attended, cache_bytes_per_seq, prefill_flops
 from chipgap.models.training import (Efficiency, Hardware, expert_all_to_all_s, expert_kernels, expert_split,
                                      fabric, op_time)
 from chipgap.models.transformer import head_params, layer_work
@@ -178,11 +179,54 @@ def _elementwise_s(lw, tokens, tp, bw_gbps, eff: Efficiency):  # noqa: ANN001, A
 
 
 def kv_bytes_per_token(w: Workload, kv_precision: str = "bf16") -> float:
-    """KV cache per token of context, all layers (MLA: the compressed latent plus rope key).
+    """KV cache per token of context, every layer that keeps one, as if no window bounded it
+    (MLA: the compressed latent plus rope key; linear layers keep a fixed state instead, and a
+    sparse layer's index keys are apart: `kv_cache_bytes` counts both).
 
     DeepSeek-V3 in bf16: 576 x 61 x 2 = 70,272 bytes (ISCA'25, arXiv 2505.09343, Table 1).
     """
     return layer_work(w).kv_elems * w.n_layers * KV_BYTES[kv_precision]
+
+
+def kv_cache_bytes(s: Serving, eff: Efficiency, context, span=0.0, tp=1.0):  # noqa: ANN001, ANN201
+    """Bytes one sequence at ``context`` tokens keeps on one of ``tp`` ranks, every layer: the KV
+    cache each layer kind keeps (a sliding layer its window, a chunked one its chunk), a sparse
+    layer's index keys, a linear layer's fixed state; contexts spread over ``span`` as in
+    `decode_step`. What a prefill instance hands a decode instance."""
+    return cache_bytes_per_seq(layer_work(s.workload).attention, KV_BYTES[s.kv_precision], context, span, tp,
+                               state_bytes=eff.linear_state_bytes, index_bytes=eff.index_key_bytes)
+
+
+def _decode_attention_s(s: Serving, hw: Hardware, eff: Efficiency, lw, tp, seqs, tokens, context,  # noqa: ANN001, ANN202
+                        span):
+    """Attention core of one decode step per layer, averaged over the layers' kinds: each kind
+    reads what its queries attend to (`chipgap.models.attention.attended`; its KV heads split
+    over tp, MLA's latent replicated), a sparse layer's indexer scans every cached index key
+    first (FP8), and a linear layer reads and writes its state once per step."""
+    kb, peak = KV_BYTES[s.kv_precision], _attention_peak(s, hw, eff, decode=True)
+    t = 0.0
+    for a in lw.attention:
+        split = np.minimum(tp, a.kv_heads)
+        if a.kind == "linear":
+            state = 2 * seqs * (a.state_elems + a.conv_elems) * eff.linear_state_bytes / split
+            t = t + a.fraction * op_time(tokens * a.token_flops / tp, state, peak, hw.memory_bw_gbps, eff, 1)
+            continue
+        ctx = attended(a, context, span)
+        kv_read = seqs * ctx * a.kv_elems * kb / split
+        core = op_time(tokens * ctx * a.decode_ctx_flops / tp, kv_read, peak, hw.memory_bw_gbps, eff, 1)
+        if a.index_flops:
+            keys = seqs * context * a.index_elems * eff.index_key_bytes
+            core = core + op_time(tokens * context * a.index_flops / tp, keys, _index_peak(hw, eff), hw.memory_bw_gbps,
+                                  eff, 1)
+        t = t + a.fraction * core
+    return t
+
+
+def _index_peak(hw: Hardware, eff: Efficiency):  # noqa: ANN202
+    """Peak a DSA lightning indexer runs at: FP8 (DeepSeek-V3.2's ``fp8_index``) at the fraction
+    fp8 GEMMs keep where the chip has 8-bit units, else bf16; at the attention kernels' share."""
+    fp8 = np.all(np.isfinite(hw.peak_fp8_tflops))
+    return (hw.peak_fp8_tflops * eff.fp8_gemm if fp8 else hw.peak_tflops) * eff.attention
 
 
 def layer_weights_bytes_per_chip(s: Serving, tp, pp, ep, eff: Efficiency | None = None):  # noqa: ANN001, ANN201
@@ -280,7 +324,7 @@ def _draft(s: Serving, hw: Hardware, eff: Efficiency, tp, ep, dp, batch, context
 
 
 def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
-                context, drafts=None) -> dict[str, np.ndarray]:  # noqa: ANN001
+                context, *, drafts=None, span=0.0) -> dict[str, np.ndarray]:  # noqa: ANN001
     """Time of one decode step (every sequence of the instance advances one token, or its accept
     length with speculative decoding).
 
@@ -297,6 +341,10 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
         KV length each sequence attends to.
     drafts : array-like of int, optional
         Draft tokens per step (default: the speculation's, the largest it allows; 0 without).
+    span : array-like of float, default=0
+        The sequences' contexts spread evenly over ``context +- span / 2`` (steady-state
+        serving: over their outputs); what windowed and chunked layers attend to and keep
+        depends on it, full attention only on ``context``.
 
     Returns
     -------
@@ -321,14 +369,11 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     tokens = seqs * per_seq_tokens
     peak = _compute_peak(hw, s.compute, eff)
     bw = hw.memory_bw_gbps
-    kv_split = 1.0 if w.attention == "mla" else np.minimum(tp, w.n_kv_heads)
     wa, peak_a = bytes_per_element(s.attention_weights, eff), _compute_peak(hw, s.attention_compute, eff)
 
     attn_proj = op_time(2 * tokens * lw.attn_proj_params / tp, wa * lw.attn_proj_params / tp,
                          peak_a, bw, eff, 4)
-    kv_read = seqs * context * lw.kv_elems * kb / kv_split
-    attn_core = op_time(tokens * context * lw.attn_decode_flops_per_ctx / tp, kv_read,
-                        _attention_peak(s, hw, eff, decode=True), bw, eff, 1)
+    attn_core = _decode_attention_s(s, hw, eff, lw, tp, seqs, tokens, context, span)
     dense = op_time(2 * tokens * (lw.dense_mlp_params + lw.shared_params) / tp,
                      wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
     # Routed experts: each chip holds max(E / ep, 1) experts (a 1/tp slice of each when ep is
@@ -356,7 +401,7 @@ def decode_step(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch
     head = op_time(2 * tokens * head_params(w) / tp, wb * head_params(w) / tp, hw.peak_tflops, bw, eff, 1)
     t_pp = np.where(pp > 1, comm.p2p_s(act / tp, *fabric(instance, hw, eff)), 0.0)
     weights = weights_bytes_per_chip(s, tp, pp, ep, eff)
-    kv = batch / dp * (context + per_seq_tokens) * kv_bytes_per_token(w, s.kv_precision) / pp / kv_split
+    kv = batch / dp * kv_cache_bytes(s, eff, context + per_seq_tokens, span, tp) / pp
     draft = _draft(s, hw, eff, tp, ep, dp, seqs * dp, context, drafts)
     mem = weights + kv + draft["bytes"]
     layer_bytes = layer_weights_bytes_per_chip(s, tp, pp, ep, eff)
@@ -424,9 +469,11 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
                         _compute_peak(hw, s.attention_compute, eff), bw, eff, 4) \
             + op_time(2 * T * (lw.dense_mlp_params + lw.shared_params) / tp,
                       wb * (lw.dense_mlp_params + lw.shared_params) / tp, peak, bw, eff, 3)
-    # causal: a computed token at position i attends to i tokens; the mean is cached + new / 2
-    attn = T * (cached + new / 2) * lw.attn_core_flops_per_ctx / tp \
-        / (_attention_peak(s, hw, eff) * 1e12 * eff.gemm_max)
+    # causal: a computed token at position i attends to i tokens (the mean is cached + new / 2
+    # for full attention; each layer kind what it sees, `chipgap.models.attention`)
+    core, index = prefill_flops(lw.attention, cached, new, eff.linear_chunk_tokens)
+    attn = T * core / tp / (_attention_peak(s, hw, eff) * 1e12 * eff.gemm_max) \
+        + T * index / tp / (_index_peak(hw, eff) * 1e12 * eff.gemm_max)
     local = np.maximum(lw.routed_experts / np.maximum(ep, 1), 1.0)
     split = expert_split(tp, ep)
     hot = _hottest_rank(s, ep)
@@ -445,7 +492,7 @@ def prefill(s: Serving, hw: Hardware, eff: Efficiency, tp, pp, ep, dp, batch,
     head = op_time(2 * batch / dp * head_params(w) / tp, wb * head_params(w) / tp,
                     hw.peak_tflops, bw, eff, 1)            # logits of the last prompt token only
     weights = weights_bytes_per_chip(s, tp, pp, ep, eff)
-    kv = batch / dp * prompt * kv_bytes_per_token(w, s.kv_precision) / pp
+    kv = batch / dp * kv_cache_bytes(s, eff, prompt, 0.0, tp) / pp
     layer_bytes = layer_weights_bytes_per_chip(s, tp, pp, ep, eff)
     offload = _offloaded(s, hw, eff, layer_bytes, weights + kv)
     streamed = _streamed_s(offload, layer_bytes, np.ceil(w.n_layers / pp), hw, eff)

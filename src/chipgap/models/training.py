@@ -30,7 +30,8 @@ import numpy as np
 from chipgap.catalog.workload import Workload
 from chipgap.models import comm
 from chipgap.models.precision import FOUR_BIT, bytes_per_element
-from chipgap.models.transformer import head_params, layer_work, model_flops_per_token, mtp_flops_per_token
+from chipgap.models.transformer import (attended_per_query, attention_flops_per_token, head_params, layer_work,
+                                        model_flops_per_token, mtp_flops_per_token)
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "modules": 3}
 """Activation recomputation: none; selective (the attention core, Korthikanti 2022); full (the
@@ -125,6 +126,12 @@ class Efficiency:
     serial_scheduler_slowdown : how much longer a serving step takes when the engine schedules
         between steps instead of while the chips run.
     prefill_chunk_tokens : prompt tokens a serving engine batches into one prefill pass.
+    linear_chunk_tokens : chunk length of the linear-attention (Gated DeltaNet) kernels'
+        chunkwise form in prefill and training.
+    linear_state_bytes : bytes per element of a linear-attention layer's recurrent and
+        convolution state.
+    index_key_bytes : bytes per element of a sparse-attention (DSA) layer's cached index keys,
+        their scales included.
 
     The catalog holds every one with its source (``data/model/constants.yaml``) and the fit
     (``data/model/fit.yaml``); `chipgap.analyses.efficiency.efficiency_for` reads them. The
@@ -153,6 +160,9 @@ class Efficiency:
     roofline_sharpness: float = 2.0
     serial_scheduler_slowdown: float = 1.1
     prefill_chunk_tokens: float = 8192.0
+    linear_chunk_tokens: float = 64.0
+    linear_state_bytes: float = 2.0
+    index_key_bytes: float = 1.03125
 
     def replace(self, **kw: float) -> Efficiency:
         return Efficiency(**{f.name: kw.get(f.name, getattr(self, f.name)) for f in fields(self)})
@@ -299,13 +309,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
     lw = layer_work(job.workload)
     c = _layer_compute(job, hw, eff, lw, L)
     m = _layer_comm(job, hw, eff, lw, L, c)
-    pipe = _pipeline(job, hw, eff, L, c, m)
-    # a split that balances the head may put more layers on some stage than an even one
-    L.layers = np.maximum(L.layers, pipe["layers"])
-    dpo = _data_parallel(job, hw, eff, lw, L, c, m)
-    mem = _memory(job, lw, L, c, dpo)
-    step = L.micro * pipe["stage"] + pipe["bubble"] + dpo["dp_exposed"] + dpo["optimizer"]
-    fits = mem["total"] <= hw.memory_gb * 1e9 * eff.memory_usable
+    pipe, dpo, mem, step, fits = _fastest_split(job, hw, eff, lw, L, c, m)
     reason = _reasons(job, hw, L, step) | ~fits * 64
 
     w, s, N = job.workload, float(job.seq_len), job.chips
@@ -330,8 +334,7 @@ def train_step(job: Job, hw: Hardware, eff: Efficiency, tp, pp, dp, cp, ep, vpp,
 class _Layout:
     """A layout's degrees (raw, for the feasibility tests), their clamped float forms (degrees
     below 1 are flagged as invalid; clamping keeps the arithmetic finite) and what follows from
-    them: micro-batches per step, the most layers a stage holds (an even split's, until
-    `_pipeline` balances the head), tokens per chip per micro-batch."""
+    them: micro-batches per step and tokens per chip per micro-batch."""
 
     def __init__(self, job: Job, tp, pp, dp, cp, ep, vpp, mbs, zero, recompute):  # noqa: ANN001
         self.tp, self.pp, self.dp, self.cp, self.ep = tp, pp, dp, cp, ep
@@ -340,7 +343,6 @@ class _Layout:
                                                                   for x in (tp, pp, dp, cp, ep))
         self.vpp, self.mbs = np.maximum(vpp, 1), np.maximum(mbs, 1)
         self.micro = job.global_batch / (self.f_dp * self.mbs)
-        self.layers = np.ceil(float(job.workload.n_layers) / self.f_pp)
         self.T = self.mbs * float(job.seq_len) / self.f_cp
 
 
@@ -377,7 +379,7 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
     dense_flops = 2 * T * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
     expert_flops = 2 * T * lw.moe_fraction * lw.experts_per_token * lw.expert_params / f_tp
     expert_calls, expert_groups = expert_kernels(np.maximum(lw.routed_experts / f_ep, 1))
-    attn_flops = lw.attn_core_flops_per_ctx * T * (s / 2) / f_tp
+    attn_flops = attention_flops_per_token(lw, s, eff.linear_chunk_tokens) * T / f_tp
     fp8_scale = low["scale"]
     bw = hw.memory_bw_gbps * 1e9 * eff.memory
     # each GEMM group streams its weights (the quantized copy in low-precision training) while it computes
@@ -390,9 +392,10 @@ def _layer_compute(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout) -> d
                                 lw.moe_fraction * expert_calls, lw.moe_fraction * expert_groups), 0.0)
     attn_eff = eff.attention if job.flash_attention else eff.attention_unfused
     t_attn = attn_flops / (hw.peak_tflops * 1e12 * eff.gemm_max * attn_eff)
-    # Without fused attention the causal scores (heads x s x s per sequence) are written, soft-
-    # maxed and read back: ~12 bytes per score forward, twice that backward.
-    scores = L.mbs * (w.n_heads / f_tp) * s * s / L.f_cp / 2
+    # Without fused attention the causal scores (heads x s x s / 2 per sequence with full
+    # attention) are written, softmaxed and read back: ~12 bytes per score forward, twice that
+    # backward.
+    scores = L.mbs * (w.n_heads / f_tp) * s * attended_per_query(lw, s) / L.f_cp
     t_scores = 0.0 if job.flash_attention else 12 * scores / bw
     elem_bytes = BYTES_ACT * lw.elementwise_elems * T / f_tp
     # low-precision GEMMs first cast their activation inputs (fp8: read 2 bytes, write 1)
@@ -425,9 +428,48 @@ def _layer_comm(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict
     return {"tp": t_tp, "cp": t_cp, "ep": t_ep}
 
 
-def _pipeline(job: Job, hw: Hardware, eff: Efficiency, L: _Layout, c: dict, m: dict) -> dict:
-    """A pipeline stage's time per micro-batch (with the LM head and point-to-point sends), the
-    bubble, and the compute of a whole step."""
+def _splits(n_layers: float, pp):  # noqa: ANN001, ANN202
+    """Splits of the layers over ``pp`` stages worth trying, as (layers on the last stage, on
+    each other stage): the even split, then the last stage holding one to three layers fewer so
+    that the LM head and MTP modules it also runs do not make it the slowest (Llama 3 drops a
+    layer from its last stage, arXiv 2407.21783 section 3.3.2; Megatron's
+    ``--decoder-last-pipeline-num-layers`` and MindSpeed's ``--num-layer-list`` do the same).
+    One stage holds every layer."""
+    even = np.ceil(n_layers / pp)
+    for fewer in (0.0, 1.0, 2.0, 3.0):
+        last = np.where(pp > 1, np.maximum(even - fewer, 0.0), n_layers)
+        yield last, np.where(pp > 1, np.ceil((n_layers - last) / np.maximum(pp - 1, 1)), 0.0)
+
+
+def _fastest_split(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict, m: dict):  # noqa: ANN001, ANN202
+    """Pipeline, data-parallel and memory terms, step time and fit of the split of layers over
+    stages (`_splits`) with the shortest step that fits, as an operator tuning the split picks;
+    the even split on ties."""
+    best = None
+    for i, (last, others) in enumerate(_splits(float(job.workload.n_layers), L.f_pp)):
+        if i and not np.any(L.f_pp > 1):
+            break
+        pipe = _pipeline(job, hw, eff, L, c, m, last, others)
+        dpo = _data_parallel(job, hw, eff, lw, L, c, m, pipe)
+        mem = _memory(job, lw, L, c, dpo, pipe)
+        step = L.micro * pipe["stage"] + pipe["bubble"] + dpo["dp_exposed"] + dpo["optimizer"]
+        fits = mem["total"] <= hw.memory_gb * 1e9 * eff.memory_usable
+        cand = (pipe, dpo, mem, step, fits)
+        if best is None:
+            best, key = cand, np.where(fits, step, np.inf)
+            continue
+        new_key = np.where(fits, step, np.inf)
+        better = new_key < key
+        key = np.where(better, new_key, key)
+        best = tuple({k: np.where(better, v, b[k]) for k, v in n.items()} if isinstance(n, dict)
+                     else np.where(better, n, b) for n, b in zip(cand, best))
+    return best
+
+
+def _pipeline(job: Job, hw: Hardware, eff: Efficiency, L: _Layout, c: dict, m: dict, last, others) -> dict:  # noqa: ANN001
+    """A pipeline stage's time per micro-batch (with the LM head and point-to-point sends) when
+    the last stage holds ``last`` layers and the others ``others`` each, the bubble, and the
+    compute of a whole step."""
     w, T, d, V = job.workload, L.T, float(job.workload.d_model), float(job.workload.vocab_size)
     layer_time = c["fwd"] + c["bwd"] + c["recomp"] + m["tp"] + m["cp"] + m["ep"]
     # The LM head stays in bf16 even in fp8 training (Transformer Engine casts only the
@@ -437,48 +479,36 @@ def _pipeline(job: Job, hw: Hardware, eff: Efficiency, L: _Layout, c: dict, m: d
     # the last stage also runs the multi-token-prediction modules: a layer and the head each
     # (their 2d -> d projection is small and left out)
     t_end = (1 + w.mtp_layers) * t_head + w.mtp_layers * layer_time
-    layers, head = _busiest_stage(float(w.n_layers), L.f_pp, layer_time, t_end)
+    last_time = last * layer_time + t_end
+    head = (last_time >= others * layer_time) * 1.0        # whether the last stage is the slowest
+    layers = np.where(head > 0, last, others)
     span = L.f_tp * L.f_cp * L.f_dp * L.f_pp
     t_p2p = np.where(L.f_pp > 1, 2 * L.vpp * comm.p2p_s(T * d * BYTES_ACT / L.f_tp, *fabric(span, hw, eff)), 0.0)
-    stage = layers * layer_time + head * t_end + t_p2p
+    stage = np.maximum(last_time, others * layer_time) + t_p2p
     bubble = (L.f_pp - 1) / L.vpp * stage
     end_compute = (1 + w.mtp_layers) * t_head + w.mtp_layers * (c["fwd"] + c["bwd"] + c["recomp"])
     compute_total = L.micro * (layers * (c["fwd"] + c["bwd"] + c["recomp"]) + head * end_compute)
     return {"stage": stage, "p2p": t_p2p, "bubble": bubble, "compute_total": compute_total,
-            "layers": layers}
+            "layers": layers, "last": last, "others": others}
 
 
-def _busiest_stage(n_layers: float, pp, layer_time, t_end):  # noqa: ANN001, ANN202
-    """Layers on the busiest pipeline stage and whether it is the last one (0 or 1), which also
-    runs ``t_end`` (LM head, MTP modules), when the split of layers over stages balances that
-    work: the last stage may hold fewer layers than the others (Llama 3 drops a layer from its
-    last stage, arXiv 2407.21783 section 3.3.2; Megatron's ``--decoder-last-pipeline-num-layers``
-    and MindSpeed's ``--num-layer-list`` do the same). Stages hold whole layers; where the
-    layers divide evenly and the head is light, the split stays even."""
-    even = np.ceil(n_layers / pp)
-    layers, head = even, np.ones_like(even)
-    best = even * layer_time + t_end
-    for fewer in (1.0, 2.0, 3.0):
-        last = np.maximum(even - fewer, 0.0)
-        others = np.ceil((n_layers - last) / np.maximum(pp - 1, 1))
-        time = np.maximum(last * layer_time + t_end, others * layer_time)
-        better = (pp > 1) & (time < best)
-        last_busiest = last * layer_time + t_end >= others * layer_time
-        layers = np.where(better, np.where(last_busiest, last, others), layers)
-        head = np.where(better, last_busiest * 1.0, head)
-        best = np.where(better, time, best)
-    return layers, head
-
-
-def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict, m: dict) -> dict:  # noqa: ANN001
-    """Parameters per chip, the gradient and weight collectives, what of them stays exposed, and
-    the optimizer step."""
-    w, f_tp, f_dp, f_cp, f_ep, layers = job.workload, L.f_tp, L.f_dp, L.f_cp, L.f_ep, L.layers
-    # the busiest stage holds the LM head, and with one stage the (untied) embedding too
-    ends = head_params(w) / f_tp * np.where((L.f_pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
-    held = layers + w.mtp_layers                           # and the MTP modules' layers
-    dense_dev = held * (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp + ends
-    expert_dev = held * lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * c["expert_split"])
+def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: dict, m: dict,  # noqa: ANN001
+                   pipe: dict) -> dict:
+    """Parameters per chip on the stage holding the most, the gradient and weight collectives,
+    what of them stays exposed, and the optimizer step."""
+    w, f_tp, f_dp, f_cp, f_ep = job.workload, L.f_tp, L.f_dp, L.f_cp, L.f_ep
+    dense_layer = (lw.attn_proj_params + lw.dense_mlp_params + lw.shared_params) / f_tp
+    expert_layer = lw.moe_fraction * lw.routed_experts * lw.expert_params / (f_ep * c["expert_split"])
+    # the last stage holds the LM head and the MTP modules' layers, with one stage the (untied)
+    # embedding too; the first stage holds the embedding (a copy of it when tied)
+    matrix = head_params(w) / f_tp
+    last_held = pipe["last"] + w.mtp_layers
+    last_dense = last_held * dense_layer + matrix * np.where((L.f_pp == 1) & (not w.tie_embeddings), 2.0, 1.0)
+    other_dense = pipe["others"] * dense_layer + matrix
+    heavy = last_dense + last_held * expert_layer >= other_dense + pipe["others"] * expert_layer
+    dense_dev = np.where(heavy, last_dense, other_dense)
+    expert_dev = np.where(heavy, last_held, pipe["others"]) * expert_layer
+    layers = np.where(heavy, pipe["last"], pipe["others"])
     params_dev = dense_dev + expert_dev
     edp = np.maximum(f_dp * f_cp / f_ep, 1.0)              # replicas of each expert
     dp_fabric = fabric(f_tp * f_dp * f_cp, hw, eff)
@@ -513,8 +543,9 @@ def _data_parallel(job: Job, hw: Hardware, eff: Efficiency, lw, L: _Layout, c: d
             "optimizer": optimizer}
 
 
-def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN001
-    """Bytes per chip: weights, gradients, optimizer states, activations in flight, logits."""
+def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict, pipe: dict) -> dict:  # noqa: ANN001
+    """Bytes per chip: weights, gradients, optimizer states (of the stage holding the most
+    parameters), activations in flight (of the stage holding the most layers), logits."""
     T, d, V = L.T, float(job.workload.d_model), float(job.workload.vocab_size)
     f_tp, f_pp, f_dp, f_cp, zero, recompute = L.f_tp, L.f_pp, L.f_dp, L.f_cp, L.zero, L.recompute
     # low-precision training keeps the quantized copies of GEMM inputs for the weight gradients,
@@ -527,7 +558,7 @@ def _memory(job: Job, lw, L: _Layout, c: dict, dpo: dict) -> dict:  # noqa: ANN0
     one_layer_working = T * BYTES_ACT * lw.act_elems / f_tp     # the layer being recomputed
     # unfused attention keeps the scores (fp16) and dropout mask (1 byte) unless recomputed
     kept_scores = 0.0 if job.flash_attention else 3.0 * c["scores"] * ((recompute == 0) | (recompute == 3))
-    activations = in_flight * L.layers * (act_layer + kept_scores) \
+    activations = in_flight * np.maximum(pipe["last"], pipe["others"]) * (act_layer + kept_scores) \
         + np.where(recompute == 2, one_layer_working, 0.0)
     logits = T * V * 4.0 / f_tp                              # fp32 logits for the loss
     params = dpo["params"]
@@ -560,7 +591,7 @@ def _reasons(job: Job, hw: Hardware, L: _Layout, step: np.ndarray) -> np.ndarray
 def _hfu_factor(recompute, lw, s, w):  # noqa: ANN001, ANN202
     """Hardware FLOPs over model FLOPs: full recompute adds a forward (4/3); selective the
     attention core's forward; modules the MLA up-projections' forward."""
-    fwd_attn = lw.attn_core_flops_per_ctx * s / 2
+    fwd_attn = attention_flops_per_token(lw, s)
     fwd = 2 * lw.active_params + fwd_attn
     selective = 1 + fwd_attn / (3 * fwd)
     modules = 1 + 2 * lw.recompute_params_modules / (3 * fwd)

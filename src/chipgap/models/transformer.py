@@ -7,7 +7,10 @@ parallel degrees. FLOPs count a multiply-add as two operations.
 Convention (stated once, used everywhere): model FLOPs per token of training are
 ``3 x forward``, where forward = 2 x (matmul weights a token passes through, LM head included,
 embedding lookup excluded) + causal attention 2 x heads x (qk_dim + v_dim) x seq_len / 2. For a
-dense GQA model this is the familiar ``6 N + 6 L d s`` (N without embeddings).
+dense GQA model this is the familiar ``6 N + 6 L d s`` (N without embeddings). Layers of other
+attention kinds count what their queries attend to (a window, a chunk, a sparse layer's top-k
+and its indexer over every earlier token) and linear layers their recurrent form
+(`chipgap.models.attention`).
 
 References
 ----------
@@ -23,20 +26,27 @@ from dataclasses import dataclass
 
 from chipgap.catalog.workload import LAYER_TYPE_NAMES, Workload
 from chipgap.errors import UnsupportedWorkloadError
-from chipgap.models.params import attention_params, mlp_params, norm_params
+from chipgap.models.attention import KINDS, AttentionWork, attention_work, mean_attended, prefill_flops
+from chipgap.models.params import mlp_params, norm_params
 
 
 @dataclass(frozen=True)
 class LayerWork:
     """Per-token work of an average decoder layer of a workload (unsharded).
 
+    Layers of different attention kinds (full, sliding, chunked, sparse, linear) differ in their
+    attention: ``attention`` holds each kind's work apart (`chipgap.models.attention`), and the
+    models time attention from it, kind by kind; the attention fields below are its averages
+    over layers (equal to the one kind's values when every layer is full attention).
+
     Attributes
     ----------
     attn_proj_params : float
-        Attention projection weights (q, k, v, o and MLA's low-rank pairs).
+        Attention projection weights (q, k, v, o and MLA's low-rank pairs; the lightning
+        indexer's; Gated DeltaNet's projections), averaged over layers.
     attn_core_flops_per_ctx : float
         Forward FLOPs of scores and weighted values per token per attended position:
-        ``2 x heads x (qk_dim + v_dim)``.
+        ``2 x heads x (qk_dim + v_dim)`` (averaged over the layers; 0 in linear layers).
     attn_decode_flops_per_ctx : float
         The same when decoding from the KV cache. Equal for MHA/GQA; MLA decodes with the
         up-projections absorbed, attending in the latent space: ``2 x heads x (2 x kv_lora_rank
@@ -52,7 +62,8 @@ class LayerWork:
     moe_fraction : float
         Fraction of layers that hold experts.
     kv_elems : float
-        Elements of K/V cache per token per layer (MLA: the compressed latent plus rope key).
+        Elements of K/V cache per token per layer (MLA: the compressed latent plus rope key),
+        averaged over layers (linear layers keep none).
     act_elems : float
         Activation elements a layer keeps per token for the backward pass (flash attention,
         no dropout), before sequence parallelism: Korthikanti's 34 sbh bytes less the dropout
@@ -79,6 +90,8 @@ class LayerWork:
         query and key-value; 0 otherwise) and elements the norms and activation read and write.
     hidden : float
         ``d_model``: elements per token passed between layers and pipeline stages.
+    attention : tuple of AttentionWork
+        The attention of each layer kind the model has, with its share of the layers.
     """
 
     attn_proj_params: float
@@ -100,6 +113,7 @@ class LayerWork:
     recompute_params_modules: float
     recompute_elems_modules: float
     hidden: float
+    attention: tuple[AttentionWork, ...] = ()
 
     @property
     def active_params(self) -> float:
@@ -117,41 +131,36 @@ class LayerWork:
 def check_modelled(w: Workload) -> None:
     """Refuse a workload whose layers the performance models would time wrongly.
 
-    The operators here are full causal attention (MHA, GQA, MLA) with dense or MoE MLPs.
-    Sliding-window, chunked, linear (recurrent) and sparse attention layers change the attention
-    FLOPs and the KV cache, so a workload holding them is refused rather than mis-modelled.
+    Every attention kind the catalog reads (`chipgap.models.attention.KINDS`: full, sliding,
+    chunked, sparse and linear) is modelled; a kind outside them is refused rather than
+    mis-modelled.
 
     Raises
     ------
     UnsupportedWorkloadError
         Naming the first such attention kind and how many layers have it.
     """
-    for kind, n in w.unmodelled_layers.items():
-        window = f", window {w.attention_window}" if kind in ("sliding", "chunked") else ""
-        raise UnsupportedWorkloadError(w.id, LAYER_TYPE_NAMES[kind],
-                                       f"{n} of {w.n_layers} layers{window}")
+    for kind in sorted(set(w.layer_types) - set(KINDS)):
+        raise UnsupportedWorkloadError(w.id, LAYER_TYPE_NAMES.get(kind, f"{kind} attention"),
+                                       f"{w.layer_count(kind)} of {w.n_layers} layers")
+
+
+def _mean(kinds: tuple[AttentionWork, ...], field: str) -> float:
+    """``field`` of the attention kinds averaged over the layers."""
+    return sum(a.fraction * getattr(a, field) for a in kinds)
 
 
 def layer_work(w: Workload) -> LayerWork:
-    """The per-token work of an average layer of ``w`` (MoE and dense layers averaged).
+    """The per-token work of an average layer of ``w`` (MoE and dense layers averaged; the
+    attention of each layer kind kept apart in ``attention``, and averaged in the other fields).
 
-    Raises `UnsupportedWorkloadError` for attention kinds not modelled yet (`check_modelled`).
+    Raises `UnsupportedWorkloadError` for attention kinds not modelled (`check_modelled`).
     """
     check_modelled(w)
-    d, h = w.d_model, w.n_heads
-    if w.attention == "mla":
-        qk, v = w.qk_nope_head_dim + w.qk_rope_head_dim, w.v_head_dim
-        kv_elems = w.kv_lora_rank + w.qk_rope_head_dim
-        q_out, kv_out = h * qk, h * (w.qk_nope_head_dim + v)
-        # up-projections recomputed from the latents: q only where the query is compressed
-        q_kept = w.q_lora_rank or q_out
-        up_params = w.q_lora_rank * q_out + w.kv_lora_rank * kv_out
-        qkv_kept = q_kept + kv_elems
-    else:
-        qk = v = w.head_dim
-        kv_elems = 2 * w.n_kv_heads * w.head_dim
-        q_out, kv_out = h * w.head_dim, kv_elems
-        up_params, qkv_kept = 0, q_out + kv_out
+    d = w.d_model
+    kinds = attention_work(w)
+    q_out, kv_out, o_in = _mean(kinds, "q_out"), _mean(kinds, "kv_out"), _mean(kinds, "o_in")
+    qkv_kept, up_params = _mean(kinds, "qkv_kept"), _mean(kinds, "up_params")
     moe_frac = w.n_moe_layers / w.n_layers
     ff = w.d_ff * (1 - moe_frac)  # dense MLP width averaged over layers
     gate = 3 if w.gated_mlp else 2
@@ -160,35 +169,35 @@ def layer_work(w: Workload) -> LayerWork:
     # Kept for backward (flash attention): two norm inputs, q/k/v and attention output,
     # out-proj input, MLP input, MLP up (and gate) outputs and the activation output.
     mlp_width = ff + moe_frac * (w.experts_per_token * w.d_ff_expert + w.d_ff_shared)
-    act = 4 * d + q_out + kv_out + h * v + gate * mlp_width
+    act = 4 * d + q_out + kv_out + o_in + gate * mlp_width
     # two norms (read, write), two residual adds (read two, write one), and the MoE permutation
     replicated = 2 * 2 * d + 2 * 3 * d + moe_frac * 2 * (w.experts_per_token + 1) * d
     elementwise = replicated + 2 * (q_out + kv_out) + gate * mlp_width
     # recomputing norms and the activation keeps their inputs only: two norm inputs, and the
     # activation's inputs (gate and up, or the first matmul's output) but not its output
-    act_modules = 2 * d + qkv_kept + h * v + (gate - 1) * mlp_width
-    gemm_kept = h * v + (qkv_kept if up_params else 0)
+    act_modules = 2 * d + qkv_kept + o_in + (gate - 1) * mlp_width
+    gemm_kept = o_in + sum(a.fraction * a.qkv_kept for a in kinds if a.up_params)
     return LayerWork(
-        attn_proj_params=float(attention_params(w) - 2 * w.head_dim * w.qk_norm),
-        attn_core_flops_per_ctx=float(2 * h * (qk + v)),
-        attn_decode_flops_per_ctx=float(2 * h * (2 * w.kv_lora_rank + w.qk_rope_head_dim)
-                                        if w.attention == "mla" else 2 * h * (qk + v)),
+        attn_proj_params=float(_mean(kinds, "proj_params")),
+        attn_core_flops_per_ctx=float(_mean(kinds, "ctx_flops")),
+        attn_decode_flops_per_ctx=float(_mean(kinds, "decode_ctx_flops")),
         dense_mlp_params=float(mlp_params(w, w.d_ff) * (1 - moe_frac)),
         expert_params=float(mlp_params(w, w.d_ff_expert) if w.is_moe else 0),
         routed_experts=float(w.n_routed_experts),
         experts_per_token=float(w.experts_per_token),
         shared_params=float(shared * moe_frac),
         moe_fraction=float(moe_frac),
-        kv_elems=float(kv_elems),
+        kv_elems=float(_mean(kinds, "kv_elems")),
         act_elems=float(act),
         elementwise_elems=float(elementwise),
         replicated_elems=float(replicated),
-        gemm_input_elems=float(2 * d + h * v + mlp_width),
+        gemm_input_elems=float(2 * d + o_in + mlp_width),
         act_elems_modules=float(act_modules),
         gemm_kept_modules=float(gemm_kept),
         recompute_params_modules=float(up_params),
         recompute_elems_modules=float(2 * 2 * d + gate * mlp_width),
         hidden=float(d),
+        attention=kinds,
     )
 
 
@@ -202,6 +211,22 @@ def embedding_params(w: Workload) -> float:
     return float(w.vocab_size * w.d_model + (w.max_seq_len or 0) * w.d_model * w.learned_positions)
 
 
+def attention_flops_per_token(lw: LayerWork, seq_len, chunk=None):  # noqa: ANN001, ANN201
+    """Forward attention FLOPs per token of a ``seq_len``-token sequence, averaged over layers:
+    for full attention ``2 x heads x (qk_dim + v_dim) x seq_len / 2``; each other kind what its
+    queries attend to (`chipgap.models.attention.prefill_flops`, the indexer included; linear
+    layers in their recurrent form unless ``chunk`` gives their kernels' chunk length)."""
+    core, index = prefill_flops(lw.attention, 0.0, seq_len, chunk)
+    return core + index
+
+
+def attended_per_query(lw: LayerWork, seq_len):  # noqa: ANN001, ANN201
+    """Positions a query of a ``seq_len``-token sequence scores with softmax, averaged over
+    layers (``seq_len / 2`` for full attention; linear layers score none): the scores an
+    unfused attention writes."""
+    return sum(a.fraction * mean_attended(a, 0.0, seq_len) for a in lw.attention if a.kind != "linear")
+
+
 def model_flops_per_token(w: Workload, seq_len: float) -> float:
     """Training model FLOPs per token (forward + backward, no recomputation).
 
@@ -210,7 +235,7 @@ def model_flops_per_token(w: Workload, seq_len: float) -> float:
     ISCA'25 paper (arXiv 2505.09343, Table 2) reports.
     """
     lw = layer_work(w)
-    forward = (w.n_layers * (2 * lw.active_params + lw.attn_core_flops_per_ctx * seq_len / 2)
+    forward = (w.n_layers * (2 * lw.active_params + attention_flops_per_token(lw, seq_len))
                + 2 * head_params(w))
     return 3.0 * forward
 
@@ -222,7 +247,7 @@ def mtp_flops_per_token(w: Workload, seq_len: float) -> float:
     the hardware FLOPs."""
     lw = layer_work(w)
     module = (2 * (2 * w.d_model * w.d_model + lw.active_params + head_params(w))
-              + lw.attn_core_flops_per_ctx * seq_len / 2)
+              + attention_flops_per_token(lw, seq_len))
     return 3.0 * w.mtp_layers * module
 
 

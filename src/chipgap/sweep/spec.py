@@ -29,7 +29,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from chipgap.catalog.question import Layout, ServeLayout, ServeQuestion, TrainQuestion
+from chipgap.catalog.question import DISAGGREGATION_FIELDS, Layout, ServeLayout, ServeQuestion, TrainQuestion
 from chipgap.catalog.serving_job import ServingJob
 from chipgap.catalog.yamlio import read_yaml
 from chipgap.errors import CatalogError, FieldError, validation_message
@@ -96,6 +96,10 @@ class _Questions(_Common):
         taken = sorted(set(self.model_extra or {}) & set(self._set_by_axes))
         if taken:
             raise FieldError(type(self).__name__, taken[0], "is set by the sweep's axes, not as a question field")
+        pools = [k for k in DISAGGREGATION_FIELDS if k in (self.model_extra or {})]
+        if pools:
+            raise FieldError(type(self).__name__, pools[0], "is a disaggregated deployment, which a sweep does not "
+                                                            "evaluate yet (ask it with chipgap infer)")
         for i in range(self._n_shapes()):
             try:
                 self.question("chip", None, "model", 1, i)

@@ -241,6 +241,8 @@ def _charts(a: Any, q: Any) -> dict[str, Any]:
             out["breakdown"] = charts.bars(first["breakdown_s"], "Where a step goes (first layout)", "seconds")
             out["memory"] = charts.bars(first["memory_breakdown_gb"], "Memory per chip (first layout)", "GB")
         spread = a.spread(("tokens_per_s", "tflops_per_chip", "mfu", "step_time_s"))
+    elif q.disaggregated:          # a table of ratios or pipeline settings: no step breakdown or front
+        spread = None
     else:
         if first:
             out["breakdown"] = charts.bars(first["breakdown_ms"], "Where a decode step goes (first row)", "ms")

@@ -257,3 +257,25 @@ def test_an_all_to_all_spanning_two_domains_sends_half_its_bytes_over_the_networ
     inside = float(expert_all_to_all_s(1000.0, ds, lw, 8, 8, H100, EFF, 1.0, 2.0))
     assert inside == pytest.approx(2 * 3 * EFF.alpha_scaleup_s
                                    + 1000 * 8 * 21504 * 7 / 8 / (H100.scaleup_gbps * EFF.net_scaleup * 1e9))
+
+
+def test_expert_kernels_cap_the_all_to_all_on_a_fast_link_by_hand(catalog):
+    # The same EP8 exchange on an NVLink-5-like domain (900 GB/s one way, 72 devices): 0.8 of the
+    # link would be 720 GB/s, but the kernels reach 360 (HybridEP on GB200 at 24 SMs), so 7/8 of
+    # 8 copies of 21,504 bytes for 1,000 tokens take 150.5 MB / 360 GB/s = 418 us, plus 3 hops.
+    # On an H100's 450 GB/s link (360 at 0.8) the same cap changes nothing.
+    from chipgap.analyses.efficiency import efficiency_for
+    from chipgap.models.training import expert_all_to_all_s
+    from chipgap.models.transformer import layer_work
+
+    lw = layer_work(DS)
+    nvl5 = Hardware(peak_tflops=2500, peak_fp8_tflops=5000, memory_bw_gbps=8000, memory_gb=186,
+                    scaleup_gbps=900, scaleout_gbps=50, domain=72)
+    eff = efficiency_for(catalog, "nvidia-gb200")[0]
+    assert eff.all_to_all_gbps == 360
+    t = float(expert_all_to_all_s(1000.0, DS, lw, 8, 8, nvl5, eff, 1.0, 2.0))
+    assert t == pytest.approx(3 * 2 * eff.alpha_scaleup_s + 1000 * 8 * 21504 * 7 / 8 / 360e9, rel=1e-12)
+    uncapped = float(expert_all_to_all_s(1000.0, DS, lw, 8, 8, nvl5, EFF, 1.0, 2.0))
+    assert uncapped == pytest.approx(3 * 2 * EFF.alpha_scaleup_s + 1000 * 8 * 21504 * 7 / 8 / 720e9, rel=1e-12)
+    h100 = [float(expert_all_to_all_s(1000.0, DS, lw, 8, 8, H100, e, 1.0, 2.0)) for e in (eff, EFF)]
+    assert h100[0] == pytest.approx(h100[1], rel=1e-12)

@@ -4,7 +4,8 @@
 ``physics`` constant of ``model/constants.yaml`` at its value, every ``fitted`` one at the fit's
 value (``model/fit.yaml``; the prior's median if the fit does not hold it), and ``gemm_max`` and
 ``memory`` from the chip's software stack (``model/stacks.yaml``): the stack's fitted values, or
-its priors' medians when no calibration run used the stack. A chip of no stack gets
+its priors' medians when no calibration run used the stack; the stack's measured
+``all_to_all_gbps`` where it has one. A chip of no stack gets
 ``gemm_max_default`` and the ``memory`` constant.
 """
 
@@ -82,6 +83,8 @@ def efficiency_for(catalog: Catalog, chip: str, values: FitValues | None = None,
             if getattr(stack, name) is not None:
                 fields[name] = fitted.get(name, getattr(stack, name).median)
         fields["layer_overhead_s"] *= fields.pop("layer_overhead_scale", 1.0)
+        if stack.all_to_all_gbps is not None:
+            fields["all_to_all_gbps"] = stack.all_to_all_gbps.point
         basis = f"fitted on {stack.id} runs" if fitted else f"{stack.id} prior (no calibration runs)"
     known = Efficiency.__dataclass_fields__
     return Efficiency().replace(**{k: v for k, v in fields.items() if k in known}), basis

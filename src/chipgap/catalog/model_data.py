@@ -100,7 +100,10 @@ class SoftwareStack(Record):
     Hopper die with a sixth of its compute, is reported as its own family). A stack with
     ``engines`` (framework ids) applies only to runs on those engines, where a source shows an
     engine far from the chip's usual stack (vLLM-Ascend's baseline against MindIE); questions,
-    which name no engine, get the chip's stack without ``engines``.
+    which name no engine, get the chip's stack without ``engines``. ``all_to_all_gbps``
+    (optional; no cap without it) is a measured figure, not fitted: the per-device bandwidth its
+    expert dispatch and combine kernels reach inside a scale-up domain (see
+    `chipgap.models.training.Efficiency`).
     """
 
     name: Name
@@ -109,6 +112,7 @@ class SoftwareStack(Record):
     gemm_max: Prior
     memory: Prior
     layer_overhead_scale: Prior | None = None
+    all_to_all_gbps: Quantity | None = None
     family: Slug
     report_as: dict[Slug, Slug] = Field(default_factory=dict)
 

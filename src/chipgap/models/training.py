@@ -23,6 +23,8 @@ Rajbhandari et al., "ZeRO", SC'20 (arXiv 1910.02054): 2 + 2 + 12 bytes per param
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -110,6 +112,9 @@ class Efficiency:
         is their short inner dimension) with a softmax kernel between, before fused attention.
     memory : fraction of memory bandwidth streaming kernels reach.
     net_scaleup, net_scaleout : fraction of link bandwidth collectives reach.
+    all_to_all_gbps : per-device bandwidth (GB/s, one direction) expert dispatch and combine
+        kernels reach inside a scale-up domain where the link is faster: they run on a fixed
+        budget of cores (DeepEP and HybridEP take 24 SMs by default), whatever the link.
     alpha_scaleup_s, alpha_scaleout_s : latency per collective step.
     layer_overhead_s : fixed time per layer per micro-batch pass (launches, synchronisation).
     memory_usable : fraction of device memory a job can allocate (allocator, workspace, runtime).
@@ -121,7 +126,7 @@ class Efficiency:
     nvfp4_block_elems, mx_block_elems, block_scale_bytes : elements sharing one scale in NVFP4
         and in the MX formats, and the bytes of that scale (`chipgap.models.precision`).
     host_link : fraction of the host link's bandwidth weight transfers from host memory reach.
-    roofline_sharpness : how an operator's compute and memory times combine in serving,
+    roofline_sharpness : how an operator's compute and memory times combine (training and serving),
         ``(c^p + m^p)^(1/p)`` (see `chipgap.models.inference`).
     serial_scheduler_slowdown : how much longer a serving step takes when the engine schedules
         between steps instead of while the chips run.
@@ -147,6 +152,7 @@ class Efficiency:
     memory: float = 0.8
     net_scaleup: float = 0.8
     net_scaleout: float = 0.8
+    all_to_all_gbps: float = math.inf
     alpha_scaleup_s: float = 5e-6
     alpha_scaleout_s: float = 15e-6
     layer_overhead_s: float = 50e-6
@@ -229,7 +235,8 @@ def expert_all_to_all_s(tokens, w: Workload, lw, ep, span, hw: Hardware, eff: Ef
     fits in one scale-up domain exchanges over its links; one that spans several sends only the
     share meant for other domains over the network, at the same time as the rest moves inside
     each domain, as NCCL's point-to-point all-to-all and DeepEP's kernels (NVLink and RDMA
-    forwarding at once, github.com/deepseek-ai/DeepEP) do. Group-limited routing caps the
+    forwarding at once, github.com/deepseek-ai/DeepEP) do, inside a domain at the kernels' own
+    bandwidth where the link is faster (``all_to_all_gbps``). Group-limited routing caps the
     copies of a token that leave its domain (DeepSeek-V3: at most 4 nodes; arXiv 2412.19437
     section 2.1.2). Training and serving share it."""
     ep = np.maximum(ep, 1.0)
@@ -241,8 +248,8 @@ def expert_all_to_all_s(tokens, w: Workload, lw, ep, span, hw: Hardware, eff: Ef
     local = tokens * k * per_token * (members - 1) / ep
     remote = tokens * remote_copies * per_token * (ep - members) / ep
     latency = 2 * np.ceil(np.log2(ep)) * np.where(spanning, eff.alpha_scaleout_s, eff.alpha_scaleup_s)
-    t = latency + np.maximum(local / (hw.scaleup_gbps * eff.net_scaleup * 1e9),
-                             remote / (hw.scaleout_gbps * eff.net_scaleout * 1e9))
+    inside = np.minimum(hw.scaleup_gbps * eff.net_scaleup, eff.all_to_all_gbps)
+    t = latency + np.maximum(local / (inside * 1e9), remote / (hw.scaleout_gbps * eff.net_scaleout * 1e9))
     return np.where(ep > 1, t, 0.0)
 
 

@@ -77,3 +77,12 @@ def test_the_readme_sweep_runs_and_its_queries_answer(tmp_path, monkeypatch):
     for command in SWEEPS:                 # the run first, then the queries of its folder
         result = CliRunner().invoke(app, _args(command, tmp_path))
         assert result.exit_code == 0, f"{command}\n{result.output[-2000:]}"
+
+
+def test_the_accuracy_section_states_the_targets_of_the_targets_file(catalog):
+    # the targets are data (model/targets.yaml) and do not move with the model: the README's
+    # table quotes each one as the file states it
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## How accurate are the models?"):text.index("## Conventions")]
+    for kind, t in catalog.all("target").items():
+        assert f"**{kind}** (target {t.median_abs_error_pct:g}% / {t.p90_abs_error_pct:g}%)" in section

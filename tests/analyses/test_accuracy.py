@@ -104,14 +104,14 @@ def test_a_scenario_or_overlay_can_change_a_constant(tmp_path, cat):
           - id: net_scaleup
             value: {value: 0.7, source: nccl-tests-busbw-guide, confidence: estimate}
         software_stacks:
-          - id: rocm-cdna4
+          - id: cann-ascend-950
             memory: {transform: logit, median: 0.6, sd: 0.5, source: [flashmla-readme]}
     """))
     changed = chipgap.load_catalog(tmp_path)
     assert efficiency_for(changed, "nvidia-h100-sxm")[0].net_scaleup == 0.7
     assert efficiency_for(cat, "nvidia-h100-sxm")[0].net_scaleup == 0.8
     # a stack no calibration run uses takes its (changed) prior's median
-    assert efficiency_for(changed, "amd-mi355x")[0].memory == pytest.approx(0.6)
+    assert efficiency_for(changed, "huawei-ascend-950pr")[0].memory == pytest.approx(0.6)
 
 
 def test_the_fit_reads_calibration_runs_only(tmp_path, cat):

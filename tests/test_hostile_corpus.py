@@ -100,7 +100,8 @@ def sweep_template(tmp_path_factory):
     """A small finished sweep (folder and spec) that sweep cases start from."""
     d = tmp_path_factory.mktemp("sweep")
     spec = {"kind": "train", "chips": ["h100", "910c"], "models": ["llama-3.1-8b"], "chip_counts": [8, 16],
-            "shapes": [{"seq_len": 4096, "global_batch": 256}], "layouts": [{"tp": 1}, {"tp": 2, "zero": 3}],
+            "shapes": [{"seq_len": 4096, "global_batch": 256}],
+            "layouts": [{"tp": 1, "pp": 1, "cp": 1}, {"tp": 2, "pp": 1, "cp": 1, "zero": 3}],
             "samples": 5, "seed": 3, "chunk_rows": 20}
     (d / "spec.yaml").write_text(yaml.safe_dump(spec))
     r = runner.invoke(app, ["sweep", "run", str(d / "spec.yaml"), "--out", str(d / "sw")])

@@ -204,7 +204,8 @@ def scenario_cases(n: int) -> list[dict]:
 # -- sweep specs and folders --------------------------------------------------------------------
 
 SMALL_SPEC = {"kind": "train", "chips": ["h100", "910c"], "models": ["llama-3.1-8b"], "chip_counts": [8, 16],
-              "shapes": [{"seq_len": 4096, "global_batch": 256}], "layouts": [{"tp": 1}, {"tp": 2, "zero": 3}],
+              "shapes": [{"seq_len": 4096, "global_batch": 256}],
+              "layouts": [{"tp": 1, "pp": 1, "cp": 1}, {"tp": 2, "pp": 1, "cp": 1, "zero": 3}],
               "samples": 5, "seed": 3, "chunk_rows": 20}
 SPEC_FIELDS = ["kind", "chips", "models", "chip_counts", "shapes", "layouts", "samples", "seed", "chunk_rows",
                "systems", "precision", "instance_chips", "lengths", "batches"]

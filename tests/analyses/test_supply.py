@@ -12,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 import chipgap
-from chipgap.analyses.supply import (compare_estimates, evaluate, shock_effect, shocked, supply,
-                                     supply_inputs)
+from chipgap.analyses.sensitivity import Recorder
+from chipgap.analyses.supply import (compare_estimates, domestic_h100_equivalents_draws, evaluate, input_label,
+                                     shock_effect, shocked, supply, supply_inputs)
+from chipgap.models.sampling import Sampler
 from chipgap.cli import app
 from chipgap.errors import ChipgapError, InputError
 
@@ -240,3 +242,22 @@ def test_a_second_source_foundry_does_not_cut_a_line():
     assert tuple(shocked(cat, "china-2026-base", "foundry:tsmc", 0.0).lines) == tuple(base.lines)
     cut = shocked(cat, "china-2026-base", "foundry:smic", 0.0)
     assert {ln.chip: ln.wafer_access for ln in cut.lines if ln.chip}["huawei-ascend-910c"] == 0
+
+
+def test_the_draw_based_total_is_the_tables_total_domestic_line(catalog):
+    """One definition: `supply`'s P50 of domestic H100-equivalents is the quantile of the draws
+    `domestic_h100_equivalents_draws` gives for the same samples and seed (carry-over included)."""
+    df = supply(catalog, "china-2026-base", 200, 3, workload_equivalents=False)
+    row = df[df.line == "total domestic"].set_index("quantile").h100_equivalents_spec
+    draws = domestic_h100_equivalents_draws(catalog, "china-2026-base", Sampler(200, 3))
+    assert [float(np.quantile(draws, p)) for p in (0.1, 0.5, 0.9)] == pytest.approx(row[["P10", "P50", "P90"]].tolist())
+
+
+def test_a_scenario_reads_the_inputs_of_the_years_it_carries_from(catalog):
+    rec = Recorder()
+    domestic_h100_equivalents_draws(catalog, "china-2026-base", rec)
+    assert {"supply.2024.die_bank", "supply.2025.huawei-ascend-910c.chips_per_year",
+            "supply.2026.huawei-ascend-910c.chips_per_year", "huawei-ascend-910c.bf16_dense_tflops"} <= set(rec.ranged)
+    assert input_label(catalog, "supply.2026.wafer_capacity") == "2026 advanced-node wafers per year"
+    label = input_label(catalog, "supply.2026.T-Head Zhenwu PPU.chips_per_year")
+    assert label == "2026 T-Head Zhenwu PPU volume (chips)"

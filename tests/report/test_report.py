@@ -77,6 +77,16 @@ def test_unit_cost_uses_the_sourced_910c_price(report):
     assert report.claims[5].number == 6 and report.claims[5].verdict == "partly supported"
 
 
+def test_the_supply_headline_has_its_tornado_beside_the_others(report, html):
+    s = report.section("sensitivity")
+    table = next(t for t in s.tables if t.title.startswith("China's domestic accelerator output, 2026 minus 2025"))
+    assert table.rows[0][0].text == "2025 Huawei Ascend 910C volume (chips)"     # the widest bar first
+    assert "tornado-supply.png" in [c.name for c in s.charts]
+    assert s.numbers["sensitivity.supply.base"] > 0
+    assert 300_000 < s.numbers["sensitivity.supply.supply.2025.huawei-ascend-910c.chips_per_year.flip"] < 653_000
+    assert "2026 minus 2025" in html
+
+
 def test_every_chart_is_a_valid_png(report, html):
     charts = report.charts()
     assert len(charts) >= 5

@@ -31,7 +31,7 @@ from chipgap.analyses.market import cloud_access, market_claims
 from chipgap.analyses.efficiency import family_of
 from chipgap.analyses.scenario import ScenarioResult, check_question, run_scenario, scenario_catalog
 from chipgap.analyses.sensitivity import Sensitivity, tornado
-from chipgap.analyses.supply import SupplyOverview, supply_overview
+from chipgap.analyses.supply import SupplyOverview, domestic_h100_equivalents_draws, input_label, supply_overview
 from chipgap.analyses.systems import it_power_kw, system_metrics
 from chipgap.catalog.catalog import Catalog
 from chipgap.catalog.load import load_catalog
@@ -60,6 +60,9 @@ MATCH_H100S = 1024
 MATCH_CHIPS = ("huawei-ascend-910c", "huawei-ascend-910b", "nvidia-h20", "nvidia-h800-sxm", "nvidia-gb200")
 CPU_CHIPS = ("zhaoxin-kh-40000", "intel-xeon-8480", "amd-epyc-9654")
 CPU_MODEL = "deepseek-r1-distill-qwen-7b"
+SUPPLY_YEARS = ("china-2025-base", "china-2026-base")
+"""The supply scenarios claim 8 compares: domestic compute scales up when the second year's
+domestic H100-equivalents (by spec) exceed the first's."""
 REGION = "cn"
 """Whose electricity price and PUE the costs and per-kJ figures use."""
 A, H = "huawei-ascend-910c", "nvidia-h100-sxm"
@@ -303,6 +306,8 @@ def _label(cat: Catalog) -> Callable[[str], str]:
     from chipgap.text import field_label
 
     def label(key: str) -> str:
+        if key.startswith("supply."):
+            return input_label(cat, key)
         rid, _, f = key.rpartition(".")
         if rid == "assumption":
             return f.replace("-", " ")
@@ -321,7 +326,14 @@ def _sensitivities(m: ReportModel) -> dict[str, Sensitivity]:
     """Tornadoes of the headline answers: training and decode 910C / H100, CM384 / NVL72
     training tokens per kJ, the 910C's break-even die yield against the reported 40%, CM384 /
     HGX H100 cost per token, 910D / H100 training (under the scenario), the Zhaoxin's single
-    stream."""
+    stream, and supply.
+
+    Supply is claim 8's comparison: China's domestic output in H100-equivalents by spec in 2026
+    minus 2025 (`SUPPLY_YEARS`), both years evaluated from the same draw (2026 starts from the die
+    bank and HBM stockpile 2025 left, so 2025's inputs move both). Its line is 0: the verdict
+    ("domestic compute grows year on year") flips where 2026's output falls to 2025's. No model
+    error bar: the supply model rations sourced volumes by sourced capacities and has no
+    calibrated error."""
     cat, out, label = m.catalog, {}, _label(m.catalog)
 
     def pair(a: Answer, b: Answer, metric: str, cat_: Catalog = cat) -> Callable:
@@ -375,6 +387,10 @@ def _sensitivities(m: ReportModel) -> dict[str, Sensitivity]:
                                       r.factors(), "model error (Ascend and Hopper training)")
             except ChipgapError:
                 pass
+    if m.supply is not None and all(sid in m.supply.lines for sid in SUPPLY_YEARS):
+        before, after = SUPPLY_YEARS
+        out["supply"] = tornado(lambda draw: domestic_h100_equivalents_draws(cat, after, draw)
+                                - domestic_h100_equivalents_draws(cat, before, draw), 0.0, "supply", label)
     z = next((c for c in m.cpus if c["cpu"] == CPU_CHIPS[0] and c["precision"] == "int4"), None)
     if z is not None:
         e = m.error("serving", CPU_CHIPS[0])
@@ -499,9 +515,10 @@ def supply_p50(df: pd.DataFrame, line: str, col: str) -> float:
 def _supply_numbers(m: ReportModel) -> tuple[float, float, float, float]:
     lines = m.supply.lines
     get = lambda sid, line, col: supply_p50(lines[sid], line, col) if sid in lines else math.nan  # noqa: E731
-    return (get("china-2025-base", "total domestic", "h100_equivalents_spec"),
-            get("china-2026-base", "total domestic", "h100_equivalents_spec"),
-            get("china-2026-base", "total all", "chips"), get("china-2026-hbm-cutoff", "total all", "chips"))
+    before, after = SUPPLY_YEARS
+    return (get(before, "total domestic", "h100_equivalents_spec"),
+            get(after, "total domestic", "h100_equivalents_spec"),
+            get(after, "total all", "chips"), get("china-2026-hbm-cutoff", "total all", "chips"))
 
 
 def _market_verdict(m: ReportModel, claim_id: str) -> str | None:

@@ -28,7 +28,7 @@ from chipgap.catalog.supply import ProductionLine, SupplyEstimate, SupplyScenari
 from chipgap.errors import InputError
 from chipgap.models import supply as sm
 from chipgap.models import wafer
-from chipgap.models.sampling import Sampler
+from chipgap.models.sampling import Draw, Sampler
 
 QUANTILES = (0.1, 0.5, 0.9)
 REFERENCE_JOB = ("llama-3.1-70b", 4096, 1024, 1024)  # model, seq_len, global batch, chips
@@ -102,16 +102,24 @@ class SupplyRun:
     stockpile_left: np.ndarray | None = None
 
 
-def evaluate(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000, seed: int = 0,
-             _chain: tuple[str, ...] = ()) -> SupplyRun:
-    """Evaluate a supply scenario's lines against its capacities (see the module docstring)."""
+def evaluate(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000, seed: int = 0) -> SupplyRun:
+    """Evaluate a supply scenario's lines against its capacities (see the module docstring), over
+    ``samples`` Monte-Carlo draws (`evaluate_draws` with a `Sampler`)."""
+    return evaluate_draws(catalog, scenario, Sampler(samples, seed))
+
+
+def evaluate_draws(catalog: Catalog, scenario: str | SupplyScenario, draw: Draw,
+                   _chain: tuple[str, ...] = ()) -> SupplyRun:
+    """`evaluate` with the ranged inputs drawn by ``draw`` (a `chipgap.models.sampling.Draw` with
+    ``.n`` cases: a `Sampler`, or `chipgap.analyses.sensitivity`'s one-input-at-a-time draws). A
+    ``carry_from`` scenario is evaluated with the same draw, so its inputs are inputs here too."""
     sc = scenario if isinstance(scenario, SupplyScenario) else catalog.supply(scenario)
-    draw, n, year = Sampler(samples, seed), samples, sc.year
+    n, year = draw.n, sc.year
     prev = None
     if sc.carry_from is not None:
         if sc.carry_from in _chain or sc.carry_from == sc.id:
             raise InputError("carry_from", "a chain of earlier scenarios without a loop", sc.carry_from)
-        prev = evaluate(catalog, sc.carry_from, samples, seed, (*_chain, sc.id))
+        prev = evaluate_draws(catalog, sc.carry_from, draw, (*_chain, sc.id))
         if prev.scenario.year >= year:
             raise InputError("carry_from", f"a scenario of a year before {year}", sc.carry_from)
     pool_nodes = set(sc.wafer_capacity.nodes) if sc.wafer_capacity else set()
@@ -175,6 +183,37 @@ def evaluate(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 40
                      None if hbm is None else np.maximum(0.0, (stock if stock is not None else hbm) - res["used_hbm"]))
 
 
+_CAPACITY_LABELS = {"wafer_capacity": "advanced-node wafers per year", "die_bank": "die bank (dies)",
+                    "hbm_stacks": "HBM stacks", "hbm_stockpile": "HBM stockpile (stacks)",
+                    "hbm_domestic": "domestic HBM output (stacks)", "packaging_chips": "packaging capacity (packages)"}
+_LINE_LABELS = {"chips_per_year": "volume (chips)", "wafers_per_year": "wafer allocation (wafers)",
+                "import_units": "imports (chips)"}
+
+
+def input_label(catalog: Catalog, key: str) -> str:
+    """A supply input's key, as `evaluate_draws` draws it, in words.
+
+    >>> from chipgap.catalog.load import load_catalog
+    >>> cat = load_catalog()
+    >>> input_label(cat, "supply.2025.huawei-ascend-910c.chips_per_year"), input_label(cat, "supply.2024.die_bank")
+    ('2025 Huawei Ascend 910C volume (chips)', '2024 die bank (dies)')
+    """
+    parts = key.split(".")
+    if len(parts) == 3 and parts[2] in _CAPACITY_LABELS:                     # supply.YEAR.CAPACITY
+        return f"{parts[1]} {_CAPACITY_LABELS[parts[2]]}"
+    what, year, line = parts[-1], parts[1], ".".join(parts[2:-1])
+
+    def name(ref: str) -> str:
+        chip = catalog.chips.get(ref)
+        return chip.name if chip is not None else ref
+
+    if what in _LINE_LABELS and line:                                        # supply.YEAR.LINE.FIELD
+        return f"{year} {name(line)} {_LINE_LABELS[what]}"
+    if len(parts) == 3 and what == "die_yield":                              # supply.CHIP.die_yield
+        return f"{name(parts[1])} die yield"
+    return key
+
+
 def _binding_text(binding: np.ndarray) -> str:
     counts = np.bincount(binding, minlength=len(sm.BINDING))
     return f"{sm.BINDING[int(np.argmax(counts))]} ({counts.max() / len(binding):.0%} of samples)"
@@ -203,10 +242,9 @@ def supply(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000
         removed the most chips in most samples, and its share of samples; ``volumes`` when no
         modelled capacity removed any). Compute columns count only lines with a public BF16 peak.
     """
-    run = evaluate(catalog, scenario, samples, seed)
-    n, bind = samples, _binding_text(run.binding)
-    h100 = catalog.chip(H100).bf16_dense_tflops.point
     draw = Sampler(samples, seed)
+    run = evaluate_draws(catalog, scenario, draw)
+    n, bind = samples, _binding_text(run.binding)
     per_line = [(ln.label, chip, ln.designer or (chip.vendor if chip else ""), run.plan[i], run.made[i], "domestic")
                 for i, (ln, chip) in enumerate(zip(run.scenario.lines, run.chips))]
     per_line += [(chip.id, chip, chip.vendor, units, units, "import") for chip, units in run.imports]
@@ -214,11 +252,9 @@ def supply(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000
               for k in ("domestic", "import", "all")}
     rows = []
     for label, chip, designer, plan, count, kind in per_line:
-        tflops = draw(chip.bf16_dense_tflops, f"{chip.id}.bf16_dense_tflops") if chip and chip.bf16_dense_tflops \
-            else np.full(n, np.nan)
+        pflops, spec = _bf16_compute(catalog, chip, count, draw)
         work = workload_h100_equivalent(catalog, chip.id) if workload_equivalents and chip else np.nan
-        values = {"plan": plan, "chips": count, "pflops": count * tflops / 1e3, "spec": count * tflops / h100,
-                  "work": count * work}
+        values = {"plan": plan, "chips": count, "pflops": pflops, "spec": spec, "work": count * work}
         for k in (kind, "all"):
             for key, v in values.items():
                 totals[k][key] = totals[k][key] + np.nan_to_num(v)
@@ -230,6 +266,31 @@ def supply(catalog: Catalog, scenario: str | SupplyScenario, samples: int = 4000
             t["work"] = np.full(n, np.nan)
         rows += _quantile_rows(f"total {kind}", kind, "", "", t, bind if kind != "import" else "")
     return pd.DataFrame(rows)
+
+
+def _bf16_compute(catalog: Catalog, chip: Chip | None, count: np.ndarray,
+                  draw: Draw) -> tuple[np.ndarray, np.ndarray]:
+    """Dense BF16 PFLOPS and H100-equivalents by spec (dense BF16 peak over the H100 SXM's) of
+    ``count`` chips, per draw; NaN for a chip without a public BF16 peak."""
+    tflops = draw(chip.bf16_dense_tflops, f"{chip.id}.bf16_dense_tflops") if chip and chip.bf16_dense_tflops \
+        else np.full(draw.n, np.nan)
+    return count * tflops / 1e3, count * tflops / catalog.chip(H100).bf16_dense_tflops.point
+
+
+def domestic_h100_equivalents_draws(catalog: Catalog, scenario: str | SupplyScenario, draw: Draw) -> np.ndarray:
+    """A scenario's domestic output in H100-equivalents by spec, per case of ``draw``: the
+    ``total domestic`` line's ``h100_equivalents_spec`` of `supply` before its quantiles (lines
+    whose chip has no public BF16 peak count zero).
+
+    Returns
+    -------
+    ndarray of shape (draw.n,)
+    """
+    run = evaluate_draws(catalog, scenario, draw)
+    total = np.zeros(draw.n)
+    for chip, count in zip(run.chips, run.made):
+        total = total + np.nan_to_num(_bf16_compute(catalog, chip, count, draw)[1])
+    return total
 
 
 def _quantile_rows(line: str, kind: str, chip: str, designer: str, values: dict, binding: str) -> list[dict]:

@@ -216,7 +216,9 @@ def sensitivity(m: ReportModel) -> Section | None:
               "cost": (f"{m.catalog.system(COST_SYSTEM).name} / {m.catalog.system(COST_RIVALS[0]).name} cost per "
                        "million tokens", "cost ratio (below 1: cheaper)", "parity"),
               "910d": ("910D / H100 training throughput (rumoured specs)", "ratio (1 = parity)", "parity"),
-              "cpu": ("Zhaoxin KH-40000 one-stream decode, 4-bit weights", "tokens/s", "one reader")}
+              "cpu": ("Zhaoxin KH-40000 one-stream decode, 4-bit weights", "tokens/s", "one reader"),
+              "supply": ("China's domestic accelerator output, 2026 minus 2025 (H100-equivalents by spec)",
+                         "growth, H100-equivalents", "no growth")}
     from chipgap.plots.tornado import tornado_chart
     for key, sens in m.sensitivity.items():
         title, xlabel, line = titles.get(key, (key, "value", "line"))
@@ -246,7 +248,9 @@ def sensitivity(m: ReportModel) -> Section | None:
     s.paragraphs.append(
         "A verdict that flips inside an input's own range, or inside the model's error, is within that uncertainty; "
         "the claims ledger says so. Inputs with no range (a single press price) do not appear as bars: for the cost "
-        "headline, the price at which costs are equal is in the TCO section.")
+        "headline, the price at which costs are equal is in the TCO section. The supply headline has no model-error "
+        "bar: the supply model rations sourced volumes by sourced capacities, with no calibrated error; 2025's inputs "
+        "move both years, since 2026 starts from the die bank and HBM 2025 left.")
     return s
 
 

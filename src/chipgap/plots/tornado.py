@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 
@@ -43,6 +44,8 @@ def tornado_chart(s: Sensitivity, title: str, xlabel: str, line_label: str = "ve
     hi = max([s.line, s.base, *(max(b.low_result, b.high_result) for b in bars)])
     pad = 0.08 * (hi - lo or abs(hi) or 1)
     ax.set_xlim(lo - pad, hi + pad)
+    if hi - lo >= 1e4:          # counts: thousands separated, as the labels print them
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     legend_below(ax, ncol=2)
     fig.subplots_adjust(left=0.45)
     return fig
